@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The kind: Scenario document and everything loaded with it: the cluster's shape, kube-proxy's
+ * configuration, clients, traffic, events, expectations, and the Kubernetes objects of the
+ * stream, of spec.manifests and of -f files.
+ *
+ * A scenario is what a kind/kubeadm cluster plus a load generator would be in real life; kpsim
+ * only keeps the parts that shape the datapath. Field names follow docs/design.md.
+ */
+#ifndef KPSIM_SCENARIO_H
+#define KPSIM_SCENARIO_H
+
+#include "model/k8s.h"
+
+typedef struct {
+    char *name;
+    SimAddr address;
+    K8sPos pos;
+} ScenarioClient;
+
+typedef struct {
+    char *name;
+    char *from;          /* client name */
+    GArray *to;          /* SimSockAddr, round-robin targets */
+    SimProto protocol;
+    double rate;         /* connections per second (Poisson); 0 when closed loop */
+    guint connections;   /* closed-loop concurrency; 0 when rate is used */
+    guint request_bytes;
+    guint response_bytes;
+    SimTime start, stop;
+    K8sPos pos;
+} ScenarioTraffic;
+
+/* An event or expectation, kept as validated text key/values until the run-time issues
+ * interpret them. */
+typedef struct {
+    SimTime at;
+    char *kind;          /* "nodeDown", "patch", ... or "expect" */
+    GHashTable *fields;  /* char* -> char*: flattened "a.b.c" -> scalar text */
+    K8sPos pos;
+} ScenarioItem;
+
+typedef struct {
+    char *name;
+    char *description;   /* (nullable) */
+    char *file;          /* the scenario's own path, or "<built-in>" */
+    guint64 seed;
+    SimTime duration;
+
+    /* spec.cluster */
+    GPtrArray *nodes;      /* K8sNode*, in declaration order (spec.cluster.nodes, Node docs) */
+    SimCidr cluster_cidr;  /* default 10.244.0.0/16 */
+    GArray *service_cidrs; /* SimCidr, default 10.96.0.0/12 */
+    guint16 node_port_low, node_port_high; /* default 30000-32767 */
+    SimTime net_latency;   /* default 200 us */
+    guint64 net_bandwidth; /* bits per second, default 10 Gbps */
+
+    KubeProxyConfig proxy;
+    gboolean proxy_cluster_cidr_from_cluster; /* proxy.clusterCIDR not given: use cluster's */
+
+    GPtrArray *clients;    /* ScenarioClient* */
+    GPtrArray *traffic;    /* ScenarioTraffic* */
+    GPtrArray *events;     /* ScenarioItem* */
+    GPtrArray *expect;     /* ScenarioItem* */
+
+    /* Kubernetes objects, in the order they were read. */
+    GPtrArray *services;    /* K8sService* */
+    GPtrArray *deployments; /* K8sDeployment* */
+    GPtrArray *pods;        /* K8sPod* */
+    GPtrArray *slices;      /* K8sEndpointSlice* */
+
+    GPtrArray *warnings;    /* char*: "FILE:LINE:COL: warning: MESSAGE" */
+} Scenario;
+
+void scenario_free(Scenario *sc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Scenario, scenario_free)
+
+/* An empty scenario with every default of docs/design.md and no nodes. (transfer full) */
+Scenario *scenario_new(const char *file);
+/* The default cluster `kpsim run -f` uses: nodes node1..node3 at 192.168.1.101-103 and a
+ * client "client" at 203.0.113.10. (transfer full) */
+Scenario *scenario_new_default(void);
+/* Finds a node by name, or NULL. (transfer none) */
+K8sNode *scenario_find_node(const Scenario *sc, const char *name);
+
+#endif

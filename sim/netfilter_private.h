@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal representation of rulesets, shared by netfilter.c (construction, printing) and
+ * nf_eval.c (evaluation).
+ *
+ * Models the parts of struct ipt_entry the simulator needs: the IP header part (addresses,
+ * interfaces, protocol with their inversion flags), a list of matches with their parsed options,
+ * and one target. Nothing keeps the original argument vector: printing regenerates the text
+ * from these fields, as iptables-save does from the kernel's blob.
+ */
+#ifndef KPSIM_NETFILTER_PRIVATE_H
+#define KPSIM_NETFILTER_PRIVATE_H
+
+#include "sim/netfilter.h"
+
+/* Jump depth beyond which evaluation gives up with DROP (the kernel refuses loops at load). */
+#define NF_MAX_JUMP_DEPTH 64
+
+typedef enum {
+    NF_MATCH_COMMENT,
+    NF_MATCH_TCP,
+    NF_MATCH_UDP,
+    NF_MATCH_SCTP,
+    NF_MATCH_ADDRTYPE,
+    NF_MATCH_MARK,
+    NF_MATCH_STATISTIC,
+    NF_MATCH_RECENT,
+    NF_MATCH_CONNTRACK,
+    NF_MATCH_NFACCT,
+} NfMatchKind;
+
+/* Option bits of a match (NfMatch.flags). The meaning depends on the kind, so values repeat. */
+enum {
+    /* tcp, udp, sctp */
+    NF_MF_SPORT = 1 << 0,
+    NF_MF_DPORT = 1 << 1,
+    NF_MF_INV_SPORT = 1 << 2,
+    NF_MF_INV_DPORT = 1 << 3,
+    /* addrtype */
+    NF_MF_SRC_TYPE = 1 << 0,
+    NF_MF_DST_TYPE = 1 << 1,
+    NF_MF_INV_SRC_TYPE = 1 << 2,
+    NF_MF_INV_DST_TYPE = 1 << 3,
+    /* comment, mark, statistic (--probability), conntrack, nfacct: the main option */
+    NF_MF_GIVEN = 1 << 0,
+    NF_MF_MODE = 1 << 1, /* statistic --mode random */
+    NF_MF_INVERT = 1 << 2,
+    /* recent (NF_MF_INVERT inverts the whole match, as "! --rcheck" does) */
+    NF_MF_SET = 1 << 0,
+    NF_MF_RCHECK = 1 << 1,
+    NF_MF_NAME = 1 << 3,
+    NF_MF_MASK = 1 << 4,
+    NF_MF_SIDE = 1 << 5,
+    NF_MF_RDEST = 1 << 6,
+    NF_MF_SECONDS = 1 << 7,
+};
+
+/* addrtype types: only LOCAL is modelled. */
+#define NF_ADDRTYPE_LOCAL (1u << 2) /* XT_ADDRTYPE_LOCAL, RTN_LOCAL */
+
+typedef struct {
+    guint8 kind;  /* NfMatchKind */
+    guint8 flags; /* NF_MF_* */
+    union {
+        const char *comment; /* (interned) */
+        struct {
+            guint16 sport[2], dport[2]; /* inclusive ranges; 0:65535 when not given */
+        } ports;
+        struct {
+            guint16 src, dst; /* NF_ADDRTYPE_* bits */
+        } addrtype;
+        struct {
+            guint32 value, mask;
+        } mark;
+        guint32 probability; /* statistic: the kernel's 31-bit fraction */
+        struct {
+            const char *name; /* (interned) */
+            guint32 seconds;  /* 0 = not given */
+            gboolean reap;
+            SimAddr mask;
+        } recent;
+        guint32 ctstate; /* conntrack: NF_CT_* bits */
+        const char *nfacct; /* (interned) */
+    } u;
+} NfMatch;
+
+typedef enum {
+    NF_TARGET_NONE, /* no -j: the rule only counts */
+    NF_TARGET_JUMP,
+    NF_TARGET_ACCEPT,
+    NF_TARGET_DROP,
+    NF_TARGET_RETURN,
+    NF_TARGET_REJECT,
+    NF_TARGET_DNAT,
+    NF_TARGET_SNAT,
+    NF_TARGET_MASQUERADE,
+    NF_TARGET_MARK,
+} NfTargetKind;
+
+/* Target option bits (NfTarget.flags). */
+enum {
+    NF_TF_PORT = 1 << 0,        /* DNAT/SNAT: a port was given */
+    NF_TF_RANDOM = 1 << 1,      /* MASQUERADE --random */
+    NF_TF_RANDOM_FULLY = 1 << 2, /* MASQUERADE --random-fully */
+    NF_TF_SEEN = 1 << 3,        /* parser bookkeeping: the main option was given */
+};
+
+typedef struct NfChain NfChain;
+
+typedef struct {
+    guint8 kind;  /* NfTargetKind */
+    guint8 flags; /* NF_TF_* */
+    /* JUMP: the chain's interned name; REJECT: the --reject-with name (static string). */
+    const char *name;
+    NfChain *chain;         /* JUMP: the target chain (chains are never deleted) */
+    SimSockAddr to;         /* DNAT --to-destination, SNAT --to-source */
+    guint32 value, mask;    /* MARK: skb->mark = (skb->mark & ~mask) ^ value */
+} NfTarget;
+
+/* Rule flags (NfRule.flags). */
+enum {
+    NF_RF_SRC = 1 << 0, /* -s given */
+    NF_RF_DST = 1 << 1,
+    NF_RF_IIF = 1 << 2,
+    NF_RF_OIF = 1 << 3,
+    NF_RF_PROTO = 1 << 4,
+    NF_RF_INV_SRC = 1 << 5,
+    NF_RF_INV_DST = 1 << 6,
+    NF_RF_INV_IIF = 1 << 7,
+    NF_RF_INV_OIF = 1 << 8,
+    NF_RF_INV_PROTO = 1 << 9,
+    NF_RF_IIF_PLUS = 1 << 10, /* the interface name ended in '+': prefix match */
+    NF_RF_OIF_PLUS = 1 << 11,
+};
+
+struct NfRule {
+    const char *chain; /* (interned) the chain the rule is in */
+    const char *iif;   /* (interned, nullable) without the trailing '+' */
+    const char *oif;
+    SimCidr src, dst;
+    guint16 flags;     /* NF_RF_* */
+    guint8 family;     /* SimFamily of the ruleset */
+    guint8 proto;      /* with NF_RF_PROTO */
+    guint8 n_matches;
+    NfTarget target;
+    NfMatch matches[]; /* n_matches, in the order given */
+};
+
+typedef struct NfChainIndex NfChainIndex;
+
+struct NfChain {
+    const char *name;   /* (interned) */
+    gboolean builtin;
+    GPtrArray *rules;   /* of NfRule, owned */
+    guint refs;         /* rules that jump here */
+    guint visit;        /* loop-check bookkeeping (netfilter.c) */
+    NfChainIndex *index; /* (nullable) evaluation cache, built by nf_eval.c; NULL when stale */
+};
+
+typedef struct {
+    GHashTable *chains;         /* interned name -> NfChain, owned */
+    NfChain *builtin[NF_HOOK_COUNT]; /* by hook, NULL where the table has no chain */
+    guint rule_count;
+} NfTable;
+
+struct NfRuleset {
+    SimFamily family;
+    GStringChunk *strings; /* interned names, comments, interfaces */
+    NfTable tables[NF_TABLE_COUNT];
+    guint visit_epoch;
+};
+
+/* The chain named name in table, or NULL. */
+NfChain *nf_ruleset_lookup_chain(const NfRuleset *rs, NfTableId table, const char *name);
+
+/* Frees a chain's evaluation index (nf_eval.c); safe on NULL. */
+void nf_chain_index_free(NfChainIndex *index);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared plumbing of the kpsim subcommands: option parsing, loading, errors, output.
+ *
+ * Mirrors kubectl's habits where users expect them (errors on stderr, nothing half-printed on
+ * stdout) and tmux's one-file-per-command layout: each cmd_*.c holds its options and run
+ * function, this file holds what they share.
+ */
+#include "tools/cli.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "model/loader.h"
+
+#ifndef KPSIM_DATADIR
+#define KPSIM_DATADIR "/usr/local/share/kpsim"
+#endif
+#ifndef KPSIM_SOURCE_DIR
+#define KPSIM_SOURCE_DIR "."
+#endif
+
+#define SEED_SCENARIO "scenarios/seed-nginx-nodeport.yaml"
+
+int
+cli_usage_error(const KpsimCommand *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "kpsim %s: %s\nusage: kpsim %s %s\n", cmd->name, msg, cmd->name, cmd->args);
+    return KPSIM_EXIT_USAGE;
+}
+
+int
+cli_input_error(GError *error)
+{
+    fprintf(stderr, "%s\n", error->message);
+    g_error_free(error);
+    return KPSIM_EXIT_USAGE;
+}
+
+gboolean
+cli_parse(const KpsimCommand *cmd, const char *description, GOptionEntry *entries, int *argc,
+          char ***argv, int *status)
+{
+    g_autofree char *param = g_strdup_printf("%s - %s", cmd->args, cmd->summary);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+    g_autofree char *prgname = g_strdup_printf("kpsim %s", cmd->name);
+    g_set_prgname(prgname);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, description);
+    g_option_context_set_help_enabled(ctx, TRUE);
+    for (int i = 1; i < *argc; i++) {
+        if (g_str_equal((*argv)[i], "--help") || g_str_equal((*argv)[i], "-h")) {
+            g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+            fputs(help, stdout);
+            *status = KPSIM_EXIT_OK;
+            return FALSE;
+        }
+    }
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        *status = cli_usage_error(cmd, "%s", error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Prints the loader's and controllers' warnings, in order, on stderr. */
+static void
+cli_print_warnings(const GPtrArray *warnings)
+{
+    for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+        fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(warnings, i));
+}
+
+gboolean
+cli_load(const char *scenario_path, char **manifests, Scenario **sc_out, Cluster **cluster_out,
+         GError **error)
+{
+    g_autoptr(Scenario) sc =
+        scenario_path ? loader_load_scenario(scenario_path, error) : scenario_new_default();
+    if (sc == NULL)
+        return FALSE;
+    for (guint i = 0; manifests != NULL && manifests[i] != NULL; i++) {
+        if (!loader_add_manifest(sc, manifests[i], error))
+            return FALSE;
+    }
+    g_autoptr(Cluster) cluster = cluster_build(sc, error);
+    if (cluster == NULL)
+        return FALSE;
+    cli_print_warnings(sc->warnings);
+    cli_print_warnings(cluster->warnings);
+    *sc_out = g_steal_pointer(&sc);
+    *cluster_out = g_steal_pointer(&cluster);
+    return TRUE;
+}
+
+/* The directory holding the running executable, or NULL. */
+static char *
+cli_exe_dir(void)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    return exe ? g_path_get_dirname(exe) : NULL;
+}
+
+char *
+cli_seed_scenario_path(void)
+{
+    g_autofree char *exe_dir = cli_exe_dir();
+    const char *dirs[] = {exe_dir, KPSIM_SOURCE_DIR, KPSIM_DATADIR};
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        if (dirs[i] == NULL)
+            continue;
+        g_autofree char *path = g_build_filename(dirs[i], SEED_SCENARIO, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+int
+cli_write_stdout(const GString *out)
+{
+    if (fwrite(out->str, 1, out->len, stdout) != out->len || fflush(stdout) != 0) {
+        perror("kpsim: writing output");
+        return KPSIM_EXIT_FAILED;
+    }
+    return KPSIM_EXIT_OK;
+}
+
+char *
+cli_node_names(const Cluster *c)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < c->nodes->len; i++)
+        g_string_append_printf(s, "%s%s", i ? ", " : "",
+                               ((K8sNode *)g_ptr_array_index(c->nodes, i))->name);
+    return g_string_free(s, FALSE);
+}
+
+const K8sNode *
+cli_find_node(const KpsimCommand *cmd, const Cluster *c, const char *name)
+{
+    const K8sNode *node = cluster_find_node(c, name);
+    if (node == NULL) {
+        g_autofree char *names = cli_node_names(c);
+        cli_usage_error(cmd, "unknown node '%s' (nodes: %s)", name, names);
+    }
+    return node;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What every kpsim subcommand shares: the command table, option parsing, loading a scenario into
+ * a cluster, and reporting errors the one way users and CI scripts expect.
+ *
+ * Exit status: 0 success, 1 an expectation failed, 2 bad input or usage. Errors in input files
+ * are printed as "FILE:LINE:COLUMN: error: MESSAGE"; a command prints nothing on stdout unless
+ * it succeeds (output is built in memory and written at the end).
+ */
+#ifndef KPSIM_CLI_H
+#define KPSIM_CLI_H
+
+#include <glib.h>
+#include "model/cluster.h"
+
+#define KPSIM_EXIT_OK 0
+#define KPSIM_EXIT_FAILED 1
+#define KPSIM_EXIT_USAGE 2
+
+typedef struct {
+    const char *name;
+    const char *args;    /* synopsis after the name, e.g. "SCENARIO --node NODE ..." */
+    const char *summary; /* one line for `kpsim --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+} KpsimCommand;
+
+extern const KpsimCommand cmd_trace_entry;
+extern const KpsimCommand cmd_rules_entry;
+extern const KpsimCommand cmd_get_entry;
+extern const KpsimCommand cmd_describe_entry;
+extern const KpsimCommand cmd_tour_entry;
+
+/* Parses argv with entries (a GOptionEntry table) for cmd, leaving positional arguments in
+ * argv. On --help prints the help and returns FALSE with *status = 0; on an error prints
+ * "kpsim NAME: MESSAGE" and the usage line and returns FALSE with *status = 2. */
+gboolean cli_parse(const KpsimCommand *cmd, const char *description, GOptionEntry *entries,
+                   int *argc, char ***argv, int *status);
+/* Prints "kpsim NAME: MESSAGE" and the usage line on stderr; returns KPSIM_EXIT_USAGE. */
+int cli_usage_error(const KpsimCommand *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Prints an input error (already "FILE:LINE:COL: error: ...") on stderr; returns
+ * KPSIM_EXIT_USAGE. Takes the error. */
+int cli_input_error(GError *error);
+
+/* Loads scenario_path (or, when NULL, the default 3-node cluster) plus the -f manifests, builds
+ * the cluster, and prints warnings on stderr. The cluster owns nothing of the scenario; free the
+ * cluster first, then the scenario. */
+gboolean cli_load(const char *scenario_path, char **manifests, Scenario **sc, Cluster **cluster,
+                  GError **error);
+/* The built-in seed example's path: scenarios/seed-nginx-nodeport.yaml beside the executable,
+ * in the source tree, or in the installed data directory. (transfer full) (nullable) */
+char *cli_seed_scenario_path(void);
+/* "node1, node2, node3": the node names for an "unknown node" message. (transfer full) */
+char *cli_node_names(const Cluster *c);
+/* The node named name, or NULL after printing a usage error naming the known nodes. */
+const K8sNode *cli_find_node(const KpsimCommand *cmd, const Cluster *c, const char *name);
+/* Writes out to stdout in one go; returns KPSIM_EXIT_OK or, on a write error, 1. */
+int cli_write_stdout(const GString *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kubectl's views of the simulated cluster: `get` tables and `describe service`, in kubectl's
+ * own layout (column widths as Go's text/tabwriter computes them), and `-o json` lists.
+ */
+#ifndef KPSIM_KUBECTL_VIEW_H
+#define KPSIM_KUBECTL_VIEW_H
+
+#include "model/cluster.h"
+
+typedef enum {
+    VIEW_NODES,
+    VIEW_PODS,
+    VIEW_SERVICES,
+    VIEW_ENDPOINT_SLICES,
+} ViewResource;
+
+typedef enum {
+    VIEW_FORMAT_TABLE,
+    VIEW_FORMAT_WIDE,
+    VIEW_FORMAT_JSON,
+} ViewFormat;
+
+/* Parses a resource name as kubectl accepts it ("services", "svc", "service", "po", "no",
+ * "endpointslices", "endpointslice"...). */
+gboolean view_resource_parse(const char *text, ViewResource *out);
+
+/* Appends `kubectl get RESOURCE` output. namespace NULL means all namespaces (adds a NAMESPACE
+ * column, as -A does). Appends nothing and returns FALSE when there is nothing to show in that
+ * namespace, setting *empty_message to kubectl's "No resources found in default namespace.". */
+gboolean view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char *namespace_,
+                  GString *out, char **empty_message);
+/* Appends `kubectl describe service NAME` output. FALSE when there is no such Service. */
+gboolean view_describe_service(const Cluster *c, const char *namespace_, const char *name,
+                               GString *out);
+
+/* Formats text (cells separated by '\t', lines by '\n') the way Go's text/tabwriter does with
+ * the given minimum width and padding, appending to out. */
+void view_tabwrite(GString *out, const char *text, guint minwidth, guint padding);
+
+/* "80:30080/TCP,443:31443/TCP" as kubectl prints PORT(S). (transfer full) */
+char *view_service_ports(const K8sService *svc);
+
+#endif
