@@ -31,6 +31,8 @@ typedef struct {
     guint8 tcp_flags; /* SIM_TCP_* when proto is TCP */
     guint32 mark;     /* skb->mark */
     guint32 length;   /* bytes of the IP datagram */
+    guint32 seq, ack; /* TCP sequence and acknowledgement numbers */
+    guint32 payload;  /* bytes of transport payload */
 } SimPacket;
 
 /* Lowercase name as iptables prints it ("tcp", "udp", "sctp", "icmp"). */
