@@ -50,6 +50,8 @@ NfRuleset *nf_ruleset_new(SimFamily family);
 void nf_ruleset_free(NfRuleset *rs);
 SimFamily nf_ruleset_family(const NfRuleset *rs);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfRuleset, nf_ruleset_free)
+
 /* Table and chain names as iptables spells them ("nat", "PREROUTING"). */
 const char *nf_table_name(NfTableId table);
 /* The built-in chain of table at hook, or NULL when the table has none there. */
@@ -79,7 +81,15 @@ guint nf_ruleset_rule_count(const NfRuleset *rs, NfTableId table);
  * DNAT --to-destination IP[:PORT], SNAT --to-source IP[:PORT], MASQUERADE [--random-fully],
  * MARK --set-xmark V/M | --or-mark V | --xor-mark V | --set-mark V[/M]; or no -j at all (a rule
  * that only counts). A jump target must exist already.
- * Returns FALSE, appending nothing, on any error. */
+ * Also accepted, as iptables does: long option spellings (--source, --dport, ...), port ranges
+ * "LOW:HIGH", -p tcp --dport without -m tcp (the match is loaded where --dport appears),
+ * recent --rdest, MARK --and-mark, MASQUERADE --random, REJECT type aliases ("tcp-rst").
+ * Refused as the kernel refuses them at load time (NF_ERROR_PARSE): a port match without its
+ * -p, NAT targets outside nat and REJECT outside filter, targets and -i/-o in built-in chains
+ * whose hook does not allow them, jumps to built-in chains, and jumps that would close a loop.
+ * Cost: proportional to the arguments, plus a search of the jump graph below the target when
+ * a jump is appended to a chain that other rules jump to.
+ * Returns FALSE, appending nothing, on any error; the message names the offending argument. */
 gboolean nf_ruleset_append(NfRuleset *rs, NfTableId table, const char *chain, GError **error,
                            ...) G_GNUC_NULL_TERMINATED;
 /* The same with an argument vector of argc strings. */
@@ -92,7 +102,8 @@ gboolean nf_ruleset_append_argv(NfRuleset *rs, NfTableId table, const char *chai
  * (-s/-d/-i/-o/-p first with /32 prefixes, then matches in the order given with their options
  * in the extension's own order, then the target), and "COMMIT". */
 void nf_ruleset_save(const NfRuleset *rs, NfTableId table, GString *out);
-/* Appends one rule in the same form as it appears in the save output ("-A CHAIN ..."). */
+/* Appends one rule in the same form as it appears in the save output ("-A CHAIN ..."),
+ * without the newline. */
 void nf_rule_format(const NfRule *rule, GString *out);
 
 #endif

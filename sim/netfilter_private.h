@@ -78,7 +78,7 @@ typedef struct {
             gboolean reap;
             SimAddr mask;
         } recent;
-        guint32 ctstate; /* conntrack: NF_CT_* bits */
+        guint32 ctstate;    /* conntrack: NF_CT_* bits */
         const char *nfacct; /* (interned) */
     } u;
 } NfMatch;
@@ -98,10 +98,10 @@ typedef enum {
 
 /* Target option bits (NfTarget.flags). */
 enum {
-    NF_TF_PORT = 1 << 0,        /* DNAT/SNAT: a port was given */
-    NF_TF_RANDOM = 1 << 1,      /* MASQUERADE --random */
+    NF_TF_PORT = 1 << 0,         /* DNAT/SNAT: a port was given */
+    NF_TF_RANDOM = 1 << 1,       /* MASQUERADE --random */
     NF_TF_RANDOM_FULLY = 1 << 2, /* MASQUERADE --random-fully */
-    NF_TF_SEEN = 1 << 3,        /* parser bookkeeping: the main option was given */
+    NF_TF_SEEN = 1 << 3,         /* parser bookkeeping: the main option was given */
 };
 
 typedef struct NfChain NfChain;
@@ -111,9 +111,9 @@ typedef struct {
     guint8 flags; /* NF_TF_* */
     /* JUMP: the chain's interned name; REJECT: the --reject-with name (static string). */
     const char *name;
-    NfChain *chain;         /* JUMP: the target chain (chains are never deleted) */
-    SimSockAddr to;         /* DNAT --to-destination, SNAT --to-source */
-    guint32 value, mask;    /* MARK: skb->mark = (skb->mark & ~mask) ^ value */
+    NfChain *chain;      /* JUMP: the target chain (chains are never deleted) */
+    SimSockAddr to;      /* DNAT --to-destination, SNAT --to-source */
+    guint32 value, mask; /* MARK: skb->mark = (skb->mark & ~mask) ^ value */
 } NfTarget;
 
 /* Rule flags (NfRule.flags). */
@@ -137,9 +137,9 @@ struct NfRule {
     const char *iif;   /* (interned, nullable) without the trailing '+' */
     const char *oif;
     SimCidr src, dst;
-    guint16 flags;     /* NF_RF_* */
-    guint8 family;     /* SimFamily of the ruleset */
-    guint8 proto;      /* with NF_RF_PROTO */
+    guint16 flags; /* NF_RF_* */
+    guint8 family; /* SimFamily of the ruleset */
+    guint8 proto;  /* with NF_RF_PROTO */
     guint8 n_matches;
     NfTarget target;
     NfMatch matches[]; /* n_matches, in the order given */
@@ -148,16 +148,16 @@ struct NfRule {
 typedef struct NfChainIndex NfChainIndex;
 
 struct NfChain {
-    const char *name;   /* (interned) */
+    const char *name; /* (interned) */
     gboolean builtin;
-    GPtrArray *rules;   /* of NfRule, owned */
-    guint refs;         /* rules that jump here */
-    guint visit;        /* loop-check bookkeeping (netfilter.c) */
+    GPtrArray *rules;    /* of NfRule, owned */
+    guint refs;          /* rules that jump here */
+    guint visit;         /* loop-check bookkeeping (netfilter.c) */
     NfChainIndex *index; /* (nullable) evaluation cache, built by nf_eval.c; NULL when stale */
 };
 
 typedef struct {
-    GHashTable *chains;         /* interned name -> NfChain, owned */
+    GHashTable *chains;              /* interned name -> NfChain, owned */
     NfChain *builtin[NF_HOOK_COUNT]; /* by hook, NULL where the table has no chain */
     guint rule_count;
 } NfTable;
@@ -167,6 +167,9 @@ struct NfRuleset {
     GStringChunk *strings; /* interned names, comments, interfaces */
     NfTable tables[NF_TABLE_COUNT];
     guint visit_epoch;
+    /* Scratch space reused by every append (so parsing a rule allocates only the rule). */
+    NfRule *scratch_rule;    /* room for the fixed part of one rule */
+    GArray *scratch_matches; /* of NfMatch */
 };
 
 /* The chain named name in table, or NULL. */

@@ -66,9 +66,12 @@ typedef struct {
     gboolean fell_through; /* TRUE for the pseudo-step "end of chain, policy applies" */
 } NfStep;
 
-/* One way a packet can go. Branches of one packet partition the probability space. */
+/* One way a packet can go. Branches of one packet partition the probability space, except
+ * that a recent --rcheck explored both ways (NF_CHOICE_BOTH) has no known probability: both of
+ * its branches keep the parent's probability, so the sum may then exceed 1. */
 typedef struct {
-    SimPacket pkt;       /* rewritten: mark, destination after DNAT, source after SNAT */
+    SimPacket pkt;       /* rewritten: mark and destination (DNAT); the source is left as it
+                            was, see masquerade and snat */
     NfVerdict verdict;
     gboolean dnat;       /* a DNAT target rewrote the destination (pkt.dst holds it) */
     SimSockAddr orig_dst;
@@ -76,15 +79,24 @@ typedef struct {
     gboolean random_fully;
     const char *reject_with; /* (transfer none) REJECT's --reject-with, or NULL */
     GArray *steps;       /* of NfStep */
-    guint64 rules_evaluated;
+    guint64 rules_evaluated; /* rules the kernel's linear walk would have evaluated */
     double probability;  /* of this branch, product of the choices taken */
     NfHook last_hook;
+    /* Added by the netfilter module: */
+    gboolean snat;       /* an SNAT target ran; with masquerade also set */
+    SimSockAddr snat_to; /* its --to-source (port 0: keep the source port); the caller rewrites */
+    guint64 rules_examined; /* rules the indexed evaluator actually tested (a debug counter for
+                               tests and benchmarks; never more than rules_evaluated) */
 } NfBranch;
 
 void nf_branch_free(NfBranch *b);
+/* nf_branch_free() as a GDestroyNotify, for arrays of branches. */
+void nf_branch_free_notify(gpointer b);
 /* A branch for pkt with probability 1 and no steps. (transfer full) */
 NfBranch *nf_branch_new(const SimPacket *pkt);
+/* A deep copy of b (its own steps array). (transfer full) */
 NfBranch *nf_branch_copy(const NfBranch *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfBranch, nf_branch_free)
 
 /* Runs table's built-in chain at hook for every branch in branches (each continues from its own
  * packet), replacing branches' contents with the resulting branches. iif/oif are the input and
@@ -103,9 +115,13 @@ typedef enum {
  *   remote: nat PREROUTING, route, then filter INPUT (+ nat INPUT) when the destination is
  *           local, else filter FORWARD and nat POSTROUTING;
  *   local:  nat OUTPUT, filter OUTPUT, route, nat POSTROUTING, and when the destination is
- *           local, filter INPUT (+ nat INPUT) after looping back.
+ *           local, filter INPUT with iif "lo" after looping back (nat INPUT is not consulted
+ *           again: the connection's source NAT was already decided in POSTROUTING).
  * The route decision uses env->is_local on the destination after DNAT; oif is "lo" for local
- * destinations and out_iface otherwise. Returns the branches. (transfer full) */
+ * destinations and out_iface otherwise (nat and filter OUTPUT see the route of the original
+ * destination). ctstate is NF_CT_NEW, plus NF_CT_DNAT once the branch was DNATed and
+ * NF_CT_SNAT once it was source-NATed. A DROP or REJECT ends a branch. Returns the branches,
+ * an array that frees them. (transfer full) */
 GPtrArray *nf_path_new_connection(const NfRuleset *rs, const SimPacket *pkt, NfOrigin origin,
                                   const char *iif, const char *out_iface, const NfEnv *env);
 
