@@ -10,19 +10,29 @@
 #include "model/loader.h"
 #include "model/probe.h"
 
-#define CASES KPSIM_SRCDIR "/tests/conformance/kube-proxy"
+#define CASES KPSIM_SRCDIR "/tests/conformance"
 
-static JsonArray *flows;
-static JsonParser *parser;
+static const char *const case_dirs[] = {"kube-proxy", "kube-proxy-extra"};
+static JsonArray *flows;  /* every probe, each with its "dir" added */
+static JsonParser *parsers[G_N_ELEMENTS(case_dirs)];
 
 static void
 load_flows(void)
 {
-    parser = json_parser_new();
-    g_autoptr(GError) error = NULL;
-    if (!json_parser_load_from_file(parser, CASES "/flows.json", &error))
-        g_error("flows.json: %s", error->message);
-    flows = json_node_get_array(json_parser_get_root(parser));
+    flows = json_array_new();
+    for (guint d = 0; d < G_N_ELEMENTS(case_dirs); d++) {
+        g_autofree char *path = g_build_filename(CASES, case_dirs[d], "flows.json", NULL);
+        g_autoptr(GError) error = NULL;
+        parsers[d] = json_parser_new();
+        if (!json_parser_load_from_file(parsers[d], path, &error))
+            g_error("%s: %s", path, error->message);
+        JsonArray *a = json_node_get_array(json_parser_get_root(parsers[d]));
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+            JsonObject *flow = json_array_get_object_element(a, i);
+            json_object_set_string_member(flow, "dir", case_dirs[d]);
+            json_array_add_object_element(flows, json_object_ref(flow));
+        }
+    }
 }
 
 static gint
@@ -63,7 +73,8 @@ START_TEST(test_flow_matches_kube_proxy)
 {
     JsonObject *flow = json_array_get_object_element(flows, _i);
     JsonObject *expect = json_object_get_object_member(flow, "expect");
-    g_autofree char *path = g_build_filename(CASES, json_object_get_string_member(flow, "case"), NULL);
+    g_autofree char *path = g_build_filename(CASES, json_object_get_string_member(flow, "dir"),
+                                             json_object_get_string_member(flow, "case"), NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(Scenario) sc = loader_load_scenario(path, &error);
     ck_assert_msg(sc != NULL, "%s", error ? error->message : "?");
@@ -104,6 +115,8 @@ main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    g_object_unref(parser);
+    json_array_unref(flows);
+    for (guint d = 0; d < G_N_ELEMENTS(case_dirs); d++)
+        g_object_unref(parsers[d]);
     return failed == 0 ? 0 : 1;
 }

@@ -114,7 +114,7 @@ explain_jump(const Explainer *ex, const char *chain, const char *target, const c
         if (p)
             return g_strdup_printf("random pick with probability %.4g among the endpoints left",
                                    g_ascii_strtod(p, NULL));
-        return g_strdup("the last endpoint in the list takes whatever the random picks left");
+        return g_strdup("no random draw left: the last (or only) endpoint in the list");
     }
     return NULL;
 }
@@ -158,10 +158,26 @@ explain_rule(const Explainer *ex, const char *chain, const char *rule)
     if (g_str_equal(target, "REJECT"))
         return g_strdup("no endpoints at all: rejected with ICMP port unreachable (the client "
                         "sees \"connection refused\")");
-    if (g_str_equal(target, "ACCEPT"))
-        return g_strdup(comment && strstr(comment, "health check node port")
-                            ? "the healthCheckNodePort: kube-proxy's health server answers here"
-                            : "accepted");
+    if (g_str_equal(target, "ACCEPT")) {
+        if (comment && strstr(comment, "health check node port"))
+            return g_strdup("the healthCheckNodePort: kube-proxy's health server answers here");
+        if (strstr(rule, "--mark 0x"))
+            return g_strdup("forwarding allowed: kube-proxy marked this connection (so it passes "
+                            "even where the FORWARD policy is DROP)");
+        return g_strdup("accepted");
+    }
+    if (g_str_equal(target, "KUBE-PROXY-FIREWALL"))
+        return g_strdup("kube-proxy's load-balancer source-range firewall (only LB IPs with "
+                        "loadBalancerSourceRanges have rules there)");
+    if (g_str_equal(target, "KUBE-FORWARD"))
+        return g_strdup("kube-proxy's forwarding rules: let its own traffic through");
+    if (g_str_equal(target, "KUBE-NODEPORTS") && g_str_equal(chain, "INPUT"))
+        return g_strdup("kube-proxy's filter rules for healthCheckNodePorts");
+    if (g_str_equal(target, "KUBE-EXTERNAL-SERVICES") ||
+        (g_str_equal(target, "KUBE-SERVICES") && strstr(rule, "--ctstate NEW") != NULL))
+        return g_strdup("kube-proxy's filter rules for Services without usable endpoints");
+    if (g_str_equal(target, "KUBE-FIREWALL"))
+        return g_strdup("kubelet's guard against outside packets to 127.0.0.0/8");
     return explain_jump(ex, chain, target, comment, rule);
 }
 

@@ -147,6 +147,34 @@ view_age(SimTime age)
     return g_strdup_printf("%" G_GINT64_FORMAT "d", d);
 }
 
+/* Orders objects whose first member is a K8sMeta by namespace, then name: the order in which
+ * the apiserver lists them (etcd key order). */
+static gint
+view_compare_meta(gconstpointer a, gconstpointer b)
+{
+    const K8sMeta *ma = *(const K8sMeta *const *)a, *mb = *(const K8sMeta *const *)b;
+    int c = g_strcmp0(ma->namespace_, mb->namespace_);
+    return c != 0 ? c : g_strcmp0(ma->name, mb->name);
+}
+
+/* A copy of objects (each starting with a K8sMeta) in apiserver list order. (transfer container) */
+static GPtrArray *
+view_sorted(GPtrArray *objects, GCompareFunc compare)
+{
+    /* Not g_ptr_array_copy(): the copy would inherit the owner's free function. */
+    GPtrArray *copy = g_ptr_array_sized_new(objects->len);
+    for (guint i = 0; i < objects->len; i++)
+        g_ptr_array_add(copy, g_ptr_array_index(objects, i));
+    g_ptr_array_sort(copy, compare);
+    return copy;
+}
+
+static gint
+view_compare_nodes(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0((*(const K8sNode *const *)a)->name, (*(const K8sNode *const *)b)->name);
+}
+
 static const char *
 view_addr(const SimAddr *a, char *buf)
 {
@@ -261,8 +289,9 @@ view_nodes_table(const Cluster *c, ViewFormat fmt, GString *t)
     if (fmt == VIEW_FORMAT_WIDE)
         g_string_append(t, "\tINTERNAL-IP\tEXTERNAL-IP\tOS-IMAGE\tKERNEL-VERSION\tCONTAINER-RUNTIME");
     g_string_append_c(t, '\n');
-    for (guint i = 0; i < c->nodes->len; i++) {
-        const K8sNode *n = g_ptr_array_index(c->nodes, i);
+    g_autoptr(GPtrArray) nodes = view_sorted(c->nodes, view_compare_nodes);
+    for (guint i = 0; i < nodes->len; i++) {
+        const K8sNode *n = g_ptr_array_index(nodes, i);
         g_autofree char *age = view_age(c->now);
         g_string_append_printf(t, "%s\t%s%s\t<none>\t%s\t%s", n->name,
                                n->ready ? "Ready" : "NotReady",
@@ -298,8 +327,9 @@ view_pods_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
     if (fmt == VIEW_FORMAT_WIDE)
         g_string_append(t, "\tIP\tNODE\tNOMINATED NODE\tREADINESS GATES");
     g_string_append_c(t, '\n');
-    for (guint i = 0; i < c->pods->len; i++) {
-        const K8sPod *p = g_ptr_array_index(c->pods, i);
+    g_autoptr(GPtrArray) pods = view_sorted(c->pods, view_compare_meta);
+    for (guint i = 0; i < pods->len; i++) {
+        const K8sPod *p = g_ptr_array_index(pods, i);
         if (!view_in_namespace(&p->meta, ns))
             continue;
         guint containers = MAX(1u, p->spec.containers ? p->spec.containers->len : 0);
@@ -325,8 +355,9 @@ view_services_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t
     view_row_start(t, ns, NULL);
     g_string_append(t, "NAME\tTYPE\tCLUSTER-IP\tEXTERNAL-IP\tPORT(S)\tAGE");
     g_string_append(t, fmt == VIEW_FORMAT_WIDE ? "\tSELECTOR\n" : "\n");
-    for (guint i = 0; i < c->services->len; i++) {
-        const K8sService *s = g_ptr_array_index(c->services, i);
+    g_autoptr(GPtrArray) services = view_sorted(c->services, view_compare_meta);
+    for (guint i = 0; i < services->len; i++) {
+        const K8sService *s = g_ptr_array_index(services, i);
         if (!view_in_namespace(&s->meta, ns))
             continue;
         g_autofree char *cip = view_cluster_ip(s);
@@ -376,8 +407,9 @@ view_slices_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
     guint rows = 0;
     view_row_start(t, ns, NULL);
     g_string_append(t, "NAME\tADDRESSTYPE\tPORTS\tENDPOINTS\tAGE\n");
-    for (guint i = 0; i < c->slices->len; i++) {
-        const K8sEndpointSlice *s = g_ptr_array_index(c->slices, i);
+    g_autoptr(GPtrArray) slices = view_sorted(c->slices, view_compare_meta);
+    for (guint i = 0; i < slices->len; i++) {
+        const K8sEndpointSlice *s = g_ptr_array_index(slices, i);
         if (!view_in_namespace(&s->meta, ns))
             continue;
         GString *ports = g_string_new(NULL);

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The simulated network: hosts with interfaces, addresses and routes, the links between them, the
+ * Linux packet path of each host (conntrack, netfilter hooks, NAT, forwarding, local delivery),
+ * and TCP/UDP sockets on top.
+ *
+ * Models a routed L3 fabric (one shared segment for node and client addresses, veth pairs
+ * between a node and each of its pods), the kernel's receive/forward/output paths with
+ * nf_conntrack and iptables as sim/nf_eval.c evaluates them, and the parts of TCP users notice:
+ * the handshake, SYN retransmission (1 s, 3 s, 7 s, ...), data and FIN, RST on a closed port or a
+ * REJECT, ICMP port unreachable as "connection refused", timeouts. Left out: ARP, MTU/PMTU,
+ * congestion control, window scaling, SACK, IP fragments, IP options.
+ *
+ * Ownership: the SimNet owns hosts, interfaces, links and sockets; rulesets and pcap writers
+ * given to it are borrowed ((transfer none)) and must outlive it. All times come from the
+ * SimLoop given at creation; all randomness from streams derived from the seed.
+ */
+#ifndef KPSIM_SIM_NET_H
+#define KPSIM_SIM_NET_H
+
+#include "sim/conntrack.h"
+#include "sim/netfilter.h"
+#include "sim/pcap_writer.h"
+#include "sim/sim_loop.h"
+#include "sim/sim_packet.h"
+
+typedef struct SimNet SimNet;
+typedef struct SimHost SimHost;
+typedef struct SimSocket SimSocket;
+
+/* Why a host dropped a packet (counted per host; names as the report prints them). */
+typedef enum {
+    SIM_DROP_NETFILTER,     /* "netfilter-drop": a DROP rule */
+    SIM_DROP_REJECT,        /* "netfilter-reject": a REJECT rule (an ICMP error or RST was sent) */
+    SIM_DROP_NO_ROUTE,      /* "no-route" */
+    SIM_DROP_NO_SOCKET,     /* "no-socket": nothing listens (answered with RST / ICMP) */
+    SIM_DROP_CT_FULL,       /* "conntrack-full": nf_conntrack: table full, dropping packet */
+    SIM_DROP_CT_INSERT,     /* "conntrack-insert-failed": SNAT tuple clash */
+    SIM_DROP_CT_INVALID,    /* "conntrack-invalid": dropped by KUBE-FORWARD's INVALID rule */
+    SIM_DROP_HOST_DOWN,     /* "host-down": sent to or through a host that is down */
+} SimDropReason;
+#define SIM_DROP_COUNT 8
+const char *sim_drop_reason_name(SimDropReason r);
+
+typedef struct {
+    guint64 rx_packets;       /* packets received from links (not from local sockets) */
+    guint64 tx_packets;       /* packets sent on links */
+    guint64 forwarded;        /* packets forwarded (rx then tx) */
+    guint64 forwarded_to_hosts; /* forwarded packets whose next hop is another forwarding host */
+    guint64 drops[SIM_DROP_COUNT];
+    guint64 rules_evaluated;  /* rules the kernel would have traversed, summed over new conns */
+    guint64 new_connections;  /* conntrack entries created */
+} SimHostStats;
+
+/* ------------------------------------------------------------------ network and hosts */
+
+/* A network driven by loop; seed derives every random stream (statistic matches, ephemeral and
+ * SNAT ports, ISNs). (transfer full) */
+SimNet *sim_net_new(SimLoop *loop, guint64 seed);
+void sim_net_free(SimNet *net);
+SimLoop *sim_net_loop(SimNet *net);
+
+/* Adds a host. forwarding: IP forwarding on (nodes) or off (clients, pods). (transfer none) */
+SimHost *sim_net_add_host(SimNet *net, const char *name, gboolean forwarding);
+const char *sim_host_name(const SimHost *h);
+/* Enables conntrack on h with config (copied). Hosts without conntrack run no netfilter. */
+void sim_host_enable_conntrack(SimHost *h, const CtConfig *config);
+/* The ruleset h's netfilter runs, or NULL for none. It may be replaced at any time (a kube-proxy
+ * sync); established connections keep their conntrack state. (transfer none) */
+void sim_host_set_ruleset(SimHost *h, const NfRuleset *rs);
+
+/* Adds an interface ("lo" gets ifindex 1 automatically; others count up from 2 in the order
+ * added) and returns its ifindex. mac may be NULL (derived from host and index). */
+guint sim_host_add_iface(SimHost *h, const char *name, const guint8 *mac);
+void sim_host_add_addr(SimHost *h, guint ifindex, const SimAddr *addr);
+/* Routes dst via interface ifindex; gateway NULL means on-link. Longest prefix wins. */
+void sim_host_add_route(SimHost *h, const SimCidr *dst, guint ifindex, const SimAddr *gateway);
+/* Is addr local to h (any interface address, or loopback)? */
+gboolean sim_host_is_local(const SimHost *h, const SimAddr *addr);
+
+/* Attaches interface ifindex of h to the shared fabric: packets sent on it reach the host that
+ * owns the next-hop address on the fabric after latency plus size*8/bandwidth (FIFO per
+ * sending interface). */
+void sim_net_attach_fabric(SimNet *net, SimHost *h, guint ifindex, SimTime latency,
+                           guint64 bandwidth_bps);
+/* A point-to-point link (a veth pair) between a's ifa and b's ifb. */
+void sim_net_link(SimNet *net, SimHost *a, guint ifa, SimHost *b, guint ifb, SimTime latency);
+
+/* Power: a host that is down drops everything it receives and sends nothing. */
+void sim_host_set_up(SimHost *h, gboolean up);
+
+/* Captures everything h sends and receives on every interface into pcap, as tcpdump -i any:
+ * each packet as it crosses each interface (so NAT is visible between the in and out copies).
+ * Several hosts may share one writer. (transfer none) */
+void sim_host_set_capture(SimHost *h, SimPcap *pcap);
+
+void sim_host_get_stats(const SimHost *h, SimHostStats *out);
+/* h's conntrack table, or NULL. (transfer none) */
+CtTable *sim_host_conntrack(SimHost *h);
+
+/* ------------------------------------------------------------------ sockets */
+
+typedef enum {
+    SIM_CLOSE_NORMAL,  /* FIN exchange completed */
+    SIM_CLOSE_RESET,   /* RST received after the connection was established */
+    SIM_CLOSE_REFUSED, /* RST or ICMP port/host unreachable in answer to the SYN */
+    SIM_CLOSE_TIMEOUT, /* connect timeout or retransmissions exhausted */
+} SimCloseReason;
+const char *sim_close_reason_name(SimCloseReason r);
+
+typedef struct {
+    /* Client: the handshake completed. Server: a new connection was accepted (child socket). */
+    void (*connected)(SimSocket *s, gpointer user_data);
+    /* bytes of in-order application data arrived (a segment's payload). */
+    void (*data)(SimSocket *s, guint32 bytes, gpointer user_data);
+    /* The peer sent FIN (after all its data). The socket stays open for sending. */
+    void (*peer_closed)(SimSocket *s, gpointer user_data);
+    /* The socket is gone; s must not be used after this returns. */
+    void (*closed)(SimSocket *s, SimCloseReason reason, gpointer user_data);
+} SimSocketOps;
+
+typedef struct {
+    SimTime connect_timeout; /* give up a connect after this long (default 75 s, 0 = default) */
+    guint syn_retries;       /* SYN retransmissions (default 6: 1, 3, 7, 15, 31, 63 s) */
+} SimTcpOptions;
+
+/* Listens on port of every local address of h (TCP or UDP per proto). Accepted connections get
+ * ops/user_data; for UDP, `data` is called per datagram on a per-peer pseudo-socket. */
+SimSocket *sim_socket_listen(SimHost *h, SimProto proto, guint16 port, const SimSocketOps *ops,
+                             gpointer user_data);
+/* Opens a connection from h (source address: the route's interface address, ephemeral port
+ * from 32768-60999) to dst. For UDP the "connection" is immediately connected. Callbacks only
+ * run from the event loop, never from inside this call. (transfer none) */
+SimSocket *sim_socket_connect(SimHost *h, SimProto proto, const SimSockAddr *dst,
+                              const SimTcpOptions *options, const SimSocketOps *ops,
+                              gpointer user_data);
+/* Queues bytes of application data (segmented by MSS 1460). */
+void sim_socket_send(SimSocket *s, guint32 bytes);
+/* Sends FIN after queued data (UDP: releases the socket). */
+void sim_socket_close(SimSocket *s);
+/* Sends RST and releases the socket at once; `closed` is not called. */
+void sim_socket_abort(SimSocket *s);
+const SimSockAddr *sim_socket_local(const SimSocket *s);
+const SimSockAddr *sim_socket_peer(const SimSocket *s);
+SimHost *sim_socket_host(const SimSocket *s);
+void sim_socket_set_user_data(SimSocket *s, const SimSocketOps *ops, gpointer user_data);
+
+#endif
