@@ -92,6 +92,7 @@ typedef struct {
     /* Where the loader read these (line 0 = not written), for errors found after patches. */
     K8sPos selector_pos;        /* spec.selector */
     K8sPos template_labels_pos; /* spec.template.metadata.labels (or spec.template) */
+    gboolean selector_has_expressions; /* matchExpressions given (kept unevaluated) */
 } K8sDeployment;
 
 /* ---------------------------------------------------------------- Service */
@@ -240,11 +241,22 @@ K8sService *k8s_service_new(void);
 K8sDeployment *k8s_deployment_new(void);
 K8sEndpointSlice *k8s_endpoint_slice_new(void);
 K8sNode *k8s_node_new(void);
+/* A container with no ports (ports array allocated). (transfer full) */
+K8sContainer *k8s_container_new(void);
+void k8s_container_free(K8sContainer *c);
 /* An endpoint with ready/serving/terminating unset and no addresses. (transfer full) */
 K8sEndpoint *k8s_endpoint_new(void);
 /* An empty char* -> char* table owning its keys and values, as labels/selectors use.
  * (transfer full) */
 GHashTable *k8s_string_table_new(void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sNode, k8s_node_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sPod, k8s_pod_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sDeployment, k8s_deployment_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sServicePort, k8s_service_port_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sService, k8s_service_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sEndpoint, k8s_endpoint_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sEndpointSlice, k8s_endpoint_slice_free)
 
 /* TRUE when every key=value of selector is in labels (an empty selector matches nothing, as a
  * Service selector does). */

@@ -28,7 +28,16 @@ typedef struct {
     guint response_bytes;
     SimTime start, stop;
     K8sPos pos;
+    /* How the clients give up (added for the run time; the loader fills the defaults). */
+    SimTime connect_timeout;  /* connectTimeout: TCP connect timeout, default 10 s */
+    guint syn_retries;        /* synRetries: TCP SYN retransmissions, default 6 */
+    SimTime response_timeout; /* responseTimeout: UDP wait for the answer, default 2 s */
 } ScenarioTraffic;
+
+/* Defaults of the traffic fields above. */
+#define SCENARIO_CONNECT_TIMEOUT (10 * SIM_SEC)
+#define SCENARIO_SYN_RETRIES 6
+#define SCENARIO_RESPONSE_TIMEOUT (2 * SIM_SEC)
 
 /* An event or expectation, kept as validated text key/values until the run-time issues
  * interpret them. */
@@ -69,6 +78,10 @@ typedef struct {
     GPtrArray *slices;      /* K8sEndpointSlice* */
 
     GPtrArray *warnings;    /* char*: "FILE:LINE:COL: warning: MESSAGE" */
+
+    /* spec.pods: how every pod's server handles requests (added for the run time). */
+    SimTime pod_service_time; /* serviceTime: per request, default 1 ms */
+    guint pod_concurrency;    /* concurrency: requests served at once, default 64 */
 } Scenario;
 
 void scenario_free(Scenario *sc);
