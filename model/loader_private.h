@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Shared internals of the loader: the load state, error wording and typed field readers.
  *
- * loader.c owns the stream, the kind: Scenario document, manifests, patches and the final
- * cross-object checks; loader_objects.c decodes the Kubernetes kinds. Both read YAML trees
+ * loader.c owns the stream, manifests, patches and the final cross-object checks;
+ * loader_values.c holds the readers below; loader_scenario.c (with loader_workload.c) decodes
+ * the kind: Scenario document; loader_objects.c (with loader_service.c, loader_pods.c and
+ * loader_proxy.c) decodes the Kubernetes kinds. All of them read YAML trees
  * (model/yaml_tree.h) through the readers below, which word errors the way kubectl and the
  * apiserver do: "PATH: expected an integer, got 'two'", "unknown field 'x' in Service spec; did
  * you mean 'y'?", "The Service \"web\" is invalid: spec.ports[0].port: Invalid value: ...".
@@ -45,7 +47,7 @@ typedef struct {
     const char *name;
 } LdObject;
 
-/* ---------------------------------------------------------------- errors (loader.c) */
+/* ---------------------------------------------------------------- errors (loader_values.c) */
 
 /* Sets "FILE:LINE:COL: error: MESSAGE" at node at (LOADER_ERROR_INVALID); returns FALSE. */
 gboolean ld_fail(GError **error, const YtNode *at, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -61,14 +63,14 @@ gboolean ld_invalid_pos(const LdObject *o, GError **error, const K8sPos *pos, co
 void ld_warn(Loader *ld, const YtNode *at, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 K8sPos ld_pos(const YtNode *n);
 
-/* ---------------------------------------------------------------- paths (loader.c) */
+/* ---------------------------------------------------------------- paths (loader_values.c) */
 
 /* "parent.key", or "key" when parent is empty. (transfer full) */
 char *ld_path(const char *parent, const char *key);
 /* "parent[i]". (transfer full) */
 char *ld_path_index(const char *parent, guint i);
 
-/* ---------------------------------------------------------------- structure (loader.c) */
+/* ---------------------------------------------------------------- structure (loader_values.c) */
 
 /* Checks that n is a mapping whose keys are all in known (NULL-terminated); what names the
  * object part in messages ("Service spec.ports[0]"). Unknown keys get a did-you-mean hint. */
@@ -79,7 +81,7 @@ gboolean ld_expect_map(const YtNode *n, const char *path, GError **error);
 /* Checks that n is a sequence (null, meaning absent, is accepted). */
 gboolean ld_expect_seq(const YtNode *n, const char *path, GError **error);
 
-/* ---------------------------------------------------------------- values (loader.c) */
+/* ---------------------------------------------------------------- values (loader_values.c) */
 /* Each reader takes the value node and its field path; a null value leaves *out unchanged and
  * returns TRUE. The ld_get_* forms look key up in a mapping first (absent = null). */
 
@@ -120,7 +122,7 @@ gboolean ld_get_bool(const YtNode *map, const char *key, const char *path, gbool
 gboolean ld_get_string_map(const YtNode *map, const char *key, const char *path, GHashTable **out,
                            GError **error);
 
-/* ---------------------------------------------------------------- names (loader.c) */
+/* ---------------------------------------------------------------- names (loader_values.c) */
 
 /* Records an object's name; a second object of the same kind, namespace and name is an error
  * at the name ("services \"web\" already exists in namespace \"default\" (first defined at
@@ -138,30 +140,68 @@ gboolean ld_check_name(const LdObject *o, const YtNode *at, const char *path, co
                        LdNameRule rule, GError **error);
 /* Records a node name to check once every node is known. */
 void ld_add_node_ref(Loader *ld, const YtNode *at, const char *path);
+/* Frees a recorded node name (GDestroyNotify for Loader.node_refs). */
+void ld_node_ref_free(LdNodeRef *r);
+
+/* ---------------------------------------------------------------- the Scenario document */
+
+/* Decodes the kind: Scenario document (at most one, only in a scenario file)
+ * (loader_scenario.c). */
+gboolean ld_scenario_doc(Loader *ld, const YtNode *root, GError **error);
+/* Decodes spec.clients [{name, address}] (loader_workload.c). */
+gboolean ld_clients(Loader *ld, const YtNode *n, const char *path, GError **error);
+/* Decodes spec.traffic (loader_workload.c). Defaults: protocol TCP, request 100 bytes, response
+ * 1000 bytes, start 0, stop at the scenario's duration. */
+gboolean ld_traffic(Loader *ld, const YtNode *n, const char *path, GError **error);
+/* Checks spec.patches entries and keeps them to apply once every object is loaded (loader.c). */
+gboolean ld_patches(Loader *ld, const YtNode *n, const char *path, GError **error);
+/* Reads the files of spec.manifests, relative to the scenario file's directory (loader.c). */
+gboolean ld_manifests(Loader *ld, const YtNode *n, const char *path, GError **error);
 
 /* ---------------------------------------------------------------- objects (loader_objects.c) */
 
+/* The fields of ObjectMeta, accepted in metadata and in a pod template's metadata. */
+extern const char *const ld_meta_fields[];
 /* Decodes metadata into m (name required); kind is used in messages. */
 gboolean ld_meta(Loader *ld, const YtNode *root, const char *kind, gboolean namespaced, K8sMeta *m,
                  const YtNode **name_node, GError **error);
-gboolean ld_service_doc(Loader *ld, const YtNode *root, GError **error);
+/* Decodes metadata, checks the name by rule and registers it under resource. */
+gboolean ld_object_meta(Loader *ld, const YtNode *root, const char *kind, const char *resource,
+                        LdNameRule rule, gboolean namespaced, K8sMeta *m, GError **error);
+/* Checks a named port (targetPort, containerPort name) as IsValidPortName does (IANA_SVC_NAME);
+ * reports the first failed rule. */
+gboolean ld_check_port_name(const LdObject *o, const YtNode *at, const char *path, const char *name,
+                            GError **error);
+/* Iterates a sequence field: NULL/null is an empty list, anything else must be a sequence.
+ * Returns the number of items (0 on error, with *ok FALSE). */
+guint ld_seq_len(const YtNode *n, const char *path, gboolean *ok, GError **error);
 gboolean ld_endpoint_slice_doc(Loader *ld, const YtNode *root, GError **error);
+gboolean ld_node_doc(Loader *ld, const YtNode *root, GError **error);
+
+/* ---------------------------------------------------------------- Service (loader_service.c) */
+
+gboolean ld_service_doc(Loader *ld, const YtNode *root, GError **error);
+/* Applies a service spec (patch TRUE: strategic merge, ports keyed by port number) onto s. */
+gboolean ld_service_spec(const LdObject *o, const YtNode *spec, K8sService *s, gboolean patch,
+                         GError **error);
+/* The apiserver's cross-field checks of a Service, run after patches. */
+gboolean ld_service_validate(const K8sService *s, GError **error);
+
+/* ------------------------------------------------------- Pod and Deployment (loader_pods.c) */
+
 gboolean ld_pod_doc(Loader *ld, const YtNode *root, GError **error);
 gboolean ld_deployment_doc(Loader *ld, const YtNode *root, GError **error);
-gboolean ld_node_doc(Loader *ld, const YtNode *root, GError **error);
+/* Applies a deployment spec (patch TRUE: strategic merge, containers keyed by name) onto d. */
+gboolean ld_deployment_spec(const LdObject *o, const YtNode *spec, K8sDeployment *d, gboolean patch,
+                            GError **error);
+/* The apiserver's cross-field checks of a Deployment, run after patches. */
+gboolean ld_deployment_validate(const K8sDeployment *d, GError **error);
+
+/* ----------------------------------------------------- KubeProxyConfiguration (loader_proxy.c) */
+
 /* Decodes KubeProxyConfiguration fields (a document when is_doc, else the Scenario's `proxy:`
  * mapping) onto sc->proxy. */
 gboolean ld_proxy_config(Loader *ld, const YtNode *map, const char *path, gboolean is_doc,
                          GError **error);
-/* Applies a service spec (patch TRUE: strategic merge, ports keyed by port number) onto s. */
-gboolean ld_service_spec(const LdObject *o, const YtNode *spec, K8sService *s, gboolean patch,
-                         GError **error);
-/* Applies a deployment spec (patch TRUE: strategic merge, containers keyed by name) onto d. */
-gboolean ld_deployment_spec(const LdObject *o, const YtNode *spec, K8sDeployment *d, gboolean patch,
-                            GError **error);
-/* The apiserver's cross-field checks of a Service, run after patches. */
-gboolean ld_service_validate(const K8sService *s, GError **error);
-/* The apiserver's cross-field checks of a Deployment, run after patches. */
-gboolean ld_deployment_validate(const K8sDeployment *d, GError **error);
 
 #endif

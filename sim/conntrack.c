@@ -18,8 +18,12 @@
  * The TCP table and the special cases around it follow nf_conntrack_proto_tcp.c (tcp_packet);
  * window tracking is not modelled. The SNAT port search follows nf_nat_core.c
  * (get_unique_tuple, nf_nat_l4proto_unique_tuple).
+ *
+ * This file holds the table: storage, hashing, lookups, new entries, early drop, deletion and
+ * the reaper. The protocol trackers are in conntrack_proto.c, NAT bindings and confirmation in
+ * conntrack_nat.c, the shared layout in conntrack_private.h.
  */
-#include "sim/conntrack.h"
+#include "sim/conntrack_private.h"
 
 #include <string.h>
 
@@ -40,66 +44,11 @@
  * tuples at a full table, so this looks at about as many candidates. */
 #define EARLY_DROP_SCAN 64
 
-/* SNAT port search limits, as in nf_nat_l4proto_unique_tuple(). */
-#define NAT_MAX_ATTEMPTS 128
-#define NAT_MIN_ATTEMPTS 16
-
-/* UDP switches to the stream timeout only for flows older than this (udp_packet's stream_ts). */
-#define UDP_STREAM_AGE (2 * SIM_SEC)
-
-typedef enum {
-    SLOT_FREE,
-    SLOT_UNCONFIRMED,
-    SLOT_CONFIRMED,
-} SlotState;
-
-/* TCP bookkeeping bits in CtEntry.tcp (the kernel's seen[].flags, last_dir, last_index). */
-#define TCP_CLOSE_INIT_ORIG 0x01u  /* FIN_WAIT was entered by an ORIGINAL packet */
-#define TCP_CLOSE_INIT_REPLY 0x02u /* ... by a REPLY packet */
-#define TCP_SIMULTANEOUS_OPEN 0x04u
-#define TCP_LAST_DIR_REPLY 0x08u
-#define TCP_LAST_INDEX_SHIFT 4 /* 3 bits: the TcpIndex of the last packet that moved the state */
-
-struct CtEntry {
-    CtTuple tuple[CT_DIR_MAX];
-    SimTime expires;
-    SimTime created; /* time of the first packet: NAT setup runs at it; UDP streams count from it */
-    union {
-        guint32 status;    /* IPS_* while in use */
-        guint32 next_free; /* free-list link while free */
-    };
-    guint32 index;    /* own number in the segmented array */
-    guint32 last_end; /* TCP: sequence number after the last ignored packet (resync check) */
-    guint8 slot;      /* SlotState */
-    guint8 state;     /* CtTcpState for TCP, else 0 */
-    guint8 tcp;       /* TCP_* bookkeeping bits */
-};
-
-typedef struct {
-    guint32 hash; /* low 32 bits of the tuple's hash: home slot and quick filter */
-    guint32 ref;  /* entry index << 1 | direction, or EMPTY_REF */
-} Bucket;
-
 typedef enum {
     DELETE_EXPIRED,
     DELETE_EARLY_DROP,
     DELETE_REMOVED, /* destroy, flush */
 } DeleteReason;
-
-struct CtTable {
-    CtConfig cfg;
-    CtEntry **seg; /* entry segments, allocated as entry numbers reach them */
-    guint n_seg;
-    guint32 n_slots; /* entry numbers handed out at least once */
-    guint32 free_head;
-    Bucket *buckets;
-    guint32 mask; /* number of buckets - 1 */
-    guint32 used; /* buckets holding a tuple */
-    guint32 reap_cursor;
-    guint32 gc_pressure; /* slots the reaper still scans in early-drop mode after a refusal */
-    SimTime now;         /* the latest time seen; time must not go backwards */
-    CtStats stats;
-};
 
 /* Segment number of entry i: 0 and 1 hold 64 entries, each next one twice as many up to
  * 1024, and from there on every segment holds 1024. A small table stays small, a big one
@@ -163,8 +112,8 @@ entry_alloc(CtTable *t)
 }
 
 /* Returns e to the free list; it stops counting toward the table. */
-static void
-entry_release(CtTable *t, CtEntry *e)
+void
+ct_entry_release(CtTable *t, CtEntry *e)
 {
     g_assert(e->slot != SLOT_FREE);
     g_assert(t->stats.current > 0);
@@ -246,22 +195,6 @@ tuple_hash(const CtTuple *t)
     return (guint32)h;
 }
 
-/* TRUE for protocols whose port fields NAT may rewrite. */
-static gboolean
-proto_has_ports(guint8 proto)
-{
-    switch ((SimProto)proto) {
-    case SIM_PROTO_TCP:
-    case SIM_PROTO_UDP:
-    case SIM_PROTO_SCTP:
-        return TRUE;
-    case SIM_PROTO_ICMP:
-    case SIM_PROTO_ICMPV6:
-        return FALSE;
-    }
-    return FALSE;
-}
-
 /* ------------------------------------------------------------------ the hash table */
 
 static void
@@ -300,8 +233,8 @@ buckets_grow(CtTable *t)
 }
 
 /* Links entry e under its tuple for dir, growing the table first to stay at most 2/3 full. */
-static void
-hash_insert(CtTable *t, CtEntry *e, CtDir dir)
+void
+ct_hash_insert(CtTable *t, CtEntry *e, CtDir dir)
 {
     if ((guint64)(t->used + 1) * 3 > (guint64)(t->mask + 1) * 2)
         buckets_grow(t);
@@ -381,7 +314,7 @@ entry_delete(CtTable *t, CtEntry *e, DeleteReason why)
     }
     if (e->status & IPS_SRC_NAT)
         t->stats.snat_current--;
-    entry_release(t, e);
+    ct_entry_release(t, e);
 }
 
 static inline gboolean
@@ -392,8 +325,8 @@ entry_expired(const CtEntry *e, SimTime now)
 
 /* Is tuple used by a live entry (in either direction)? An expired holder is deleted on the way,
  * as the kernel's lookups do. */
-static gboolean
-tuple_taken(CtTable *t, const CtTuple *tuple, SimTime now)
+gboolean
+ct_tuple_taken(CtTable *t, const CtTuple *tuple, SimTime now)
 {
     CtDir dir;
     CtEntry *e = hash_find(t, tuple, tuple_hash(tuple), &dir);
@@ -467,216 +400,6 @@ ct_table_free(CtTable *t)
     g_free(t);
 }
 
-/* ------------------------------------------------------------------ TCP */
-
-/* Packet classes of the TCP state table (get_conntrack_index). */
-typedef enum {
-    TCP_SYN_SET,
-    TCP_SYNACK_SET,
-    TCP_FIN_SET,
-    TCP_ACK_SET,
-    TCP_RST_SET,
-    TCP_NONE_SET,
-} TcpIndex;
-
-#define sNO CT_TCP_NONE
-#define sSS CT_TCP_SYN_SENT
-#define sSR CT_TCP_SYN_RECV
-#define sES CT_TCP_ESTABLISHED
-#define sFW CT_TCP_FIN_WAIT
-#define sCW CT_TCP_CLOSE_WAIT
-#define sLA CT_TCP_LAST_ACK
-#define sTW CT_TCP_TIME_WAIT
-#define sCL CT_TCP_CLOSE
-#define sS2 CT_TCP_SYN_SENT2
-#define sIV CT_TCP_N_STATES       /* invalid packet */
-#define sIG (CT_TCP_N_STATES + 1) /* ignored packet: accepted, state and timeout untouched */
-
-/* tcp_conntracks[dir][index][old state] = new state, as in nf_conntrack_proto_tcp.c. */
-static const guint8 tcp_conntracks[CT_DIR_MAX][6][CT_TCP_N_STATES] = {
-    {
-        /* ORIGINAL   sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
-        /* syn    */ {sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2},
-        /* synack */ {sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR},
-        /* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
-        /* ack    */ {sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV},
-        /* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
-        /* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
-    },
-    {
-        /* REPLY      sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
-        /* syn    */ {sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2},
-        /* synack */ {sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR},
-        /* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
-        /* ack    */ {sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG},
-        /* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
-        /* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
-    },
-};
-
-static TcpIndex
-tcp_index(guint8 flags)
-{
-    if (flags & SIM_TCP_RST)
-        return TCP_RST_SET;
-    if (flags & SIM_TCP_SYN)
-        return (flags & SIM_TCP_ACK) ? TCP_SYNACK_SET : TCP_SYN_SET;
-    if (flags & SIM_TCP_FIN)
-        return TCP_FIN_SET;
-    if (flags & SIM_TCP_ACK)
-        return TCP_ACK_SET;
-    return TCP_NONE_SET;
-}
-
-/* Sequence number just after pkt's segment (segment_seq_plus_len). */
-static guint32
-tcp_seq_end(const SimPacket *pkt)
-{
-    return pkt->seq + pkt->payload + ((pkt->tcp_flags & SIM_TCP_SYN) ? 1 : 0) +
-           ((pkt->tcp_flags & SIM_TCP_FIN) ? 1 : 0);
-}
-
-static void
-tcp_set_last(CtEntry *e, CtDir dir, TcpIndex index)
-{
-    e->tcp = (guint8)((e->tcp & 0x07u) | (dir == CT_DIR_REPLY ? TCP_LAST_DIR_REPLY : 0) |
-                      ((guint)index << TCP_LAST_INDEX_SHIFT));
-}
-
-static TcpIndex
-tcp_last_index(const CtEntry *e)
-{
-    return (TcpIndex)(e->tcp >> TCP_LAST_INDEX_SHIFT);
-}
-
-static CtDir
-tcp_last_dir(const CtEntry *e)
-{
-    return (e->tcp & TCP_LAST_DIR_REPLY) ? CT_DIR_REPLY : CT_DIR_ORIGINAL;
-}
-
-/* Makes e expire now: the kernel's nf_ct_kill() for a packet that ends the connection. */
-static void
-entry_kill(CtEntry *e, SimTime now)
-{
-    e->status |= IPS_DYING;
-    e->expires = now;
-}
-
-/* An ignored packet (sIG): remembered for resynchronisation, otherwise no effect. Returns the
- * state to continue with when it is the SYN-ACK answering a SYN ignored earlier (the kernel's
- * case b), else sIG. */
-static guint
-tcp_ignored(CtEntry *e, CtDir dir, TcpIndex index, const SimPacket *pkt, CtTcpState *old)
-{
-    if (index == TCP_SYNACK_SET && tcp_last_index(e) == TCP_SYN_SET && tcp_last_dir(e) != dir &&
-        pkt->ack == e->last_end) {
-        *old = CT_TCP_SYN_SENT;
-        return CT_TCP_SYN_RECV;
-    }
-    tcp_set_last(e, dir, index);
-    e->last_end = tcp_seq_end(pkt);
-    return sIG;
-}
-
-/* The timeout after a packet moved e from old to new state, or -1 when the timeout is not
- * renewed. Sets IPS_ASSURED and kills the entry like tcp_packet()'s tail. */
-static SimTime
-tcp_timeout_after(const CtTable *t, CtEntry *e, CtTcpState old, guint new_state, TcpIndex index,
-                  SimTime now)
-{
-    SimTime timeout = t->cfg.tcp_timeout[new_state];
-    if (!(e->status & IPS_SEEN_REPLY)) {
-        if (index == TCP_RST_SET) {
-            entry_kill(e, now); /* only a RST answered: no connection worth keeping */
-            return -1;
-        }
-        if (index == TCP_SYN_SET && old == CT_TCP_SYN_SENT)
-            return -1; /* a retransmitted SYN does not extend the wait */
-        if (new_state == CT_TCP_ESTABLISHED && timeout > t->cfg.tcp_unacknowledged)
-            timeout = t->cfg.tcp_unacknowledged;
-    } else if (!(e->status & IPS_ASSURED) &&
-               (old == CT_TCP_SYN_RECV || old == CT_TCP_ESTABLISHED) &&
-               new_state == CT_TCP_ESTABLISHED) {
-        e->status |= IPS_ASSURED;
-    }
-    return timeout;
-}
-
-/* tcp_packet(): moves e's TCP state for a packet going in dir. */
-static CtPacketResult
-tcp_packet(CtTable *t, CtEntry *e, CtDir dir, const SimPacket *pkt, SimTime now)
-{
-    TcpIndex index = tcp_index(pkt->tcp_flags);
-    CtTcpState old = (CtTcpState)e->state;
-    guint new_state = tcp_conntracks[dir][index][old];
-
-    if (new_state == CT_TCP_SYN_SENT && old >= CT_TCP_TIME_WAIT) {
-        /* A SYN on a closed connection reopens it when the close was seen (a FIN) or when the
-         * same side reset it; otherwise it is ignored like any out-of-sync packet. */
-        if ((e->tcp & (TCP_CLOSE_INIT_ORIG | TCP_CLOSE_INIT_REPLY)) ||
-            (tcp_last_dir(e) == dir && tcp_last_index(e) == TCP_RST_SET)) {
-            entry_kill(e, now);
-            return CT_PACKET_REOPEN;
-        }
-        new_state = sIG;
-    }
-    if (new_state == sIG)
-        new_state = tcp_ignored(e, dir, index, pkt, &old);
-    if (new_state == sIG)
-        return CT_PACKET_ACCEPT;
-    if (new_state == sIV)
-        return CT_PACKET_INVALID;
-    if (new_state == CT_TCP_SYN_SENT2)
-        e->tcp |= TCP_SIMULTANEOUS_OPEN;
-    if (new_state == CT_TCP_SYN_RECV && dir == CT_DIR_REPLY && index == TCP_ACK_SET &&
-        (e->tcp & TCP_SIMULTANEOUS_OPEN))
-        new_state = CT_TCP_ESTABLISHED;
-
-    tcp_set_last(e, dir, index);
-    if (old != new_state && new_state == CT_TCP_FIN_WAIT)
-        e->tcp |= dir == CT_DIR_ORIGINAL ? TCP_CLOSE_INIT_ORIG : TCP_CLOSE_INIT_REPLY;
-    e->state = (guint8)new_state;
-    SimTime timeout = tcp_timeout_after(t, e, old, new_state, index, now);
-    if (timeout >= 0)
-        e->expires = now + timeout;
-    return CT_PACKET_ACCEPT;
-}
-
-/* ------------------------------------------------------------------ other protocols */
-
-/* udp_packet(): unreplied timeout until a reply; a flow that has seen replies and is older
- * than 2 s gets the stream timeout and becomes assured. */
-static void
-udp_packet(const CtTable *t, CtEntry *e, SimTime now)
-{
-    SimTime timeout = t->cfg.udp_unreplied;
-    if ((e->status & IPS_SEEN_REPLY) && now > e->created + UDP_STREAM_AGE) {
-        timeout = t->cfg.udp_stream;
-        e->status |= IPS_ASSURED;
-    }
-    e->expires = now + timeout;
-}
-
-/* SCTP, simplified: sctp_unreplied until the first reply, then sctp_established (assured). */
-static void
-sctp_packet(const CtTable *t, CtEntry *e, CtDir dir, SimTime now)
-{
-    if (dir == CT_DIR_REPLY || (e->status & IPS_SEEN_REPLY)) {
-        e->status |= IPS_ASSURED;
-        e->expires = now + t->cfg.sctp_established;
-    } else {
-        e->expires = now + t->cfg.sctp_unreplied;
-    }
-}
-
-/* The fixed timeout of ICMP and protocols conntrack has no tracker for. */
-static SimTime
-other_timeout(const CtTable *t, guint8 proto)
-{
-    return (proto == SIM_PROTO_ICMP || proto == SIM_PROTO_ICMPV6) ? t->cfg.icmp : t->cfg.generic;
-}
-
 /* ------------------------------------------------------------------ packets */
 
 CtEntry *
@@ -696,67 +419,6 @@ ct_lookup(CtTable *t, const CtTuple *tuple, SimTime now, CtDir *dir)
     if (dir != NULL)
         *dir = d;
     return e;
-}
-
-CtPacketResult
-ct_packet(CtTable *t, CtEntry *e, CtDir dir, const SimPacket *pkt, SimTime now, CtState *state)
-{
-    g_return_val_if_fail(t != NULL && e != NULL && pkt != NULL, CT_PACKET_INVALID);
-    g_return_val_if_fail(e->slot == SLOT_CONFIRMED, CT_PACKET_INVALID);
-    g_return_val_if_fail(now >= t->now, CT_PACKET_INVALID); /* time never goes backwards */
-    t->now = now;
-    CtState st =
-        (dir == CT_DIR_REPLY || (e->status & IPS_SEEN_REPLY)) ? CT_STATE_ESTABLISHED : CT_STATE_NEW;
-    CtPacketResult r = CT_PACKET_ACCEPT;
-    guint8 proto = e->tuple[CT_DIR_ORIGINAL].proto;
-    if (proto == SIM_PROTO_TCP)
-        r = tcp_packet(t, e, dir, pkt, now);
-    else if (proto == SIM_PROTO_UDP)
-        udp_packet(t, e, now);
-    else if (proto == SIM_PROTO_SCTP)
-        sctp_packet(t, e, dir, now);
-    else
-        e->expires = now + other_timeout(t, proto);
-    if (r == CT_PACKET_INVALID) {
-        t->stats.invalid++;
-        return r;
-    }
-    if (r == CT_PACKET_ACCEPT && dir == CT_DIR_REPLY)
-        e->status |= IPS_SEEN_REPLY;
-    if (state != NULL)
-        *state = st;
-    return r;
-}
-
-/* The state and timeout of a connection's first packet, or FALSE when that packet cannot start
- * one (tcp_new() refusing it). */
-static gboolean
-first_packet(const CtTable *t, const SimPacket *pkt, CtTcpState *state, SimTime *timeout)
-{
-    *state = CT_TCP_NONE;
-    switch ((SimProto)pkt->proto) {
-    case SIM_PROTO_TCP: {
-        guint s = tcp_conntracks[CT_DIR_ORIGINAL][tcp_index(pkt->tcp_flags)][CT_TCP_NONE];
-        if (s != CT_TCP_SYN_SENT && !(s == CT_TCP_ESTABLISHED && t->cfg.tcp_loose))
-            return FALSE;
-        *state = (CtTcpState)s;
-        *timeout = t->cfg.tcp_timeout[s];
-        if (s == CT_TCP_ESTABLISHED) /* picked up mid-stream: nothing seen from the peer */
-            *timeout = MIN(*timeout, t->cfg.tcp_unacknowledged);
-        return TRUE;
-    }
-    case SIM_PROTO_UDP:
-        *timeout = t->cfg.udp_unreplied;
-        return TRUE;
-    case SIM_PROTO_SCTP:
-        *timeout = t->cfg.sctp_unreplied;
-        return TRUE;
-    case SIM_PROTO_ICMP:
-    case SIM_PROTO_ICMPV6:
-        break;
-    }
-    *timeout = other_timeout(t, pkt->proto);
-    return TRUE;
 }
 
 /* Frees room for one entry on a full table the way early_drop() does: looks at the entries
@@ -791,7 +453,7 @@ ct_new(CtTable *t, const SimPacket *pkt, SimTime now, CtEntry **out)
     t->now = now;
     CtTcpState state;
     SimTime timeout;
-    if (!first_packet(t, pkt, &state, &timeout)) {
+    if (!ct_first_packet(t, pkt, &state, &timeout)) {
         t->stats.invalid++;
         return CT_NEW_INVALID;
     }
@@ -819,162 +481,6 @@ ct_new(CtTable *t, const SimPacket *pkt, SimTime now, CtEntry **out)
     t->stats.peak = MAX(t->stats.peak, t->stats.current);
     *out = e;
     return CT_NEW_OK;
-}
-
-/* ------------------------------------------------------------------ NAT */
-
-void
-ct_setup_dnat(CtTable *t, CtEntry *e, const SimSockAddr *to)
-{
-    g_return_if_fail(t != NULL && e != NULL && to != NULL);
-    g_return_if_fail(e->slot == SLOT_UNCONFIRMED);
-    g_return_if_fail(!(e->status & (IPS_DST_NAT | IPS_SRC_NAT)));
-    CtTuple *r = &e->tuple[CT_DIR_REPLY];
-    CtTuple want = *r;
-    want.src = to->addr;
-    if (proto_has_ports(r->proto))
-        want.sport = to->port;
-    if (ct_tuple_equal(&want, r))
-        return; /* a DNAT to where the packet already goes changes nothing */
-    *r = want;
-    e->status |= IPS_DST_NAT;
-}
-
-/* The port class a source port is remapped within (nf_nat_l4proto_unique_tuple): privileged
- * ports stay privileged, 1-511 and 600-1023, everything else goes to 1024-65535. */
-static void
-snat_port_class(guint16 port, guint *min, guint *range)
-{
-    if (port < 512) {
-        *min = 1;
-        *range = 511;
-    } else if (port < 1024) {
-        *min = 600;
-        *range = 1023 - 600 + 1;
-    } else {
-        *min = 1024;
-        *range = 65535 - 1024 + 1;
-    }
-}
-
-/* Searches a source port that makes the reply tuple cand unique (its dport is the translated
- * source port): random start in the class of orig_port, linear probing, shrinking rounds.
- * Leaves the last candidate in cand when none is free. */
-static gboolean
-snat_search_port(CtTable *t, CtTuple *cand, guint16 orig_port, SimRng *rng, SimTime now)
-{
-    guint min, range;
-    snat_port_class(orig_port, &min, &range);
-    guint attempts = MIN(range, NAT_MAX_ATTEMPTS);
-    guint16 off = (guint16)sim_rng_next(rng); /* get_random_u16(); wraps like the kernel's u16 */
-    for (;;) {
-        for (guint i = 0; i < attempts; i++, off++) {
-            cand->dport = (guint16)(min + off % range);
-            if (!tuple_taken(t, cand, now))
-                return TRUE;
-            t->stats.snat_clashes++;
-        }
-        if (attempts >= range || attempts < NAT_MIN_ATTEMPTS)
-            return FALSE;
-        attempts /= 2;
-        off = (guint16)sim_rng_next(rng);
-    }
-}
-
-/* Makes cand e's reply tuple, marking the source as translated when it differs. */
-static void
-snat_apply(CtEntry *e, const CtTuple *cand)
-{
-    if (ct_tuple_equal(cand, &e->tuple[CT_DIR_REPLY]))
-        return;
-    e->tuple[CT_DIR_REPLY] = *cand;
-    e->status |= IPS_SRC_NAT;
-}
-
-gboolean
-ct_setup_snat(CtTable *t, CtEntry *e, const SimAddr *addr, gboolean random_fully, SimRng *rng)
-{
-    g_return_val_if_fail(t != NULL && e != NULL && addr != NULL && rng != NULL, FALSE);
-    g_return_val_if_fail(e->slot == SLOT_UNCONFIRMED, FALSE);
-    g_return_val_if_fail(!(e->status & IPS_SRC_NAT), FALSE);
-    CtTuple cand = e->tuple[CT_DIR_REPLY];
-    cand.dst = *addr;
-    gboolean found = TRUE;
-    if (!proto_has_ports(cand.proto)) {
-        found = !tuple_taken(t, &cand, e->created);
-    } else if (random_fully || tuple_taken(t, &cand, e->created)) {
-        if (!random_fully)
-            t->stats.snat_clashes++;
-        found = snat_search_port(t, &cand, e->tuple[CT_DIR_ORIGINAL].sport, rng, e->created);
-    }
-    snat_apply(e, &cand);
-    return found;
-}
-
-gboolean
-ct_confirm(CtTable *t, CtEntry *e, SimRng *rng)
-{
-    g_return_val_if_fail(t != NULL && e != NULL && rng != NULL, FALSE);
-    g_return_val_if_fail(e->slot == SLOT_UNCONFIRMED, FALSE);
-    SimTime now = e->created;
-    gboolean ok = !tuple_taken(t, &e->tuple[CT_DIR_ORIGINAL], now);
-    if (ok && tuple_taken(t, &e->tuple[CT_DIR_REPLY], now)) {
-        /* The null binding: without a SNAT rule the kernel still moves the source port when
-         * the reply tuple is taken (it cannot move a DNAT destination port). */
-        ok = FALSE;
-        if (!(e->status & IPS_SRC_NAT) && proto_has_ports(e->tuple[CT_DIR_REPLY].proto)) {
-            CtTuple cand = e->tuple[CT_DIR_REPLY];
-            ok = snat_search_port(t, &cand, e->tuple[CT_DIR_ORIGINAL].sport, rng, now);
-            if (ok)
-                snat_apply(e, &cand);
-        }
-    }
-    if (!ok) {
-        t->stats.insert_failed++;
-        entry_release(t, e);
-        return FALSE;
-    }
-    hash_insert(t, e, CT_DIR_ORIGINAL);
-    hash_insert(t, e, CT_DIR_REPLY);
-    e->slot = SLOT_CONFIRMED;
-    e->status |= IPS_CONFIRMED;
-    t->stats.created++;
-    if (e->status & IPS_SRC_NAT) {
-        t->stats.snat_current++;
-        t->stats.snat_peak = MAX(t->stats.snat_peak, t->stats.snat_current);
-    }
-    return TRUE;
-}
-
-void
-ct_abort(CtTable *t, CtEntry *e)
-{
-    g_return_if_fail(t != NULL && e != NULL);
-    g_return_if_fail(e->slot == SLOT_UNCONFIRMED);
-    entry_release(t, e);
-}
-
-void
-ct_nat_packet(const CtEntry *e, CtDir dir, CtManip manip, SimPacket *pkt)
-{
-    g_return_if_fail(e != NULL && pkt != NULL);
-    guint32 bit = manip == CT_MANIP_SRC ? IPS_SRC_NAT : IPS_DST_NAT;
-    if (dir == CT_DIR_REPLY)
-        bit ^= IPS_SRC_NAT | IPS_DST_NAT; /* a reply undoes the other side's translation */
-    if (!(e->status & bit))
-        return;
-    /* The packet is made to look like the inverse of the other direction's tuple. */
-    const CtTuple *other = &e->tuple[dir == CT_DIR_ORIGINAL ? CT_DIR_REPLY : CT_DIR_ORIGINAL];
-    switch (manip) {
-    case CT_MANIP_SRC:
-        pkt->src.addr = other->dst;
-        pkt->src.port = other->dport;
-        break;
-    case CT_MANIP_DST:
-        pkt->dst.addr = other->src;
-        pkt->dst.port = other->sport;
-        break;
-    }
 }
 
 /* ------------------------------------------------------------------ deletion and the reaper */

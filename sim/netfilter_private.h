@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internal representation of rulesets, shared by netfilter.c (construction, printing) and
- * nf_eval.c (evaluation).
+/* Internal representation of rulesets, shared by netfilter.c (rulesets and chains),
+ * nf_rule_parse*.c (construction), nf_rule_save.c (printing) and nf_eval.c (evaluation).
  *
  * Models the parts of struct ipt_entry the simulator needs: the IP header part (addresses,
  * interfaces, protocol with their inversion flags), a list of matches with their parsed options,
@@ -177,5 +177,31 @@ NfChain *nf_ruleset_lookup_chain(const NfRuleset *rs, NfTableId table, const cha
 
 /* Frees a chain's evaluation index (nf_eval.c); safe on NULL. */
 void nf_chain_index_free(NfChainIndex *index);
+
+/* Returns the ruleset's copy of s, shared by every equal string (freed with the ruleset). */
+static inline const char *
+nf_intern(NfRuleset *rs, const char *s)
+{
+    return g_string_chunk_insert_const(rs->strings, s);
+}
+
+/* The hook of a built-in chain, or -1 for a user chain (netfilter.c). */
+int nf_chain_hook(const NfRuleset *rs, NfTableId table, const NfChain *c);
+
+/* TRUE when goal can be reached from start by following jumps (netfilter.c). Visits each chain
+ * once, so the cost is the size of the part of the jump graph below start. */
+gboolean nf_chain_reaches(NfRuleset *rs, NfTableId table, NfChain *start, const NfChain *goal);
+
+/* The name iptables prints after "-m" for a match kind (nf_rule_parse_match.c). */
+const char *nf_match_name(NfMatchKind kind);
+
+/* The name iptables prints after "-j" for a (non-jump) target kind (nf_rule_parse_target.c). */
+const char *nf_target_name(NfTargetKind kind);
+
+/* addrtype type names, indexed by bit number (RTN_*) (nf_rule_parse_match.c). */
+extern const char *const nf_addrtype_names[12];
+
+/* conntrack state names in the order of their NF_CT_* bits (nf_rule_parse_match.c). */
+extern const char *const nf_ctstate_names[7];
 
 #endif
