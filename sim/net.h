@@ -56,16 +56,28 @@ typedef struct {
 /* A network driven by loop; seed derives every random stream (statistic matches, ephemeral and
  * SNAT ports, ISNs). (transfer full) */
 SimNet *sim_net_new(SimLoop *loop, guint64 seed);
+/* Releases the network, its hosts and sockets (no callbacks run) and cancels the loop events it
+ * scheduled; the loop itself stays usable. */
 void sim_net_free(SimNet *net);
 SimLoop *sim_net_loop(SimNet *net);
+/* How long a TCP socket stays in TIME_WAIT after an active close (default 1 s; Linux keeps 60 s,
+ * which would exhaust ephemeral ports in simulations with millions of connections). Applies to
+ * sockets entering TIME_WAIT afterwards. */
+void sim_net_set_time_wait(SimNet *net, SimTime duration);
+/* The first error a capture write met, or NULL. Capturing stops on every host after an error;
+ * the caller should then abort its captures. (transfer none) */
+const GError *sim_net_capture_error(const SimNet *net);
 
 /* Adds a host. forwarding: IP forwarding on (nodes) or off (clients, pods). (transfer none) */
 SimHost *sim_net_add_host(SimNet *net, const char *name, gboolean forwarding);
 const char *sim_host_name(const SimHost *h);
+/* The network h belongs to. (transfer none) */
+SimNet *sim_host_net(const SimHost *h);
 /* Enables conntrack on h with config (copied). Hosts without conntrack run no netfilter. */
 void sim_host_enable_conntrack(SimHost *h, const CtConfig *config);
 /* The ruleset h's netfilter runs, or NULL for none. It may be replaced at any time (a kube-proxy
- * sync); established connections keep their conntrack state. (transfer none) */
+ * sync); established connections keep their conntrack state. The rules apply to packets of the
+ * ruleset's family only (iptables or ip6tables). (transfer none) */
 void sim_host_set_ruleset(SimHost *h, const NfRuleset *rs);
 
 /* Adds an interface ("lo" gets ifindex 1 automatically; others count up from 2 in the order
@@ -85,12 +97,16 @@ void sim_net_attach_fabric(SimNet *net, SimHost *h, guint ifindex, SimTime laten
 /* A point-to-point link (a veth pair) between a's ifa and b's ifb. */
 void sim_net_link(SimNet *net, SimHost *a, guint ifa, SimHost *b, guint ifb, SimTime latency);
 
-/* Power: a host that is down drops everything it receives and sends nothing. */
+/* Power: a host that is down drops everything it receives and sends nothing (both counted as
+ * host-down drops on it). Its sockets, timers and conntrack table are left as they are. */
 void sim_host_set_up(SimHost *h, gboolean up);
 
 /* Captures everything h sends and receives on every interface into pcap, as tcpdump -i any:
  * each packet as it crosses each interface (so NAT is visible between the in and out copies).
- * Several hosts may share one writer. (transfer none) */
+ * Several hosts may share one writer. (transfer none) Received packets carry SLL2 packet type
+ * PACKET_HOST - every frame is addressed to the receiving interface's MAC in a routed network,
+ * forwarded ones included, as on a real node - and sent ones PACKET_OUTGOING; loopback traffic
+ * appears once, as received on lo (libpcap hides lo's outgoing copy). NULL stops capturing. */
 void sim_host_set_capture(SimHost *h, SimPcap *pcap);
 
 void sim_host_get_stats(const SimHost *h, SimHostStats *out);
@@ -120,7 +136,11 @@ typedef struct {
 
 typedef struct {
     SimTime connect_timeout; /* give up a connect after this long (default 75 s, 0 = default) */
-    guint syn_retries;       /* SYN retransmissions (default 6: 1, 3, 7, 15, 31, 63 s) */
+    guint syn_retries;       /* SYN retransmissions (default 6: 1, 3, 7, 15, 31, 63 s; 0 =
+                                default, as Linux's tcp_syn_retries is at least 1) */
+    guint16 local_port;      /* bind() to this source port first (0: an ephemeral port); the
+                                connect fails (REFUSED) when the 4-tuple or a listener has it.
+                                Also applies to UDP. */
 } SimTcpOptions;
 
 /* Listens on port of every local address of h (TCP or UDP per proto). Accepted connections get
@@ -128,14 +148,22 @@ typedef struct {
 SimSocket *sim_socket_listen(SimHost *h, SimProto proto, guint16 port, const SimSocketOps *ops,
                              gpointer user_data);
 /* Opens a connection from h (source address: the route's interface address, ephemeral port
- * from 32768-60999) to dst. For UDP the "connection" is immediately connected. Callbacks only
- * run from the event loop, never from inside this call. (transfer none) */
+ * from 32768-60999) to dst. For UDP the "connection" is immediately connected (`connected` is
+ * called from the loop at the current time). Callbacks only run from the event loop, never from
+ * inside this call. When h has no route or no source address toward dst, or no free port, the
+ * socket reports `closed` with SIM_CLOSE_REFUSED from the loop (Linux: connect() fails at once
+ * with ENETUNREACH / EADDRNOTAVAIL). (transfer none) */
 SimSocket *sim_socket_connect(SimHost *h, SimProto proto, const SimSockAddr *dst,
                               const SimTcpOptions *options, const SimSocketOps *ops,
                               gpointer user_data);
-/* Queues bytes of application data (segmented by MSS 1460). */
+/* Queues bytes of application data (segmented by MSS 1460, 1440 over IPv6). Full segments
+ * leave at once; a partial last one at the end of the current event (autocorking), so that a
+ * sim_socket_close() in the same event puts the FIN on it. UDP: sends them at once as datagrams
+ * of at most 1472 bytes (1452 over IPv6); 0 bytes sends one empty datagram. */
 void sim_socket_send(SimSocket *s, guint32 bytes);
-/* Sends FIN after queued data (UDP: releases the socket). */
+/* Sends FIN after queued data; `closed` follows when the FIN exchange completes (NORMAL), or
+ * fails. A TCP socket still in SYN_SENT is dropped silently like close() in the kernel (no FIN,
+ * no `closed`). UDP sockets and listeners are released at once without `closed`. */
 void sim_socket_close(SimSocket *s);
 /* Sends RST and releases the socket at once; `closed` is not called. */
 void sim_socket_abort(SimSocket *s);

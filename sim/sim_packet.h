@@ -24,6 +24,35 @@ typedef enum {
 #define SIM_TCP_PSH 0x08
 #define SIM_TCP_ACK 0x10
 
+/* ICMP types and codes the simulator sends: destination unreachable (RFC 792, RFC 4443). */
+#define SIM_ICMP_DEST_UNREACH 3
+#define SIM_ICMP_NET_UNREACH 0
+#define SIM_ICMP_HOST_UNREACH 1
+#define SIM_ICMP_PROT_UNREACH 2
+#define SIM_ICMP_PORT_UNREACH 3
+#define SIM_ICMP_NET_ANO 9     /* icmp-net-prohibited */
+#define SIM_ICMP_HOST_ANO 10   /* icmp-host-prohibited */
+#define SIM_ICMP_PKT_FILTERED 13 /* icmp-admin-prohibited */
+#define SIM_ICMPV6_DEST_UNREACH 1
+#define SIM_ICMPV6_NOROUTE 0
+#define SIM_ICMPV6_ADM_PROHIBITED 1
+#define SIM_ICMPV6_ADDR_UNREACH 3
+#define SIM_ICMPV6_PORT_UNREACH 4
+#define SIM_ICMPV6_POLICY_FAIL 5
+#define SIM_ICMPV6_REJECT_ROUTE 6
+
+/* The part of an offending datagram an ICMP error quotes: its IP header and the first 8 bytes of
+ * its transport header (ports, and the TCP sequence number). A plain value. */
+typedef struct {
+    SimSockAddr src;
+    SimSockAddr dst;
+    guint8 proto;   /* SimProto */
+    guint8 ttl;     /* TTL / hop limit it arrived with (0 means the default, 64) */
+    guint16 ip_id;  /* its IPv4 identification */
+    guint16 length; /* its total datagram length (IPv6: header included) */
+    guint32 seq;    /* TCP: its sequence number */
+} SimPacketQuote;
+
 typedef struct {
     SimSockAddr src;
     SimSockAddr dst;
@@ -33,6 +62,13 @@ typedef struct {
     guint32 length;   /* bytes of the IP datagram */
     guint32 seq, ack; /* TCP sequence and acknowledgement numbers */
     guint32 payload;  /* bytes of transport payload */
+    /* Added with the run-time datapath (sim/net.c). Zero-initialised packets keep the old
+     * meaning: default TTL, identification 0, no ICMP. */
+    guint16 ip_id;    /* IPv4 identification the sender chose; forwarders and NAT keep it */
+    guint8 ttl;       /* TTL / hop limit as the packet travels (0 = not yet set: 64) */
+    guint8 icmp_type; /* ICMP / ICMPv6: the message type (only error messages are modelled) */
+    guint8 icmp_code; /* ... and its code */
+    SimPacketQuote quote; /* ICMP errors: the datagram that caused the error */
 } SimPacket;
 
 /* Lowercase name as iptables prints it ("tcp", "udp", "sctp", "icmp"). */

@@ -19,6 +19,8 @@ G_DEFINE_QUARK(sim-wire-error-quark, sim_wire_error)
 #define TCP_HLEN 20
 #define TCP_SYN_OPTLEN 12 /* MSS 4, NOP NOP SACK-permitted 4, NOP window-scale 4 */
 #define UDP_HLEN 8
+#define ICMP_HLEN 8  /* type, code, checksum, 4 unused bytes */
+#define ICMP_QUOTE_L4 8 /* transport bytes an error quotes after the IP header */
 #define SCTP_HLEN 12
 #define SCTP_INIT_LEN 20
 #define SCTP_DATA_HLEN 16
@@ -284,6 +286,13 @@ wire_addr_len(const SimPacket *p)
     return p->src.addr.family == SIM_AF_INET ? 4 : 16;
 }
 
+/* Bytes of transport payload p carries on the wire: ICMP errors carry a quote, not payload. */
+static guint32
+wire_payload(const SimPacket *p)
+{
+    return (p->proto == SIM_PROTO_ICMP || p->proto == SIM_PROTO_ICMPV6) ? 0 : p->payload;
+}
+
 /* The one's complement sum of the TCP/UDP pseudo-header (RFC 793 for IPv4, RFC 8200 section 8.1
  * for IPv6). Both forms add up to the same words: the two addresses, the protocol and the
  * transport length (whose upper half is zero for IPv4). */
@@ -319,8 +328,14 @@ wire_l4_hlen(const SimPacket *p)
     case SIM_PROTO_SCTP:
         return SCTP_HLEN + (p->payload == 0 ? SCTP_INIT_LEN : SCTP_DATA_HLEN);
     case SIM_PROTO_ICMP:
-    case SIM_PROTO_ICMPV6:
-        return 0;
+    case SIM_PROTO_ICMPV6: {
+        /* Only error messages, which quote a datagram of their own family. */
+        guint8 fam = p->proto == SIM_PROTO_ICMP ? SIM_AF_INET : SIM_AF_INET6;
+        if (p->src.addr.family != fam || p->quote.src.addr.family != fam ||
+            p->quote.dst.addr.family != fam)
+            return 0;
+        return ICMP_HLEN + (fam == SIM_AF_INET ? IPV4_HLEN : IPV6_HLEN) + ICMP_QUOTE_L4;
+    }
     }
     return 0;
 }
@@ -344,7 +359,7 @@ wire_layout(const SimPacket *p, WireLayout *l, GError **error)
     }
     if (p->proto == SIM_PROTO_SCTP)
         l->pad = (4 - p->payload % 4) % 4;
-    guint64 l4 = (guint64)l->l4_hlen + p->payload + l->pad;
+    guint64 l4 = (guint64)l->l4_hlen + wire_payload(p) + l->pad;
     guint64 limit = fam == SIM_AF_INET ? G_MAXUINT16 - IPV4_HLEN : G_MAXUINT16;
     if (l4 > limit) {
         g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_TOO_BIG,
@@ -462,6 +477,51 @@ write_sctp_header(WireOut *w, const SimPacket *p)
     out_be32(w, 0);      /* payload protocol identifier: unspecified */
 }
 
+/* Writes the IP header of an ICMP error's quoted datagram (the IPv4 header checksum included)
+ * and its first 8 transport bytes: ports and sequence number (TCP), ports, length and checksum
+ * (UDP, computed as if the payload was all zeros, which is what the simulator sends), ports and
+ * a zero verification tag (SCTP). */
+static void
+write_icmp_quote(WireOut *w, const SimPacket *p)
+{
+    const SimPacketQuote *q = &p->quote;
+    SimPacket inner = {.src = q->src, .dst = q->dst, .proto = q->proto};
+    gsize ip_hlen = p->src.addr.family == SIM_AF_INET ? IPV4_HLEN : IPV6_HLEN;
+    guint16 length = MAX(q->length, (guint16)(ip_hlen + ICMP_QUOTE_L4));
+    WireLayout l = {.ip_hlen = ip_hlen, .total = length};
+    SimWireParams params = {.ip_id = q->ip_id, .ttl = q->ttl};
+    write_ip_header(w, &inner, &params, &l);
+    gsize start = w->pos;
+    out_be16(w, q->src.port);
+    out_be16(w, q->dst.port);
+    if (q->proto == SIM_PROTO_TCP) {
+        out_be32(w, q->seq);
+    } else if (q->proto == SIM_PROTO_UDP) {
+        guint16 ulen = (guint16)(length - ip_hlen);
+        out_be16(w, ulen);
+        out_be16(w, 0);
+        if (!w->overrun) {
+            guint64 sum = csum_add(pseudo_header_sum(&inner, ulen), w->buf + start, UDP_HLEN);
+            guint16 csum = (guint16)~csum_fold(sum);
+            wire_set_be16(w->buf, w->cap, start + 6, csum != 0 ? csum : 0xffff);
+        }
+    } else {
+        out_be32(w, 0);
+    }
+}
+
+/* Writes an ICMP or ICMPv6 error message (checksum zero): type, code, 4 unused bytes and the
+ * quote. */
+static void
+write_icmp_header(WireOut *w, const SimPacket *p)
+{
+    out_u8(w, p->icmp_type);
+    out_u8(w, p->icmp_code);
+    out_be16(w, 0); /* checksum */
+    out_be32(w, 0); /* unused (or the next-hop MTU, which is never sent) */
+    write_icmp_quote(w, p);
+}
+
 /* Fills in the transport checksum of the datagram in buf. When the payload is all zeros it adds
  * nothing to an Internet checksum, so only the (even-length) header is summed. */
 static void
@@ -471,6 +531,12 @@ write_l4_checksum(guint8 *buf, const WireLayout *l, const SimPacket *p, gboolean
     gsize seg_len = l->total - l->ip_hlen;
     if (p->proto == SIM_PROTO_SCTP) {
         wire_set_le32(seg, seg_len, 8, sim_wire_crc32c(seg, seg_len));
+        return;
+    }
+    if (p->proto == SIM_PROTO_ICMP || p->proto == SIM_PROTO_ICMPV6) {
+        /* ICMP sums the message alone, ICMPv6 adds the pseudo-header (RFC 4443 2.3). */
+        guint64 isum = p->proto == SIM_PROTO_ICMPV6 ? pseudo_header_sum(p, (guint32)seg_len) : 0;
+        wire_set_be16(seg, seg_len, 2, (guint16)~csum_fold(csum_add(isum, seg, seg_len)));
         return;
     }
     gsize summed = have_payload ? seg_len : l->l4_hlen;
@@ -507,10 +573,12 @@ sim_wire_write(const SimPacket *p, const SimWireParams *params, guint8 *buf, gsi
         write_tcp_header(&w, p, &l);
     else if (p->proto == SIM_PROTO_UDP)
         write_udp_header(&w, p, &l);
-    else
+    else if (p->proto == SIM_PROTO_SCTP)
         write_sctp_header(&w, p);
+    else
+        write_icmp_header(&w, p);
     g_assert(w.pos == l.ip_hlen + l.l4_hlen);
-    out_bytes(&w, params->payload, p->payload);
+    out_bytes(&w, params->payload, wire_payload(p));
     out_bytes(&w, NULL, l.pad);
     g_assert(!w.overrun && w.pos == l.total);
     write_l4_checksum(buf, &l, p, params->payload != NULL);
@@ -742,6 +810,90 @@ parse_sctp(WireIn *seg, SimPacket *p, SimWireInfo *info, GError **error)
     return parse_sctp_chunk(&chunk, type, vtag, p, info, error);
 }
 
+/* Parses the quoted datagram of an ICMP error (IP header, 8 transport bytes) into p->quote. The
+ * quoted IPv4 header's checksum must be right. */
+static gboolean
+parse_icmp_quote(WireIn *seg, SimPacket *p, GError **error)
+{
+    SimPacketQuote *q = &p->quote;
+    gboolean v4 = p->src.addr.family == SIM_AF_INET;
+    const guint8 *hdr = seg->buf + seg->pos;
+    WireIn h = in_sub(seg, v4 ? IPV4_HLEN : IPV6_HLEN);
+    guint8 vihl = in_u8(&h);
+    if (v4) {
+        in_u8(&h);
+        q->length = in_be16(&h);
+        q->ip_id = in_be16(&h);
+        in_be16(&h);
+        q->ttl = in_u8(&h);
+        q->proto = in_u8(&h);
+        in_be16(&h);
+    } else {
+        in_take(&h, 3);
+        q->length = (guint16)(in_be16(&h) + IPV6_HLEN);
+        q->proto = in_u8(&h);
+        q->ttl = in_u8(&h);
+    }
+    gsize alen = v4 ? 4 : 16;
+    const guint8 *src = in_take(&h, alen);
+    const guint8 *dst = in_take(&h, alen);
+    WireIn l4 = in_sub(seg, ICMP_QUOTE_L4);
+    if (h.short_read || l4.short_read || (vihl >> 4) != (v4 ? 4 : 6) || (v4 && vihl != 0x45)) {
+        g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_MALFORMED, "bad ICMP quoted datagram");
+        return FALSE;
+    }
+    if (v4 && sim_wire_inet_checksum(hdr, IPV4_HLEN) != 0) {
+        g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_CHECKSUM,
+                    "bad IPv4 header checksum in an ICMP quote");
+        return FALSE;
+    }
+    q->src.addr.family = q->dst.addr.family = p->src.addr.family;
+    memcpy(q->src.addr.b, src, alen);
+    memcpy(q->dst.addr.b, dst, alen);
+    q->src.port = in_be16(&l4);
+    q->dst.port = in_be16(&l4);
+    q->seq = q->proto == SIM_PROTO_TCP ? in_be32(&l4) : 0;
+    return TRUE;
+}
+
+/* Parses an ICMP or ICMPv6 error message: destination unreachable, time exceeded and the other
+ * error types that quote the offending datagram. Informational messages (echo) are refused. */
+static gboolean
+parse_icmp(WireIn *seg, SimPacket *p, SimWireInfo *info, GError **error)
+{
+    gboolean v6 = p->proto == SIM_PROTO_ICMPV6;
+    if (v6 != (p->src.addr.family == SIM_AF_INET6)) {
+        g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_MALFORMED,
+                    "ICMP in the wrong IP version");
+        return FALSE;
+    }
+    guint64 sum = v6 ? pseudo_header_sum(p, (guint32)seg->len) : 0;
+    if (seg->len >= ICMP_HLEN && csum_fold(csum_add(sum, seg->buf, seg->len)) != 0xffff) {
+        g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_CHECKSUM, "bad ICMP checksum");
+        return FALSE;
+    }
+    p->icmp_type = in_u8(seg);
+    p->icmp_code = in_u8(seg);
+    in_take(seg, 6); /* checksum (verified above) and the unused word */
+    if (seg->short_read) {
+        g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_TRUNCATED, "ICMP header truncated");
+        return FALSE;
+    }
+    gboolean error_type = v6 ? p->icmp_type < 128
+                             : (p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
+                                p->icmp_type == 11 || p->icmp_type == 12);
+    if (!error_type) {
+        g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_UNSUPPORTED,
+                    "ICMP type %u is not an error message", p->icmp_type);
+        return FALSE;
+    }
+    if (!parse_icmp_quote(seg, p, error))
+        return FALSE;
+    p->payload = 0;
+    info->payload_offset = seg->len;
+    return TRUE;
+}
+
 /* Parses the transport segment seg of protocol p->proto. */
 static gboolean
 parse_transport(WireIn *seg, SimPacket *p, SimWireInfo *info, GError **error)
@@ -755,7 +907,7 @@ parse_transport(WireIn *seg, SimPacket *p, SimWireInfo *info, GError **error)
         return parse_sctp(seg, p, info, error);
     case SIM_PROTO_ICMP:
     case SIM_PROTO_ICMPV6:
-        break;
+        return parse_icmp(seg, p, info, error);
     }
     g_set_error(error, SIM_WIRE_ERROR, SIM_WIRE_ERROR_UNSUPPORTED,
                 "no parser for IP protocol %u", p->proto);

@@ -5,8 +5,8 @@
  * ip6_xmit, tcp_transmit_skb, udp_send_skb, sctp_packet_transmit) closely enough that tcpdump and
  * Wireshark decode every field and validate every checksum. It is deliberately simple: no IP
  * options or extension headers, DSCP/ECN and the IPv6 flow label are zero, no TCP timestamps,
- * the TCP window is always 64240, SCTP packets carry exactly one chunk, and ICMP is not
- * serialised (SimPacket carries no ICMP type or code).
+ * the TCP window is always 64240, SCTP packets carry exactly one chunk, and ICMP is limited to
+ * error messages (destination unreachable and its kind).
  *
  * Field mapping. The datagram length follows from the protocol, the TCP flags and p->payload;
  * p->length is not read (sim_wire_length() gives the value to keep in it). p->mark has no wire
@@ -23,6 +23,15 @@
  * 0, stream sequence 0, PPID 0) padded to four bytes. INIT-ACK, COOKIE-ECHO/ACK, SACK,
  * SHUTDOWN, ABORT and multi-chunk bundles are not modelled; the caller that wants a
  * plausible association passes, as p->ack of its DATA, the initiate tag its peer announced.
+ * ICMP (over IPv4) and ICMPv6 (over IPv6): an error message - type p->icmp_type, code
+ * p->icmp_code, four zero bytes (no next-hop MTU) - quoting the offending datagram described by
+ * p->quote: its IP header (total length quote.length, identification quote.ip_id, TTL
+ * quote.ttl, DF for TCP) and its first 8 transport bytes (TCP: ports and quote.seq; UDP: ports,
+ * length and the checksum of an all-zero payload; SCTP: ports and a zero tag). p->payload is
+ * ignored. ICMPv6's checksum covers the pseudo-header, ICMP's does not. A packet of either
+ * protocol whose quote is not of its own family has no wire form. The parser accepts the error
+ * types (ICMP 3, 4, 5, 11, 12; ICMPv6 below 128) and fills p->quote from the quoted bytes
+ * (quote.seq only for TCP); informational messages such as echo are refused.
  *
  * All byte access goes through the bounds-checked big-endian helpers in sim_wire.c; no struct is
  * ever cast onto a buffer.
