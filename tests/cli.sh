@@ -50,7 +50,7 @@ empty() {
 
 expect 0 "top-level help" -- --help && grep_in "$out" "trace" "help lists trace"
 expect 2 "unknown command" -- frobnicate && empty "$out" "unknown command stdout"
-for cmd in tour trace rules get describe; do
+for cmd in run tour trace rules get describe; do
     expect 0 "$cmd --help" -- "$cmd" --help && grep_in "$out" "kpsim $cmd" "$cmd help names itself"
 done
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The kpsim command: dispatches to one subcommand per file (tools/cmd_*.c).
  *
- * `kpsim` alone shows the built-in seed example (the article's NodePort Service on three
- * nodes); `kpsim --help` lists the subcommands; `kpsim CMD --help` explains one.
+ * `kpsim` alone runs the built-in seed example (the article's NodePort Service on three nodes)
+ * and prints its report, as `kpsim run` does; `kpsim --help` lists the subcommands; `kpsim CMD
+ * --help` explains one.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include "tools/cli.h"
 
 static const KpsimCommand *const commands[] = {
-    &cmd_tour_entry, &cmd_trace_entry, &cmd_rules_entry, &cmd_get_entry, &cmd_describe_entry,
+    &cmd_run_entry,   &cmd_tour_entry, &cmd_trace_entry,
+    &cmd_rules_entry, &cmd_get_entry,  &cmd_describe_entry,
 };
 
 static void
@@ -19,7 +21,7 @@ kpsim_usage(FILE *out)
 {
     fputs("kpsim - simulate how traffic reaches Pods through kube-proxy\n\n"
           "usage: kpsim [COMMAND] [ARGS...]\n\n"
-          "With no command, kpsim shows the built-in seed example (tour).\n\n"
+          "With no command, kpsim runs the built-in seed example and prints its report (run).\n\n"
           "Commands:\n",
           out);
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
@@ -34,8 +36,8 @@ main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     if (argc < 2) {
-        char *tour_argv[] = {(char *)"tour", NULL};
-        return cmd_tour_entry.run(1, tour_argv);
+        char *run_argv[] = {(char *)"run", NULL};
+        return cmd_run_entry.run(1, run_argv);
     }
     if (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h") ||
         g_str_equal(argv[1], "help")) {

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kpsim run: simulate a scenario's traffic over time through the rules every node's kube-proxy
+ * renders, and report what happened (model/run.h).
+ *
+ * The report goes to stdout (text, or --json), or with -o DIR into DIR/report.txt and
+ * DIR/report.json beside one capture per node (DIR/pcap/NODE.pcap, what `tcpdump -i any` shows
+ * on that node) and one for all clients (DIR/pcap/clients.pcap). Every file is written under a
+ * temporary name and renamed only when the run is complete, so an error leaves no half-written
+ * file. The wall clock is read here, never in model/: for the report's wall_seconds (0 with
+ * --no-wall-clock, which keeps golden files stable), the progress line (only on a terminal, only
+ * for runs longer than about a second) and --stats.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "model/loader.h"
+#include "model/run.h"
+#include "tools/cli.h"
+#include "tools/report.h"
+
+static int cmd_run_run(int argc, char **argv);
+
+const KpsimCommand cmd_run_entry = {
+    .name = "run",
+    .args = "[SCENARIO] [-f MANIFEST]... [-o DIR] [--seed N] [--set PATH=VALUE]... [--json] "
+            "[--no-pcap] [--quiet]",
+    .summary = "simulate the traffic over time and report what happened (default: the seed "
+               "example)",
+    .run = cmd_run_run,
+};
+
+static const char cmd_run_description[] =
+    "Without SCENARIO and -f, runs the built-in seed example. With -f MANIFEST only, the\n"
+    "manifests run on the default cluster (node1..node3 at 192.168.1.101-103) with its client\n"
+    "203.0.113.10; when a scenario has no traffic, the client sends 50 connections/s for the\n"
+    "scenario's duration (60s by default) to every node address at every nodePort.\n"
+    "\n"
+    "-o DIR writes DIR/report.txt, DIR/report.json and DIR/pcap/NODE.pcap (one per node) plus\n"
+    "DIR/pcap/clients.pcap; without -o nothing but the report (on stdout) is written.\n"
+    "--set PATH=VALUE changes the scenario before the run: seed, duration, pods.serviceTime,\n"
+    "pods.concurrency, cluster.network.latency, traffic.NAME.rate (NAME or * for all),\n"
+    "traffic.NAME.connections|start|stop|request.bytes|request.response|connectTimeout|\n"
+    "synRetries|responseTimeout.\n"
+    "The same scenario and seed give byte-identical report.json (with --no-wall-clock) and\n"
+    "pcaps.";
+
+typedef struct {
+    char *output;
+    char *seed;
+    char *duration;
+    char **set;
+    char **manifests;
+    gboolean json, no_pcap, quiet, no_wall_clock, stats;
+} RunArgs;
+
+/* Frees the parsed options. */
+static void
+run_args_clear(RunArgs *a)
+{
+    g_free(a->output);
+    g_free(a->seed);
+    g_free(a->duration);
+    g_strfreev(a->set);
+    g_strfreev(a->manifests);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunArgs, run_args_clear)
+
+/* ------------------------------------------------------------------ loading */
+
+/* Prints the loader's and controllers' warnings on stderr (unless quiet). */
+static void
+run_print_warnings(const GPtrArray *warnings, gboolean quiet)
+{
+    for (guint i = 0; !quiet && warnings != NULL && i < warnings->len; i++)
+        fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(warnings, i));
+}
+
+/* Loads the scenario (or the default cluster) and the manifests, applies --seed, --duration
+ * and --set, builds the cluster. On failure prints the error and returns the exit status. */
+static int
+run_load(const RunArgs *a, const char *path, Scenario **sc_out, Cluster **cluster_out)
+{
+    GError *error = NULL;
+    g_autoptr(Scenario) sc = path ? loader_load_scenario(path, &error) : scenario_new_default();
+    for (guint i = 0; sc != NULL && a->manifests != NULL && a->manifests[i] != NULL; i++)
+        if (!loader_add_manifest(sc, a->manifests[i], &error))
+            g_clear_pointer(&sc, scenario_free);
+    if (sc == NULL)
+        return cli_input_error(error);
+    if (a->seed != NULL) {
+        g_autofree char *set = g_strdup_printf("seed=%s", a->seed);
+        if (!run_override(sc, set, NULL))
+            return cli_usage_error(&cmd_run_entry, "--seed %s: not an unsigned integer", a->seed);
+    }
+    if (a->duration != NULL) {
+        g_autofree char *set = g_strdup_printf("duration=%s", a->duration);
+        if (!run_override(sc, set, NULL))
+            return cli_usage_error(&cmd_run_entry, "--duration %s: not a positive duration",
+                                   a->duration);
+    }
+    for (guint i = 0; a->set != NULL && a->set[i] != NULL; i++)
+        if (!run_override(sc, a->set[i], &error)) {
+            int status = cli_usage_error(&cmd_run_entry, "%s", error->message);
+            g_error_free(error);
+            return status;
+        }
+    g_autoptr(Cluster) cluster = cluster_build(sc, &error);
+    if (cluster == NULL)
+        return cli_input_error(error);
+    run_print_warnings(sc->warnings, a->quiet);
+    run_print_warnings(cluster->warnings, a->quiet);
+    *sc_out = g_steal_pointer(&sc);
+    *cluster_out = g_steal_pointer(&cluster);
+    return KPSIM_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ captures and files */
+
+typedef struct {
+    GPtrArray *pcaps; /* SimPcap*, open captures (aborted unless closed) */
+} RunFiles;
+
+/* Deletes every open capture's temporary file. */
+static void
+run_files_abort(RunFiles *f)
+{
+    for (guint i = 0; f->pcaps != NULL && i < f->pcaps->len; i++)
+        sim_pcap_abort(f->pcaps->pdata[i]);
+    g_clear_pointer(&f->pcaps, g_ptr_array_unref);
+}
+
+/* Opens DIR/pcap/NODE.pcap for every node and DIR/pcap/clients.pcap, and attaches them. */
+static gboolean
+run_open_captures(Run *run, const Cluster *c, const char *dir, RunFiles *f, GError **error)
+{
+    g_autofree char *pdir = g_build_filename(dir, "pcap", NULL);
+    if (g_mkdir_with_parents(pdir, 0777) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", pdir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    f->pcaps = g_ptr_array_new();
+    for (guint i = 0; i <= c->nodes->len; i++) {
+        const char *name = i < c->nodes->len ? ((K8sNode *)c->nodes->pdata[i])->name : "clients";
+        g_autofree char *file = g_strdup_printf("%s.pcap", name);
+        g_autofree char *path = g_build_filename(pdir, file, NULL);
+        SimPcap *pc = sim_pcap_open(path, 0, error);
+        if (pc == NULL)
+            return FALSE;
+        g_ptr_array_add(f->pcaps, pc);
+        if (i < c->nodes->len)
+            run_set_node_capture(run, name, pc);
+        else
+            run_set_client_capture(run, pc);
+    }
+    return TRUE;
+}
+
+/* Closes (and so renames into place) every capture; on the first failure aborts the rest. */
+static gboolean
+run_close_captures(RunFiles *f, GError **error)
+{
+    gboolean ok = TRUE;
+    for (guint i = 0; f->pcaps != NULL && i < f->pcaps->len; i++) {
+        SimPcap *pc = f->pcaps->pdata[i];
+        if (ok)
+            ok = sim_pcap_close(pc, error);
+        else
+            sim_pcap_abort(pc);
+    }
+    g_clear_pointer(&f->pcaps, g_ptr_array_unref);
+    return ok;
+}
+
+/* Writes text to PATH.tmp; the caller renames it into place. */
+static gboolean
+run_write_tmp(const char *path, const GString *text, GError **error)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+    return g_file_set_contents(tmp, text->str, (gssize)text->len, error);
+}
+
+/* Writes DIR/report.txt and DIR/report.json, both or neither. */
+static gboolean
+run_write_reports(const char *dir, const GString *text, const GString *json, GError **error)
+{
+    g_autofree char *txt = g_build_filename(dir, "report.txt", NULL);
+    g_autofree char *js = g_build_filename(dir, "report.json", NULL);
+    g_autofree char *txt_tmp = g_strdup_printf("%s.tmp", txt);
+    g_autofree char *js_tmp = g_strdup_printf("%s.tmp", js);
+    if (g_mkdir_with_parents(dir, 0777) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    if (!run_write_tmp(txt, text, error) || !run_write_tmp(js, json, error) ||
+        g_rename(txt_tmp, txt) != 0 || g_rename(js_tmp, js) != 0) {
+        if (error != NULL && *error == NULL)
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,
+                        g_strerror(errno));
+        g_unlink(txt_tmp);
+        g_unlink(js_tmp);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ------------------------------------------------------------------ progress and stats */
+
+typedef struct {
+    gint64 started; /* monotonic microseconds */
+    gint64 last;    /* when the line was last drawn */
+    gboolean shown;
+} RunProgress;
+
+/* Draws "kpsim run: 12s of 70s simulated, 1.2M events" on stderr once the run has taken a
+ * second, at most 10 times a second. */
+static void
+run_progress(SimTime now, SimTime limit, guint64 events, gpointer data)
+{
+    RunProgress *p = data;
+    gint64 t = g_get_monotonic_time();
+    if (t - p->started < G_USEC_PER_SEC || t - p->last < G_USEC_PER_SEC / 10)
+        return;
+    char n[SIM_TIME_STRLEN], l[SIM_TIME_STRLEN];
+    fprintf(stderr, "\rkpsim run: %s of at most %s simulated, %" G_GUINT64_FORMAT " events\033[K",
+            sim_time_format(now / SIM_SEC * SIM_SEC, n), sim_time_format(limit, l), events);
+    fflush(stderr);
+    p->last = t;
+    p->shown = TRUE;
+}
+
+/* --stats: what a benchmark reads, on stderr. */
+static void
+run_print_stats(const RunReport *rep, double wall)
+{
+    guint64 conns = 0;
+    for (guint i = 0; i < rep->traffic->len; i++)
+        conns += ((ReportTraffic *)rep->traffic->pdata[i])->sent;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double w = wall > 0 ? wall : 1e-9;
+    char b[G_ASCII_DTOSTR_BUF_SIZE];
+    fprintf(stderr,
+            "kpsim run stats: wall %s s, %" G_GUINT64_FORMAT " connections (%" G_GUINT64_FORMAT
+            "/s), %" G_GUINT64_FORMAT " events (%" G_GUINT64_FORMAT "/s), %" G_GUINT64_FORMAT
+            " packets (%" G_GUINT64_FORMAT "/s), peak RSS %ld KiB\n",
+            g_ascii_formatd(b, sizeof b, "%.3f", wall), conns, (guint64)(conns / w),
+            rep->events_processed, (guint64)(rep->events_processed / w), rep->packets,
+            (guint64)(rep->packets / w), ru.ru_maxrss);
+}
+
+/* ------------------------------------------------------------------ the command */
+
+/* Runs the simulation with captures (when dir is set and pcaps are wanted) and returns the
+ * report, or NULL after printing an error, with *status the exit status: 2 when nothing could
+ * start (bad input, an unusable DIR), 1 when the captures could not be completed. */
+static RunReport *
+run_simulate(const RunArgs *a, const Cluster *cluster, double *wall, int *status)
+{
+    GError *error = NULL;
+    *status = KPSIM_EXIT_USAGE;
+    g_autoptr(Run) run = run_new(cluster, &error);
+    if (run == NULL) {
+        cli_input_error(error);
+        return NULL;
+    }
+    RunFiles files = {0};
+    if (a->output != NULL && !a->no_pcap &&
+        !run_open_captures(run, cluster, a->output, &files, &error)) {
+        fprintf(stderr, "kpsim run: %s\n", error->message);
+        g_error_free(error);
+        run_files_abort(&files);
+        return NULL;
+    }
+    *status = KPSIM_EXIT_FAILED;
+    RunProgress progress = {.started = g_get_monotonic_time()};
+    gboolean show = !a->quiet && isatty(STDERR_FILENO);
+    run_execute(run, show ? run_progress : NULL, &progress);
+    *wall = (double)(g_get_monotonic_time() - progress.started) / G_USEC_PER_SEC;
+    if (progress.shown)
+        fputs("\r\033[K", stderr);
+    const GError *capture_error = run_capture_error(run);
+    if (capture_error != NULL) {
+        fprintf(stderr, "kpsim run: %s\n", capture_error->message);
+        run_files_abort(&files);
+        return NULL;
+    }
+    if (!run_close_captures(&files, &error)) {
+        fprintf(stderr, "kpsim run: %s\n", error->message);
+        g_error_free(error);
+        return NULL;
+    }
+    return run_report(run);
+}
+
+/* Writes the report files and stdout. */
+static int
+run_output(const RunArgs *a, RunReport *rep)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autoptr(GString) json = g_string_new(NULL);
+    report_text_write(rep, text);
+    report_json_write(rep, json);
+    if (a->output != NULL) {
+        GError *error = NULL;
+        if (!run_write_reports(a->output, text, json, &error)) {
+            fprintf(stderr, "kpsim run: %s\n", error->message);
+            g_error_free(error);
+            return KPSIM_EXIT_FAILED;
+        }
+        g_string_append_printf(text, "\nWrote %s/report.txt, %s/report.json%s\n", a->output,
+                               a->output, a->no_pcap ? "" : " and the captures in pcap/");
+    }
+    if (a->quiet)
+        return KPSIM_EXIT_OK;
+    return cli_write_stdout(a->json ? json : text);
+}
+
+/* kpsim run: load, adjust, build, simulate, report. */
+static int
+cmd_run_run(int argc, char **argv)
+{
+    g_auto(RunArgs) a = {0};
+    GOptionEntry entries[] = {
+        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.manifests,
+         "Add a manifest (without SCENARIO: on the default 3-node cluster)", "MANIFEST"},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
+         "Write report.txt, report.json and pcap/*.pcap into DIR", "DIR"},
+        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.seed, "Replace spec.seed", "N"},
+        {"duration", 0, 0, G_OPTION_ARG_STRING, &a.duration, "Same as --set duration=D", "D"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.set, "Change the scenario (see below)",
+         "PATH=VALUE"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print the JSON report instead of the text",
+         NULL},
+        {"no-pcap", 0, 0, G_OPTION_ARG_NONE, &a.no_pcap, "Write no captures with -o", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "Print nothing but errors", NULL},
+        {"no-wall-clock", 0, 0, G_OPTION_ARG_NONE, &a.no_wall_clock,
+         "Report wall_seconds as 0 (stable output for golden files)", NULL},
+        {"stats", 0, 0, G_OPTION_ARG_NONE, &a.stats,
+         "Print wall time, rates and peak memory on stderr", NULL},
+        {NULL},
+    };
+    int status;
+    if (!cli_parse(&cmd_run_entry, cmd_run_description, entries, &argc, &argv, &status))
+        return status;
+    if (argc > 2)
+        return cli_usage_error(&cmd_run_entry, "too many arguments");
+    g_autofree char *path = argc == 2 ? g_strdup(argv[1]) : NULL;
+    if (path == NULL && a.manifests == NULL && (path = cli_seed_scenario_path()) == NULL) {
+        fprintf(stderr, "kpsim: the seed example (scenarios/seed-nginx-nodeport.yaml) was not "
+                        "found beside the kpsim binary or in its data directory\n");
+        return KPSIM_EXIT_USAGE;
+    }
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) cluster = NULL;
+    if ((status = run_load(&a, path, &sc, &cluster)) != KPSIM_EXIT_OK)
+        return status;
+    guint defaulted = run_add_default_traffic(sc, cluster);
+    double wall = 0;
+    g_autoptr(RunReport) rep = run_simulate(&a, cluster, &wall, &status);
+    if (rep == NULL)
+        return status;
+    rep->wall_seconds = a.no_wall_clock ? 0 : wall;
+    if (defaulted > 0)
+        g_ptr_array_add(rep->notes,
+                        g_strdup_printf("the scenario has no traffic: %s sends the default, 50 "
+                                        "connections/s to every node address at every nodePort",
+                                        ((ScenarioClient *)sc->clients->pdata[0])->name));
+    if (a.stats)
+        run_print_stats(rep, wall);
+    return run_output(&a, rep);
+}

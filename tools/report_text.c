@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The run report as text: what a person reads on a terminal after `kpsim run`.
+ *
+ * Sentences first (what happened, in words), then the numbers behind them in tables aligned
+ * the way kubectl aligns its columns (three spaces between columns, upper-case headers), then
+ * a compact timeline. Deterministic: the same report gives the same text.
+ */
+#include "tools/report.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ aligned tables */
+
+typedef struct {
+    guint ncols;
+    GPtrArray *cells; /* char*, row-major; the first row is the header */
+} TextTable;
+
+/* A table of ncols columns, no rows yet. */
+static TextTable *
+text_table_new(guint ncols)
+{
+    TextTable *t = g_new0(TextTable, 1);
+    t->ncols = ncols;
+    t->cells = g_ptr_array_new_with_free_func(g_free);
+    return t;
+}
+
+/* Frees t and its cells. */
+static void
+text_table_free(TextTable *t)
+{
+    g_ptr_array_unref(t->cells);
+    g_free(t);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TextTable, text_table_free)
+
+/* Appends the next cell (rows fill left to right). */
+static void G_GNUC_PRINTF(2, 3) text_cell(TextTable *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_ptr_array_add(t->cells, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+/* Appends several literal cells (a header row, typically); NULL-terminated. */
+static void G_GNUC_NULL_TERMINATED
+text_cells(TextTable *t, ...)
+{
+    va_list ap;
+    va_start(ap, t);
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+        g_ptr_array_add(t->cells, g_strdup(s));
+    va_end(ap);
+}
+
+static void
+text_cell_u64(TextTable *t, guint64 v)
+{
+    text_cell(t, "%" G_GUINT64_FORMAT, v);
+}
+
+/* Prints the table: every column as wide as its widest cell, three spaces apart, no trailing
+ * blanks. */
+static void
+text_table_print(const TextTable *t, GString *out)
+{
+    g_assert(t->cells->len % t->ncols == 0);
+    g_autofree guint *width = g_new0(guint, t->ncols);
+    for (guint i = 0; i < t->cells->len; i++)
+        width[i % t->ncols] = MAX(width[i % t->ncols], g_utf8_strlen(t->cells->pdata[i], -1));
+    for (guint i = 0; i < t->cells->len; i++) {
+        const char *cell = t->cells->pdata[i];
+        guint col = i % t->ncols;
+        g_string_append(out, cell);
+        if (col + 1 == t->ncols) {
+            g_string_append_c(out, '\n');
+            continue;
+        }
+        for (guint pad = g_utf8_strlen(cell, -1); pad < width[col] + 3; pad++)
+            g_string_append_c(out, ' ');
+    }
+}
+
+/* ------------------------------------------------------------------ sections */
+
+/* "50/s" or "20 concurrent". */
+static char *
+text_load(const ReportTraffic *t)
+{
+    if (t->connections > 0)
+        return g_strdup_printf("%u concurrent", t->connections);
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    return g_strdup_printf("%s/s", g_ascii_formatd(buf, sizeof buf, "%.6g", t->rate));
+}
+
+/* The first lines: what was run, its size, and the sentences. */
+static void
+text_header(const RunReport *r, GString *out)
+{
+    char d[SIM_TIME_STRLEN], e[SIM_TIME_STRLEN], st[SIM_TIME_STRLEN];
+    guint64 sent = 0;
+    for (guint i = 0; i < r->traffic->len; i++)
+        sent += ((ReportTraffic *)r->traffic->pdata[i])->sent;
+    g_string_append_printf(out, "kpsim run: scenario %s (%s), seed %" G_GUINT64_FORMAT "\n",
+                           r->scenario, r->file, r->seed);
+    g_string_append_printf(out, "Simulated %s", sim_time_format(r->duration, d));
+    if (r->ended > r->duration)
+        g_string_append_printf(out, " (and until %s for connections in flight)",
+                               sim_time_format(r->ended, e));
+    g_string_append_printf(
+        out,
+        ": %u node%s, %u pod%s, %u Service%s, %" G_GUINT64_FORMAT " connections, %" G_GUINT64_FORMAT
+        " packets, %" G_GUINT64_FORMAT " events\n",
+        r->nodes->len, r->nodes->len == 1 ? "" : "s", r->pods->len, r->pods->len == 1 ? "" : "s",
+        r->services->len, r->services->len == 1 ? "" : "s", sent, r->packets, r->events_processed);
+    g_string_append_printf(out, "Pods serve each request in %s, %u at a time (spec.pods)\n",
+                           sim_time_format(r->service_time, st), r->concurrency);
+    g_string_append(out, "\nWhat happened:\n");
+    for (guint i = 0; i < r->summary->len; i++)
+        g_string_append_printf(out, "  - %s\n", (const char *)r->summary->pdata[i]);
+}
+
+/* The traffic table and the per-target table. */
+static void
+text_traffic(const RunReport *r, GString *out)
+{
+    char b1[32], b2[32], b3[32];
+    if (r->traffic->len == 0)
+        return;
+    g_string_append(out, "\nTraffic (latency from connect to the full response):\n");
+    g_autoptr(TextTable) t = text_table_new(14);
+    text_cells(t, "NAME", "FROM", "PROTO", "LOAD", "SENT", "SUCCEEDED", "FAILED", "TIMEOUT",
+               "REFUSED", "RESET", "DROPPED", "P50(ms)", "P99(ms)", "MAX(ms)", NULL);
+    for (guint i = 0; i < r->traffic->len; i++) {
+        const ReportTraffic *x = r->traffic->pdata[i];
+        g_autofree char *load = text_load(x);
+        text_cells(t, x->name, x->from, x->protocol, load, NULL);
+        text_cell_u64(t, x->sent);
+        text_cell_u64(t, x->succeeded);
+        text_cell_u64(t, report_failures_total(&x->failed));
+        text_cell_u64(t, x->failed.timeout);
+        text_cell_u64(t, x->failed.refused);
+        text_cell_u64(t, x->failed.reset);
+        text_cell_u64(t, x->failed.dropped);
+        text_cells(t, report_format_ms(x->p50, b1), report_format_ms(x->p99, b2),
+                   report_format_ms(x->max, b3), NULL);
+    }
+    text_table_print(t, out);
+
+    g_string_append(out, "\nTargets (round-robin):\n");
+    g_autoptr(TextTable) tt = text_table_new(9);
+    text_cells(tt, "TRAFFIC", "TARGET", "NODE", "SERVICE", "POLICY", "SENT", "SUCCEEDED", "FAILED",
+               "FAILURES", NULL);
+    for (guint i = 0; i < r->traffic->len; i++) {
+        const ReportTraffic *x = r->traffic->pdata[i];
+        for (guint j = 0; j < x->targets->len; j++) {
+            const ReportTarget *g = x->targets->pdata[j];
+            text_cells(tt, x->name, g->target, g->node ? g->node : "-",
+                       g->service ? g->service : "-", g->external_policy ? g->external_policy : "-",
+                       NULL);
+            text_cell_u64(tt, g->sent);
+            text_cell_u64(tt, g->succeeded);
+            text_cell_u64(tt, report_failures_total(&g->failed));
+            GString *f = g_string_new(NULL);
+            const ReportFailures *fl = &g->failed;
+            const guint64 n[] = {fl->timeout, fl->refused, fl->reset, fl->dropped};
+            const char *names[] = {"timeout", "refused", "reset", "dropped"};
+            for (guint k = 0; k < G_N_ELEMENTS(n); k++)
+                if (n[k] > 0)
+                    g_string_append_printf(f, "%s%s=%" G_GUINT64_FORMAT, f->len ? "," : "",
+                                           names[k], n[k]);
+            text_cell(tt, "%s", f->len ? f->str : "-");
+            g_string_free(f, TRUE);
+        }
+    }
+    text_table_print(tt, out);
+}
+
+/* The pods table: load, share, source addresses seen, queueing. */
+static void
+text_pods(const RunReport *r, GString *out)
+{
+    char b[16];
+    if (r->pods->len == 0)
+        return;
+    g_string_append(out, "\nPods (SOURCE: connections that came from the client's own address / "
+                         "a node address / elsewhere):\n");
+    g_autoptr(TextTable) t = text_table_new(8);
+    text_cells(t, "NAME", "NODE", "IP", "CONNECTIONS", "SHARE", "REQUESTS", "SOURCE", "QUEUE-PEAK",
+               NULL);
+    for (guint i = 0; i < r->pods->len; i++) {
+        const ReportPod *p = r->pods->pdata[i];
+        text_cells(t, p->name, p->node, p->ip, NULL);
+        text_cell_u64(t, p->connections);
+        text_cell(t, "%s", report_format_percent(p->share, b));
+        text_cell_u64(t, p->requests);
+        text_cell(t, "%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+                  p->source_preserved, p->source_snat, p->source_other);
+        text_cell_u64(t, p->queue_peak);
+    }
+    text_table_print(t, out);
+}
+
+/* The nodes table: where connections went and what the kernel counted. */
+static void
+text_nodes(const RunReport *r, GString *out)
+{
+    g_string_append(out, "\nNodes (ENTERED: client connections addressed to the node; "
+                         "CROSSED: of those, served by a pod on another node):\n");
+    g_autoptr(TextTable) t = text_table_new(11);
+    text_cells(t, "NAME", "PODS", "ENTERED", "CROSSED", "INGRESS-PKTS", "FORWARDED",
+               "CONNTRACK-PEAK", "CONNTRACK-MAX", "SNAT-PEAK", "RULES", "DROPS", NULL);
+    for (guint i = 0; i < r->nodes->len; i++) {
+        const ReportNode *n = r->nodes->pdata[i];
+        text_cells(t, n->name, NULL);
+        text_cell(t, "%u", n->pods);
+        text_cell_u64(t, n->connections_entered);
+        text_cell_u64(t, n->connections_crossed);
+        text_cell_u64(t, n->ingress_packets);
+        text_cell_u64(t, n->forwarded_packets);
+        text_cell_u64(t, n->conntrack_peak);
+        text_cell_u64(t, n->conntrack_max);
+        text_cell_u64(t, n->snat_ports_peak);
+        text_cell(t, "%u", n->rules);
+        GString *d = g_string_new(NULL);
+        for (guint j = 0; j < n->drops->len; j++) {
+            const ReportDrop *x = &g_array_index(n->drops, ReportDrop, j);
+            g_string_append_printf(d, "%s%s=%" G_GUINT64_FORMAT, j ? "," : "", x->reason, x->count);
+        }
+        text_cell(t, "%s", d->len ? d->str : "-");
+        g_string_free(d, TRUE);
+    }
+    text_table_print(t, out);
+}
+
+/* "80:30080/TCP,443:30443/TCP" as kubectl's PORT(S) column prints them. */
+static char *
+text_service_ports(const ReportService *s)
+{
+    GString *p = g_string_new(NULL);
+    for (guint i = 0; i < s->ports->len; i++) {
+        const ReportServicePort *sp = &g_array_index(s->ports, ReportServicePort, i);
+        g_string_append_printf(p, "%s%u", i ? "," : "", sp->port);
+        if (sp->node_port != 0)
+            g_string_append_printf(p, ":%u", sp->node_port);
+        g_string_append_printf(p, "/%s", sp->protocol);
+    }
+    return g_string_free(p, FALSE);
+}
+
+/* The Services table, ports as kubectl prints them. */
+static void
+text_services(const RunReport *r, GString *out)
+{
+    if (r->services->len == 0)
+        return;
+    g_string_append(out, "\nServices:\n");
+    g_autoptr(TextTable) t = text_table_new(7);
+    text_cells(t, "NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "ENDPOINTS",
+               "EXTERNAL-POLICY", NULL);
+    for (guint i = 0; i < r->services->len; i++) {
+        const ReportService *s = r->services->pdata[i];
+        g_autofree char *ports = text_service_ports(s);
+        text_cells(t, s->namespace_, s->name, s->type, s->cluster_ip ? s->cluster_ip : "<none>",
+                   ports[0] ? ports : "<none>", NULL);
+        text_cell(t, "%u", s->endpoints);
+        text_cell(t, "%s", s->external_policy ? s->external_policy : "-");
+    }
+    text_table_print(t, out);
+}
+
+/* Seconds per timeline row: the smallest round step giving at most 12 rows. */
+static guint
+text_timeline_step(guint seconds)
+{
+    static const guint steps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600};
+    for (guint i = 0; i < G_N_ELEMENTS(steps); i++)
+        if ((seconds + steps[i] - 1) / steps[i] <= 12)
+            return steps[i];
+    return (seconds + 11) / 12;
+}
+
+/* Succeeded/failed connections per row of a few seconds, per traffic. */
+static void
+text_timeline(const RunReport *r, GString *out)
+{
+    guint seconds = 0;
+    for (guint i = 0; i < r->traffic->len; i++)
+        seconds = MAX(seconds, ((ReportTraffic *)r->traffic->pdata[i])->timeline->len);
+    if (seconds == 0)
+        return;
+    guint step = text_timeline_step(seconds);
+    g_string_append_printf(out,
+                           "\nTimeline (connections by the second they started: "
+                           "succeeded/failed, %us per row):\n",
+                           step);
+    g_autoptr(TextTable) t = text_table_new(1 + r->traffic->len);
+    text_cells(t, "TIME", NULL);
+    for (guint i = 0; i < r->traffic->len; i++)
+        text_cell(t, "%s", ((ReportTraffic *)r->traffic->pdata[i])->name);
+    for (guint s = 0; s < seconds; s += step) {
+        text_cell(t, "%us-%us", s, MIN(s + step, seconds));
+        for (guint i = 0; i < r->traffic->len; i++) {
+            const ReportTraffic *x = r->traffic->pdata[i];
+            guint64 ok = 0, failed = 0;
+            for (guint k = s; k < s + step && k < x->timeline->len; k++) {
+                ok += g_array_index(x->timeline, WorkloadBucket, k).succeeded;
+                failed += g_array_index(x->timeline, WorkloadBucket, k).failed;
+            }
+            text_cell(t, "%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, ok, failed);
+        }
+    }
+    text_table_print(t, out);
+}
+
+/* What the run left out, the unevaluated expectations, and the wall time. */
+static void
+text_notes(const RunReport *r, GString *out)
+{
+    if (r->notes->len > 0) {
+        g_string_append(out, "\nNotes:\n");
+        for (guint i = 0; i < r->notes->len; i++)
+            g_string_append_printf(out, "  - %s\n", (const char *)r->notes->pdata[i]);
+    }
+    if (r->expectations->len > 0) {
+        g_string_append(out, "\nExpectations (not evaluated):\n");
+        for (guint i = 0; i < r->expectations->len; i++)
+            g_string_append_printf(out, "  - %s\n", (const char *)r->expectations->pdata[i]);
+    }
+    char b[G_ASCII_DTOSTR_BUF_SIZE];
+    if (r->wall_seconds > 0)
+        g_string_append_printf(out, "\nWall time: %s s\n",
+                               g_ascii_formatd(b, sizeof b, "%.2f", r->wall_seconds));
+}
+
+/* See tools/report.h. */
+void
+report_text_write(const RunReport *r, GString *out)
+{
+    g_return_if_fail(r != NULL && out != NULL);
+    text_header(r, out);
+    text_traffic(r, out);
+    text_pods(r, out);
+    text_nodes(r, out);
+    text_services(r, out);
+    text_timeline(r, out);
+    text_notes(r, out);
+}
