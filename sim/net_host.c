@@ -162,7 +162,8 @@ net_host_env_init(SimHost *h)
                      .is_local = env_is_local,
                      .statistic = env_statistic,
                      .recent_check = env_recent_check,
-                     .recent_set = env_recent_set};
+                     .recent_set = env_recent_set,
+                     .no_steps = TRUE};
 }
 
 /* ------------------------------------------------------------------ small helpers */

@@ -107,6 +107,7 @@ nf_ruleset_free(NfRuleset *rs)
     g_string_chunk_free(rs->strings);
     g_free(rs->scratch_rule);
     g_array_unref(rs->scratch_matches);
+    nf_eval_scratch_free(rs->eval_scratch);
     g_free(rs);
 }
 

@@ -170,7 +170,13 @@ struct NfRuleset {
     /* Scratch space reused by every append (so parsing a rule allocates only the rule). */
     NfRule *scratch_rule;    /* room for the fixed part of one rule */
     GArray *scratch_matches; /* of NfMatch */
+    /* The evaluator's reusable walk (nf_eval.c), so evaluating a packet allocates nothing. */
+    gpointer eval_scratch;
+    gboolean eval_scratch_busy;
 };
+
+/* Frees the evaluator's scratch walk (nf_eval.c); safe on NULL. */
+void nf_eval_scratch_free(gpointer scratch);
 
 /* The chain named name in table, or NULL. */
 NfChain *nf_ruleset_lookup_chain(const NfRuleset *rs, NfTableId table, const char *name);

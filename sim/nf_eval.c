@@ -195,11 +195,12 @@ typedef struct {
 
 /* A packet branch on its way through one table, with its own call stack, so that it can be
  * copied when a random match forks it. */
-typedef struct {
+typedef struct NfWalk NfWalk;
+struct NfWalk {
     NfBranch *branch; /* (owned) */
     guint depth;      /* frames in use; frames[0] is the built-in chain */
     NfFrame frames[NF_MAX_JUMP_DEPTH + 1];
-} NfWalk;
+};
 
 typedef struct {
     const NfRuleset *rs;
@@ -208,8 +209,9 @@ typedef struct {
     const char *iif, *oif;
     guint32 ctstate;
     const NfEnv *env;
-    GPtrArray *pending; /* NfWalk forks still to run, last first */
+    GPtrArray *pending; /* NfWalk forks still to run, last first; created on the first fork */
     GPtrArray *done;    /* finished branches */
+    gboolean record_steps;
 } EvalCtx;
 
 /* Sets up f to walk chain c from its start for pkt, building c's index if it is stale. */
@@ -247,11 +249,24 @@ frame_next(NfFrame *f)
     return best;
 }
 
-/* A new walk of chain c for branch b (taking ownership of b). */
+/* A new walk of chain c for branch b (taking ownership of b). The ruleset's scratch walk is
+ * used when it is free (the common case: no fork), so a packet's walk allocates nothing; the
+ * ruleset is const to callers but the scratch, like the chain indexes, is a mutable cache
+ * (single-threaded). */
 static NfWalk *
-walk_new(NfBranch *b, NfChain *c)
+walk_new(const NfRuleset *rs, NfBranch *b, NfChain *c)
 {
-    NfWalk *w = g_new(NfWalk, 1);
+    NfRuleset *mut = (NfRuleset *)rs;
+    NfWalk *w;
+    if (mut->eval_scratch != NULL && !mut->eval_scratch_busy) {
+        w = mut->eval_scratch;
+        mut->eval_scratch_busy = TRUE;
+    } else if (mut->eval_scratch == NULL) {
+        w = mut->eval_scratch = g_new(NfWalk, 1);
+        mut->eval_scratch_busy = TRUE;
+    } else {
+        w = g_new(NfWalk, 1);
+    }
     w->branch = b;
     w->depth = 1;
     frame_enter(&w->frames[0], c, &b->pkt);
@@ -269,7 +284,18 @@ walk_copy(const NfWalk *w)
     return c;
 }
 
-/* Frees a walk that never finished, with its branch. */
+/* Releases the memory of walk w: back to the ruleset when it is the scratch walk. */
+static void
+walk_release(const NfRuleset *rs, NfWalk *w)
+{
+    NfRuleset *mut = (NfRuleset *)rs;
+    if (w == mut->eval_scratch)
+        mut->eval_scratch_busy = FALSE;
+    else
+        g_free(w);
+}
+
+/* Frees a walk that never finished, with its branch (forks are never the scratch walk). */
 static void
 walk_free(gpointer p)
 {
@@ -278,10 +304,18 @@ walk_free(gpointer p)
     g_free(w);
 }
 
+void
+nf_eval_scratch_free(gpointer scratch)
+{
+    g_free(scratch);
+}
+
 /* Records a step of the current chain. */
 static void
 walk_step(EvalCtx *ctx, NfWalk *w, guint pos, const NfRule *r, gboolean fell_through)
 {
+    if (!ctx->record_steps)
+        return;
     NfStep s = {.table = ctx->table,
                 .chain = w->frames[w->depth - 1].chain->name,
                 .index = pos,
@@ -308,7 +342,7 @@ walk_finish(EvalCtx *ctx, NfWalk *w, NfVerdict v)
         w->branch->verdict = v;
     w->branch->last_hook = ctx->hook;
     g_ptr_array_add(ctx->done, g_steal_pointer(&w->branch));
-    g_free(w);
+    walk_release(ctx->rs, w);
 }
 
 /* Forks w on a random match: the copy takes the "no match" side with probability
@@ -322,6 +356,8 @@ walk_fork(EvalCtx *ctx, NfWalk *w, double p_match)
         other->branch->probability *= 1.0 - p_match;
         w->branch->probability *= p_match;
     }
+    if (ctx->pending == NULL)
+        ctx->pending = g_ptr_array_new_with_free_func(walk_free);
     g_ptr_array_add(ctx->pending, other);
 }
 
@@ -639,7 +675,6 @@ nf_run_hook(const NfRuleset *rs, NfTableId table, NfHook hook, GPtrArray *branch
     if (start == NULL)
         return;
     static const NfEnv no_env = {0};
-    g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(walk_free);
     EvalCtx ctx = {.rs = rs,
                    .table = table,
                    .hook = hook,
@@ -647,21 +682,27 @@ nf_run_hook(const NfRuleset *rs, NfTableId table, NfHook hook, GPtrArray *branch
                    .oif = oif,
                    .ctstate = ctstate,
                    .env = env != NULL ? env : &no_env,
-                   .pending = pending,
                    .done = branches};
-    gsize n = 0;
-    gpointer *input = g_ptr_array_steal(branches, &n);
-    for (gsize i = 0; i < n; i++) {
+    ctx.record_steps = !ctx.env->no_steps;
+    /* Take the input branches out without reallocating the array (the common case is one). */
+    NfBranch *local[8];
+    guint n = branches->len;
+    NfBranch **input = n <= G_N_ELEMENTS(local) ? local : g_new(NfBranch *, n);
+    for (guint i = n; i > 0; i--)
+        input[i - 1] = g_ptr_array_steal_index_fast(branches, i - 1);
+    for (guint i = 0; i < n; i++) {
         NfBranch *b = input[i];
         if (b->verdict == NF_VERDICT_DROP || b->verdict == NF_VERDICT_REJECT) {
             g_ptr_array_add(branches, b);
             continue;
         }
-        walk_run(&ctx, walk_new(b, start));
-        while (pending->len > 0)
-            walk_run(&ctx, g_ptr_array_steal_index(pending, pending->len - 1));
+        walk_run(&ctx, walk_new(rs, b, start));
+        while (ctx.pending != NULL && ctx.pending->len > 0)
+            walk_run(&ctx, g_ptr_array_steal_index(ctx.pending, ctx.pending->len - 1));
     }
-    g_free(input);
+    if (input != local)
+        g_free(input);
+    g_clear_pointer(&ctx.pending, g_ptr_array_unref);
 }
 
 /* ------------------------------------------------------------------ the hook path */

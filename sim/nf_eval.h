@@ -48,6 +48,8 @@ typedef struct {
     NfChoice (*recent_check)(gpointer data, const char *list, const SimAddr *src, guint seconds);
     /* recent --set: record src in list now. */
     void (*recent_set)(gpointer data, const char *list, const SimAddr *src);
+    /* TRUE when nobody reads NfBranch.steps (the run time): the walk records none. */
+    gboolean no_steps;
 } NfEnv;
 
 typedef enum {

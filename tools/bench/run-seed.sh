@@ -1,19 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Benchmark of the run time (docs/design.md, "Performance and scale"): the seed example pushed
-# to RATE connections/s for DURATION (default 20000/s for 50 s: about a million TCP
+# to RATE connections/s for DURATION (default 2000/s for 500 s: about a million TCP
 # request/response flows through kube-proxy's NodePort rules on three nodes), captures off.
 # Builds kpsim with -O2 in a temporary directory from this source tree (or uses $KPSIM), runs
 # it once and prints wall time, connections/s, events/s, packets/s and peak RSS. Measured here,
 # never asserted by a test: the target is under 10 s on one core.
 #
-#   tools/bench/run-seed.sh                       # build, then 20000/s for 50 s
+#   tools/bench/run-seed.sh                       # build, then 2000/s for 500 s
 #   RATE=50000/s DURATION=20s tools/bench/run-seed.sh
 #   KPSIM=./kpsim tools/bench/run-seed.sh         # skip the build
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
-RATE=${RATE:-20000/s}
-DURATION=${DURATION:-50s}
+RATE=${RATE:-2000/s}
+DURATION=${DURATION:-500s}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
