@@ -6,7 +6,7 @@
  * v1alpha1), flattened into plain C records. Every object remembers where it was written
  * (file, line, column) so later checks can point at it. Strings are owned by the object.
  * Status fields that a real cluster's controllers would fill (pod IPs, node pod CIDRs,
- * allocated clusterIPs and nodePorts, EndpointSlices) are filled by model/cluster.c.
+ * allocated clusterIPs and nodePorts, EndpointSlices) are filled by model/cluster*.c.
  */
 #ifndef KPSIM_K8S_H
 #define KPSIM_K8S_H

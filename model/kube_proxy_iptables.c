@@ -6,8 +6,8 @@
  * last), KUBE-POSTROUTING and KUBE-MARK-MASQ, then per service port the clusterIP, externalIP,
  * load-balancer and NodePort captures, the filter REJECT/DROP rules for missing endpoints, the
  * KUBE-EXT, KUBE-FW, KUBE-SVC, KUBE-SVL and KUBE-SEP chains, and finally the NodePort tail of
- * KUBE-SERVICES and KUBE-FORWARD. Rules carry kube-proxy's own argument order; sim/netfilter.c
- * normalises them to iptables-save's form.
+ * KUBE-SERVICES and KUBE-FORWARD. Rules carry kube-proxy's own argument order;
+ * sim/nf_rule_parse*.c normalises them to iptables-save's form.
  *
  * Left out: partial syncs and chain deletion (every render is a full sync of a fresh ruleset),
  * the mangle table's canary, kubelet's other chains, metrics, and the nfacct availability test

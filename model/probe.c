@@ -15,7 +15,7 @@
 
 #define PROBE_EPHEMERAL_PORT 40000
 
-G_DEFINE_QUARK(kpsim-probe-error-quark, probe_error)
+G_DEFINE_QUARK(kpsim - probe - error - quark, probe_error)
 
 const char *
 probe_source_kind_name(ProbeSourceKind k)

@@ -21,22 +21,22 @@ typedef enum {
 } ProbeSourceKind;
 
 typedef struct {
-    NfBranch *branch;      /* (owned) */
-    SimSockAddr endpoint;  /* valid when branch->dnat */
-    const K8sPod *pod;     /* (nullable) the pod behind endpoint */
+    NfBranch *branch;     /* (owned) */
+    SimSockAddr endpoint; /* valid when branch->dnat */
+    const K8sPod *pod;    /* (nullable) the pod behind endpoint */
 } ProbeBranch;
 
 typedef struct {
     const K8sNode *node;
-    SimPacket packet;          /* as it arrives */
+    SimPacket packet; /* as it arrives */
     ProbeSourceKind source_kind;
-    const char *in_iface;      /* "eth0", a pod's veth name, or NULL for a host process */
-    const K8sPod *source_pod;  /* (nullable) */
-    NfVerdict verdict;         /* accept when any branch was DNATed or accepted */
-    GArray *endpoints;         /* SimSockAddr, every DNAT target, sorted, unique */
-    gboolean masquerade;       /* any branch was masqueraded */
-    GPtrArray *branches;       /* ProbeBranch*, in rule order */
-    NfRuleset *ruleset;        /* (owned) the ruleset the probe ran through */
+    const char *in_iface;     /* "eth0", a pod's veth name, or NULL for a host process */
+    const K8sPod *source_pod; /* (nullable) */
+    NfVerdict verdict;        /* accept when any branch was DNATed or accepted */
+    GArray *endpoints;        /* SimSockAddr, every DNAT target, sorted, unique */
+    gboolean masquerade;      /* any branch was masqueraded */
+    GPtrArray *branches;      /* ProbeBranch*, in rule order */
+    NfRuleset *ruleset;       /* (owned) the ruleset the probe ran through */
 } Probe;
 
 #define PROBE_ERROR (probe_error_quark())

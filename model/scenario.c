@@ -5,7 +5,7 @@
  * A scenario stands for what a kind/kubeadm cluster and a load generator would be in real life:
  * the defaults are kubeadm's (pod network 10.244.0.0/16, service network 10.96.0.0/12, NodePort
  * range 30000-32767) and kube-proxy's (KubeProxyConfiguration v1alpha1 defaults). Reading files
- * into a scenario is model/loader.c's job; this file only owns the record.
+ * into a scenario is the job of model/loader*.c; this file only owns the record.
  */
 #include "model/scenario.h"
 

@@ -43,7 +43,8 @@ cmd_describe_run(int argc, char **argv)
     } else {
         return cli_usage_error(&cmd_describe_entry, "expected SCENARIO service NAME");
     }
-    if (!g_str_equal(kind, "service") && !g_str_equal(kind, "services") && !g_str_equal(kind, "svc"))
+    if (!g_str_equal(kind, "service") && !g_str_equal(kind, "services") &&
+        !g_str_equal(kind, "svc"))
         return cli_usage_error(&cmd_describe_entry, "can only describe services, not '%s'", kind);
 
     g_autoptr(Scenario) sc = NULL;

@@ -13,7 +13,8 @@ static int cmd_get_run(int argc, char **argv);
 
 const KpsimCommand cmd_get_entry = {
     .name = "get",
-    .args = "SCENARIO nodes|pods|services|endpointslices [-o wide|json] [-n NS | -A] [-f MANIFEST]...",
+    .args =
+        "SCENARIO nodes|pods|services|endpointslices [-o wide|json] [-n NS | -A] [-f MANIFEST]...",
     .summary = "list the cluster's objects as kubectl get does",
     .run = cmd_get_run,
 };
@@ -33,8 +34,9 @@ cmd_get_run(int argc, char **argv)
         {NULL},
     };
     int status;
-    if (!cli_parse(&cmd_get_entry, "Resources: nodes (no), pods (po), services (svc), endpointslices.",
-                   entries, &argc, &argv, &status))
+    if (!cli_parse(&cmd_get_entry,
+                   "Resources: nodes (no), pods (po), services (svc), endpointslices.", entries,
+                   &argc, &argv, &status))
         return status;
     const char *scenario = NULL, *resource = NULL;
     if (argc == 3) {
@@ -43,8 +45,8 @@ cmd_get_run(int argc, char **argv)
     } else if (argc == 2 && manifests != NULL) {
         resource = argv[1];
     } else {
-        return cli_usage_error(&cmd_get_entry, argc < 3 ? "missing SCENARIO or RESOURCE"
-                                                        : "too many arguments");
+        return cli_usage_error(&cmd_get_entry,
+                               argc < 3 ? "missing SCENARIO or RESOURCE" : "too many arguments");
     }
     ViewResource res;
     if (!view_resource_parse(resource, &res))

@@ -35,7 +35,8 @@ cmd_rules_run(int argc, char **argv)
     if (!cli_parse(&cmd_rules_entry, NULL, entries, &argc, &argv, &status))
         return status;
     if (argc > 2 || (argc < 2 && manifests == NULL))
-        return cli_usage_error(&cmd_rules_entry, argc > 2 ? "too many arguments" : "missing SCENARIO");
+        return cli_usage_error(&cmd_rules_entry,
+                               argc > 2 ? "too many arguments" : "missing SCENARIO");
     if (node_name == NULL)
         return cli_usage_error(&cmd_rules_entry, "missing --node");
     if (table != NULL && !g_str_equal(table, "nat") && !g_str_equal(table, "filter"))

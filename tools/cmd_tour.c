@@ -118,8 +118,8 @@ tour_views(GString *out, const Cluster *c)
         const K8sService *s = g_ptr_array_index(c->services, i);
         if (s->type != K8S_SVC_NODE_PORT && s->type != K8S_SVC_LOAD_BALANCER)
             continue;
-        g_autofree char *title = g_strdup_printf("kubectl describe service %s -n %s", s->meta.name,
-                                                 s->meta.namespace_);
+        g_autofree char *title =
+            g_strdup_printf("kubectl describe service %s -n %s", s->meta.name, s->meta.namespace_);
         tour_section(out, title);
         view_describe_service(c, s->meta.namespace_, s->meta.name, out);
     }
@@ -156,7 +156,9 @@ cmd_tour_run(int argc, char **argv)
         g_string_append_printf(out, "%s\n", sc->description);
     tour_views(out, cluster);
     tour_traffic(out, cluster, sc);
-    g_string_append_printf(out, "\nNext: kpsim trace %s --node NODE --from IP --to IP:PORT, "
-                                "kpsim rules %s --node NODE\n", sc->file, sc->file);
+    g_string_append_printf(out,
+                           "\nNext: kpsim trace %s --node NODE --from IP --to IP:PORT, "
+                           "kpsim rules %s --node NODE\n",
+                           sc->file, sc->file);
     return cli_write_stdout(out);
 }

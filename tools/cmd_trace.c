@@ -74,25 +74,28 @@ explain_jump(const Explainer *ex, const char *chain, const char *target, const c
     gboolean pod_ext = comment && g_str_has_prefix(comment, "pod traffic for ");
     gboolean local_route = comment && g_str_has_prefix(comment, "route LOCAL traffic");
     if (g_str_has_prefix(target, "KUBE-SERVICES"))
-        return g_strdup_printf(ex->probe->source_kind == PROBE_SOURCE_NODE
-                                   ? "connections opened on %s itself are offered to kube-proxy's Service rules"
-                                   : "every new connection entering %s is offered to kube-proxy's Service rules",
-                               ex->node);
+        return g_strdup_printf(
+            ex->probe->source_kind == PROBE_SOURCE_NODE
+                ? "connections opened on %s itself are offered to kube-proxy's Service rules"
+                : "every new connection entering %s is offered to kube-proxy's Service rules",
+            ex->node);
     if (g_str_equal(target, "KUBE-POSTROUTING"))
         return g_strdup("leaving the node: kube-proxy decides whether to SNAT");
     if (g_str_equal(target, "KUBE-NODEPORTS") && g_str_equal(chain, "KUBE-SERVICES"))
         return g_strdup_printf("no ClusterIP, external IP or load-balancer IP matched; %s is an "
-                               "address of %s, so the NodePorts are checked", ex->dst, ex->node);
+                               "address of %s, so the NodePorts are checked",
+                               ex->dst, ex->node);
     if (g_str_has_prefix(target, "KUBE-EXT-") && g_str_equal(chain, "KUBE-NODEPORTS"))
         return g_strdup_printf("port %u is the nodePort of %s - every node opens it",
                                ex->probe->packet.dst.port, svc);
     if (g_str_has_prefix(target, "KUBE-EXT-"))
-        return g_strdup_printf("%s is %s of %s", ex->dst,
-                               strstr(rule, "loadbalancer IP") ? "a load-balancer IP" : "an external IP",
-                               svc);
+        return g_strdup_printf(
+            "%s is %s of %s", ex->dst,
+            strstr(rule, "loadbalancer IP") ? "a load-balancer IP" : "an external IP", svc);
     if (g_str_has_prefix(target, "KUBE-FW-"))
         return g_strdup_printf("%s is a load-balancer IP of %s with loadBalancerSourceRanges: the "
-                               "source is checked", ex->dst, svc);
+                               "source is checked",
+                               ex->dst, svc);
     if (pod_ext)
         return g_strdup_printf("the source is a pod: it may use every endpoint of %s and keeps "
                                "its address (as if it had gone out to the load balancer and back)",
@@ -139,15 +142,17 @@ explain_rule(const Explainer *ex, const char *chain, const char *rule)
         return g_strdup("the source is outside the pod network: mark for SNAT");
     }
     if (g_str_equal(target, "MARK"))
-        return g_strdup(strstr(rule, "0x4000/0x0") ? "clear the mark so the packet is not SNATed twice"
-                                                    : "set mark 0x4000: SNAT at POSTROUTING");
+        return g_strdup(strstr(rule, "0x4000/0x0")
+                            ? "clear the mark so the packet is not SNATed twice"
+                            : "set mark 0x4000: SNAT at POSTROUTING");
     if (g_str_equal(target, "DNAT")) {
         g_autofree char *to = rule_option(rule, "--to-destination");
         return g_strdup_printf("DNAT: the destination becomes %s", to);
     }
     if (g_str_equal(target, "MASQUERADE"))
         return g_strdup_printf("SNAT: the source becomes %s's address (random port), so the pod "
-                               "sees the node, not the client", ex->node);
+                               "sees the node, not the client",
+                               ex->node);
     if (g_str_equal(target, "RETURN"))
         return g_strdup("not marked: no SNAT");
     if (g_str_equal(target, "DROP"))
@@ -242,21 +247,26 @@ trace_text_source(GString *out, const Cluster *c, const Probe *p)
     sim_addr_to_string(&p->packet.src.addr, src);
     switch (p->source_kind) {
     case PROBE_SOURCE_NODE:
-        g_string_append_printf(out, "Source: %s is an address of %s: a process on the node "
-                                    "opens the connection (nat OUTPUT).\n", src, p->node->name);
+        g_string_append_printf(out,
+                               "Source: %s is an address of %s: a process on the node "
+                               "opens the connection (nat OUTPUT).\n",
+                               src, p->node->name);
         break;
     case PROBE_SOURCE_POD:
         if (p->source_pod)
             g_string_append_printf(out, "Source: pod %s (%s), arriving on %s.\n",
                                    p->source_pod->meta.name, src, p->in_iface);
         else
-            g_string_append_printf(out, "Source: %s is inside the pod network: treated as a pod, "
-                                        "arriving on %s.\n", src, p->in_iface);
+            g_string_append_printf(out,
+                                   "Source: %s is inside the pod network: treated as a pod, "
+                                   "arriving on %s.\n",
+                                   src, p->in_iface);
         break;
     case PROBE_SOURCE_EXTERNAL:
-        g_string_append_printf(out, "Source: %s is outside the cluster (not a pod, not an "
-                                    "address of %s), arriving on %s.\n", src, p->node->name,
-                               p->in_iface);
+        g_string_append_printf(out,
+                               "Source: %s is outside the cluster (not a pod, not an "
+                               "address of %s), arriving on %s.\n",
+                               src, p->node->name, p->in_iface);
         break;
     }
 }
@@ -267,16 +277,21 @@ trace_text_verdict(GString *out, const Probe *p)
     g_string_append_printf(out, "\nVerdict: %s", verdict_upper(p->verdict));
     for (guint i = 0; i < p->endpoints->len; i++) {
         char buf[SIM_SOCKADDR_STRLEN];
-        g_string_append_printf(out, "%s%s", i == 0 ? ", DNAT to " : i + 1 == p->endpoints->len ? " or " : ", ",
-                               sim_sockaddr_to_string(&g_array_index(p->endpoints, SimSockAddr, i), buf));
+        g_string_append_printf(
+            out, "%s%s",
+            i == 0                       ? ", DNAT to "
+            : i + 1 == p->endpoints->len ? " or "
+                                         : ", ",
+            sim_sockaddr_to_string(&g_array_index(p->endpoints, SimSockAddr, i), buf));
     }
     g_string_append_c(out, '\n');
     if (p->verdict == NF_VERDICT_NONE)
         g_string_append(out, "No kube-proxy rule claimed the packet: it is routed as it is.\n");
     else if (p->endpoints->len > 0)
-        g_string_append(out, p->masquerade
-                                 ? "Masquerade: yes - the pod sees the node's address, not the client's.\n"
-                                 : "Masquerade: no - the pod sees the client's own address.\n");
+        g_string_append(
+            out, p->masquerade
+                     ? "Masquerade: yes - the pod sees the node's address, not the client's.\n"
+                     : "Masquerade: no - the pod sees the client's own address.\n");
 }
 
 static void
@@ -439,12 +454,14 @@ cmd_trace_run(int argc, char **argv)
         {NULL},
     };
     int status;
-    if (!cli_parse(&cmd_trace_entry, "Every branch of kube-proxy's random endpoint choice is "
+    if (!cli_parse(&cmd_trace_entry,
+                   "Every branch of kube-proxy's random endpoint choice is "
                    "followed; --json prints verdict, endpoints, masquerade, sourceKind and steps.",
                    entries, &argc, &argv, &status))
         return status;
     if (argc > 2 || (argc < 2 && manifests == NULL))
-        return cli_usage_error(&cmd_trace_entry, argc > 2 ? "too many arguments" : "missing SCENARIO");
+        return cli_usage_error(&cmd_trace_entry,
+                               argc > 2 ? "too many arguments" : "missing SCENARIO");
     if (node_name == NULL || from == NULL || to == NULL)
         return cli_usage_error(&cmd_trace_entry, "--node, --from and --to are required");
     SimSockAddr src, dst;
@@ -455,7 +472,8 @@ cmd_trace_run(int argc, char **argv)
         return cli_usage_error(&cmd_trace_entry, "invalid --to '%s' (expected IP:PORT)", to);
     if (proto_text != NULL && (!sim_proto_parse(proto_text, &proto) || proto == SIM_PROTO_ICMP ||
                                proto == SIM_PROTO_ICMPV6))
-        return cli_usage_error(&cmd_trace_entry, "unknown protocol '%s' (tcp, udp or sctp)", proto_text);
+        return cli_usage_error(&cmd_trace_entry, "unknown protocol '%s' (tcp, udp or sctp)",
+                               proto_text);
 
     g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) cluster = NULL;

@@ -47,14 +47,14 @@ static void
 tab_format(TabWriter *tw, guint line0, guint line1)
 {
     guint column = tw->widths->len;
-    for (guint this = line0; this < line1; this++) {
+    for (guint this = line0; this < line1; this ++) {
         char **cells = g_ptr_array_index(tw->lines, this);
         if (column + 1 >= g_strv_length(cells))
             continue;
         tab_write_lines(tw, line0, this);
         line0 = this;
         guint width = tw->minwidth;
-        for (; this < line1; this++) {
+        for (; this < line1; this ++) {
             cells = g_ptr_array_index(tw->lines, this);
             if (column + 1 >= g_strv_length(cells))
                 break;
@@ -102,11 +102,16 @@ view_resource_parse(const char *text, ViewResource *out)
         const char *name;
         ViewResource res;
     } names[] = {
-        {"nodes", VIEW_NODES},        {"node", VIEW_NODES},
-        {"no", VIEW_NODES},           {"pods", VIEW_PODS},
-        {"pod", VIEW_PODS},           {"po", VIEW_PODS},
-        {"services", VIEW_SERVICES},  {"service", VIEW_SERVICES},
-        {"svc", VIEW_SERVICES},       {"endpointslices", VIEW_ENDPOINT_SLICES},
+        {"nodes", VIEW_NODES},
+        {"node", VIEW_NODES},
+        {"no", VIEW_NODES},
+        {"pods", VIEW_PODS},
+        {"pod", VIEW_PODS},
+        {"po", VIEW_PODS},
+        {"services", VIEW_SERVICES},
+        {"service", VIEW_SERVICES},
+        {"svc", VIEW_SERVICES},
+        {"endpointslices", VIEW_ENDPOINT_SLICES},
         {"endpointslice", VIEW_ENDPOINT_SLICES},
         {"endpointslices.discovery.k8s.io", VIEW_ENDPOINT_SLICES},
     };
@@ -231,8 +236,8 @@ view_lb_ingress(const K8sService *svc)
     for (guint i = 0; i < svc->lb_ingress->len; i++) {
         const K8sLoadBalancerIngress *ing = g_ptr_array_index(svc->lb_ingress, i);
         char buf[SIM_ADDR_STRLEN];
-        const char *text = ing->ip.family != SIM_AF_NONE ? sim_addr_to_string(&ing->ip, buf)
-                                                         : ing->hostname;
+        const char *text =
+            ing->ip.family != SIM_AF_NONE ? sim_addr_to_string(&ing->ip, buf) : ing->hostname;
         if (text != NULL)
             g_string_append_printf(s, "%s%s", s->len ? "," : "", text);
     }
@@ -287,16 +292,16 @@ view_nodes_table(const Cluster *c, ViewFormat fmt, GString *t)
 {
     g_string_append(t, "NAME\tSTATUS\tROLES\tAGE\tVERSION");
     if (fmt == VIEW_FORMAT_WIDE)
-        g_string_append(t, "\tINTERNAL-IP\tEXTERNAL-IP\tOS-IMAGE\tKERNEL-VERSION\tCONTAINER-RUNTIME");
+        g_string_append(t,
+                        "\tINTERNAL-IP\tEXTERNAL-IP\tOS-IMAGE\tKERNEL-VERSION\tCONTAINER-RUNTIME");
     g_string_append_c(t, '\n');
     g_autoptr(GPtrArray) nodes = view_sorted(c->nodes, view_compare_nodes);
     for (guint i = 0; i < nodes->len; i++) {
         const K8sNode *n = g_ptr_array_index(nodes, i);
         g_autofree char *age = view_age(c->now);
-        g_string_append_printf(t, "%s\t%s%s\t<none>\t%s\t%s", n->name,
-                               n->ready ? "Ready" : "NotReady",
-                               n->unschedulable ? ",SchedulingDisabled" : "", age,
-                               KUBERNETES_VERSION);
+        g_string_append_printf(
+            t, "%s\t%s%s\t<none>\t%s\t%s", n->name, n->ready ? "Ready" : "NotReady",
+            n->unschedulable ? ",SchedulingDisabled" : "", age, KUBERNETES_VERSION);
         if (fmt == VIEW_FORMAT_WIDE) {
             char buf[SIM_ADDR_STRLEN];
             const SimAddr *ip = n->addresses->len ? &g_array_index(n->addresses, SimAddr, 0) : NULL;
@@ -386,8 +391,8 @@ view_slice_endpoints(const K8sEndpointSlice *s)
         const K8sEndpoint *e = g_ptr_array_index(s->endpoints, i);
         for (guint j = 0; j < e->addresses->len; j++) {
             char buf[SIM_ADDR_STRLEN];
-            g_ptr_array_add(list, g_strdup(sim_addr_to_string(
-                                      &g_array_index(e->addresses, SimAddr, j), buf)));
+            g_ptr_array_add(
+                list, g_strdup(sim_addr_to_string(&g_array_index(e->addresses, SimAddr, j), buf)));
         }
     }
     if (list->len == 0)
@@ -463,8 +468,7 @@ json_add_map(JsonBuilder *b, const char *key, GHashTable *map)
     json_builder_set_member_name(b, key);
     json_builder_begin_object(b);
     g_autofree const char **keys = (const char **)g_hash_table_get_keys_as_array(map, NULL);
-    g_qsort_with_data(keys, g_hash_table_size(map), sizeof(char *),
-                      view_compare_keys, NULL);
+    g_qsort_with_data(keys, g_hash_table_size(map), sizeof(char *), view_compare_keys, NULL);
     for (guint i = 0; keys[i] != NULL; i++)
         json_add_string(b, keys[i], g_hash_table_lookup(map, keys[i]));
     json_builder_end_object(b);
@@ -666,8 +670,7 @@ view_get_json(const Cluster *c, ViewResource res, const char *ns, GString *out)
         break;
     case VIEW_ENDPOINT_SLICES:
         for (guint i = 0; i < c->slices->len; i++)
-            if (view_in_namespace(&((K8sEndpointSlice *)g_ptr_array_index(c->slices, i))->meta,
-                                  ns))
+            if (view_in_namespace(&((K8sEndpointSlice *)g_ptr_array_index(c->slices, i))->meta, ns))
                 json_slice(b, g_ptr_array_index(c->slices, i));
         break;
     }
@@ -760,8 +763,7 @@ view_describe_map(GString *t, const char *title, GHashTable *map)
         return;
     }
     g_autofree const char **keys = (const char **)g_hash_table_get_keys_as_array(map, NULL);
-    g_qsort_with_data(keys, g_hash_table_size(map), sizeof(char *),
-                      view_compare_keys, NULL);
+    g_qsort_with_data(keys, g_hash_table_size(map), sizeof(char *), view_compare_keys, NULL);
     for (guint i = 0; keys[i] != NULL; i++)
         g_string_append_printf(t, "%s\t%s=%s\n", i == 0 ? title : "", keys[i],
                                (const char *)g_hash_table_lookup(map, keys[i]));
@@ -776,7 +778,8 @@ view_describe_ips(GString *t, const K8sService *svc)
     GString *fam = g_string_new(NULL);
     for (guint i = 0; i < svc->cluster_ips->len; i++) {
         const SimAddr *a = &g_array_index(svc->cluster_ips, SimAddr, i);
-        g_string_append_printf(fam, "%s%s", i ? "," : "", a->family == SIM_AF_INET6 ? "IPv6" : "IPv4");
+        g_string_append_printf(fam, "%s%s", i ? "," : "",
+                               a->family == SIM_AF_INET6 ? "IPv6" : "IPv4");
     }
     g_autofree char *families = g_string_free(fam, fam->len == 0);
     g_string_append_printf(t, "IP Families:\t%s\n", families ? families : "<none>");
@@ -843,8 +846,9 @@ view_describe_service(const Cluster *c, const char *ns, const char *name, GStrin
         g_string_append(t, "LoadBalancer Source Ranges:\t");
         for (guint i = 0; i < svc->source_ranges->len; i++) {
             char buf[SIM_CIDR_STRLEN];
-            g_string_append_printf(t, "%s%s", i ? "," : "",
-                                   sim_cidr_to_string(&g_array_index(svc->source_ranges, SimCidr, i), buf));
+            g_string_append_printf(
+                t, "%s%s", i ? "," : "",
+                sim_cidr_to_string(&g_array_index(svc->source_ranges, SimCidr, i), buf));
         }
         g_string_append_c(t, '\n');
     }
