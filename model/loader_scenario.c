@@ -489,6 +489,32 @@ ld_pods(Loader *ld, const YtNode *n, const char *path, GError **error)
     return TRUE;
 }
 
+/* Decodes spec.controllers {nodeMonitorPeriod, nodeMonitorGracePeriod, podEvictionTimeout,
+ * endpointUpdateDelay, podStartupTime}: the control plane's timings for events. */
+static gboolean
+ld_controllers(Loader *ld, const YtNode *n, const char *path, GError **error)
+{
+    static const char *const fields[] = {"nodeMonitorPeriod", "nodeMonitorGracePeriod",
+                                         "podEvictionTimeout", "endpointUpdateDelay",
+                                         "podStartupTime",     NULL};
+    SimTime *slots[] = {&ld->sc->node_monitor_period, &ld->sc->node_monitor_grace,
+                        &ld->sc->pod_eviction_timeout, &ld->sc->endpoint_update_delay,
+                        &ld->sc->pod_startup};
+    if (yt_is_null(n))
+        return TRUE;
+    if (!ld_expect_map(n, path, error) || !ld_check_fields(n, fields, "Scenario", path, error))
+        return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(slots); i++) {
+        g_autofree char *fp = ld_path(path, fields[i]);
+        if (!ld_duration(yt_map_get(n, fields[i]), fp, slots[i], error))
+            return FALSE;
+    }
+    if (ld->sc->node_monitor_period <= 0)
+        return ld_fail(error, yt_map_get(n, "nodeMonitorPeriod"),
+                       "%s.nodeMonitorPeriod: Invalid value: must be positive", path);
+    return TRUE;
+}
+
 /* Decodes the Scenario's spec, in dependency order: duration before traffic, clients before
  * traffic; manifests are read as they are met. */
 static gboolean
@@ -496,7 +522,8 @@ ld_scenario_spec(Loader *ld, const YtNode *spec, GError **error)
 {
     static const char *const fields[] = {"seed",      "duration", "cluster", "proxy",
                                          "manifests", "clients",  "traffic", "events",
-                                         "expect",    "patches",  "pods",    NULL};
+                                         "expect",    "patches",  "pods",    "controllers",
+                                         NULL};
     if (!ld_check_fields(spec, fields, "Scenario", "spec", error))
         return FALSE;
     const YtNode *proxy = yt_map_get(spec, "proxy");
@@ -506,6 +533,7 @@ ld_scenario_spec(Loader *ld, const YtNode *spec, GError **error)
         !ld_expect_map(proxy, "spec.proxy", error) ||
         (!yt_is_null(proxy) && !ld_proxy_config(ld, proxy, "spec.proxy", FALSE, error)) ||
         !ld_pods(ld, yt_map_get(spec, "pods"), "spec.pods", error) ||
+        !ld_controllers(ld, yt_map_get(spec, "controllers"), "spec.controllers", error) ||
         !ld_clients(ld, yt_map_get(spec, "clients"), "spec.clients", error) ||
         !ld_traffic(ld, yt_map_get(spec, "traffic"), "spec.traffic", error) ||
         !ld_events(ld, yt_map_get(spec, "events"), "spec.events", error) ||

@@ -36,6 +36,7 @@ report_traffic_free(ReportTraffic *t)
     g_free(t->protocol);
     g_ptr_array_unref(t->targets);
     g_array_unref(t->timeline);
+    g_array_unref(t->outcomes);
     g_free(t);
 }
 
@@ -81,6 +82,42 @@ report_service_free(ReportService *s)
     g_free(s);
 }
 
+/* Frees a ReportExpectation; a GDestroyNotify. */
+static void
+report_expectation_free(gpointer p)
+{
+    ReportExpectation *e = p;
+    g_free(e->text);
+    g_free(e->observed);
+    g_free(e);
+}
+
+/* Frees a ReportEvent; a GDestroyNotify. */
+static void
+report_event_free(gpointer p)
+{
+    ReportEvent *e = p;
+    g_free(e->kind);
+    g_free(e->subject);
+    g_free(e->detail);
+    g_free(e);
+}
+
+/* See model/report.h. */
+ReportEvent *
+report_add_event(RunReport *r, SimTime at, const char *kind, const char *subject,
+                 const char *detail)
+{
+    g_return_val_if_fail(r != NULL && kind != NULL, NULL);
+    ReportEvent *e = g_new0(ReportEvent, 1);
+    e->at = at;
+    e->kind = g_strdup(kind);
+    e->subject = g_strdup(subject);
+    e->detail = g_strdup(detail);
+    g_ptr_array_add(r->events, e);
+    return e;
+}
+
 /* See model/report.h. */
 RunReport *
 report_new(void)
@@ -93,6 +130,9 @@ report_new(void)
     r->notes = g_ptr_array_new_with_free_func(g_free);
     r->expectations = g_ptr_array_new_with_free_func(g_free);
     r->summary = g_ptr_array_new_with_free_func(g_free);
+    r->expectation_results = g_ptr_array_new_with_free_func(report_expectation_free);
+    r->first_fault = -1;
+    r->events = g_ptr_array_new_with_free_func(report_event_free);
     return r;
 }
 
@@ -112,6 +152,8 @@ report_free(RunReport *r)
     g_ptr_array_unref(r->notes);
     g_ptr_array_unref(r->expectations);
     g_ptr_array_unref(r->summary);
+    g_ptr_array_unref(r->expectation_results);
+    g_ptr_array_unref(r->events);
     g_free(r);
 }
 
@@ -125,6 +167,8 @@ report_add_traffic(RunReport *r, const char *name)
     t->p50 = t->p99 = t->max = t->mean = -1;
     t->targets = g_ptr_array_new_with_free_func((GDestroyNotify)report_target_free);
     t->timeline = g_array_new(FALSE, TRUE, sizeof(WorkloadBucket));
+    t->outcomes = g_array_new(FALSE, TRUE, sizeof(WorkloadCounts));
+    t->blackhole_start = t->blackhole_end = t->recovered = -1;
     g_ptr_array_add(r->traffic, t);
     return t;
 }
@@ -136,6 +180,7 @@ report_traffic_add_target(ReportTraffic *t, const char *target)
     g_return_val_if_fail(t != NULL && target != NULL, NULL);
     ReportTarget *x = g_new0(ReportTarget, 1);
     x->target = g_strdup(target);
+    x->fault_fail_first = x->fault_fail_last = -1;
     g_ptr_array_add(t->targets, x);
     return x;
 }

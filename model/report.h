@@ -28,6 +28,10 @@ typedef struct {
     gboolean node_has_endpoint; /* the node runs a ready endpoint of service */
     guint64 sent, succeeded;
     ReportFailures failed;
+    /* Since the run's first fault (RunReport.first_fault; all 0/-1 without one): the first and
+     * last second of start time with a failed connection (-1: none), and the failures. */
+    gint64 fault_fail_first, fault_fail_last;
+    guint64 fault_failed;
 } ReportTarget;
 
 typedef struct {
@@ -42,6 +46,15 @@ typedef struct {
     SimTime p50, p99, max, mean; /* latency, connect to full response; -1 when none */
     GPtrArray *targets;          /* ReportTarget* */
     GArray *timeline;            /* WorkloadBucket per second of start time */
+    /* The disruption (filled when the run had a fault): outcomes per second of start time
+     * (WorkloadCounts, failure reasons included); the black hole from the first fault to the
+     * end of the last second with a failed connection since (blackhole_end -1: none failed);
+     * recovered: the start of the first second after which no connection failed (-1: failures
+     * went on until the traffic stopped); lost: connections started since the fault that
+     * failed. */
+    GArray *outcomes;
+    SimTime blackhole_start, blackhole_end, recovered;
+    guint64 lost;
 } ReportTraffic;
 
 typedef struct {
@@ -57,6 +70,7 @@ typedef struct {
     guint64 source_other;     /* saw anything else */
     guint64 queue_peak;       /* most requests waiting for a free worker at once */
     guint concurrency;
+    guint64 connections_before; /* connections accepted before the first fault (all: none) */
 } ReportPod;
 
 /* A drop counter: reason as sim_drop_reason_name() spells it. */
@@ -118,7 +132,27 @@ typedef struct {
     GPtrArray *notes;        /* char*: what the run left out (events not simulated...) */
     GPtrArray *expectations; /* char*: the scenario's expectations, as text */
     GPtrArray *summary;      /* char*: sentences, filled by report_summarize() */
+    /* ReportExpectation*, one per entry of expectations once they were evaluated (model/
+     * expect.h, expect_fill_report); empty when they were only listed. */
+    GPtrArray *expectation_results;
+    SimTime first_fault; /* when the first fault event struck, -1: none */
+    GPtrArray *events;   /* ReportEvent*: what the events and the control plane did, in order */
 } RunReport;
+
+/* One step of the fault timeline: an event or what a controller or kube-proxy did. */
+typedef struct {
+    SimTime at;
+    char *kind;    /* "node-down", "node-not-ready", "endpoints-updated", "proxy-synced", ... */
+    char *subject; /* node name or "ns/name" */
+    char *detail;  /* (nullable) */
+} ReportEvent;
+
+/* An evaluated expectation: its sentence, whether it held, and what was seen. */
+typedef struct {
+    char *text;
+    gboolean ok;
+    char *observed;
+} ReportExpectation;
 
 /* An empty report. (transfer full) */
 RunReport *report_new(void);
@@ -131,6 +165,8 @@ ReportTarget *report_traffic_add_target(ReportTraffic *t, const char *target);
 ReportPod *report_add_pod(RunReport *r, const char *name);
 ReportNode *report_add_node(RunReport *r, const char *name);
 ReportService *report_add_service(RunReport *r, const char *name);
+ReportEvent *report_add_event(RunReport *r, SimTime at, const char *kind, const char *subject,
+                              const char *detail);
 
 /* Fills every pod's share from the connections counts. */
 void report_compute_shares(RunReport *r);

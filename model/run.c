@@ -10,12 +10,15 @@
  * fully received) takes the pod's service time on one of `concurrency` workers, and waits in a
  * FIFO queue when all are busy; then the response is sent and the server closes (HTTP/1.0
  * style). Everything else a pod does (readiness probes, its own conntrack, hostNetwork) is left
- * out, as are the scenario's events and kube-proxy re-syncs: the rules are those of time 0.
+ * out. The scenario's events go to the control plane (model/controllers.h), which changes
+ * the cluster over time; each node's kube-proxy sync then swaps that node's rules and cleans its
+ * UDP conntrack entries, and node power takes the node's and its pods' hosts off the network.
  */
 #include "model/run.h"
 
 #include <string.h>
 
+#include "model/controllers.h"
 #include "model/kube_proxy.h"
 
 G_DEFINE_QUARK(run - error - quark, run_error)
@@ -28,6 +31,7 @@ typedef struct {
     guint pods;
     guint64 served;  /* client connections that entered here and reached a pod */
     guint64 crossed; /* of those, served on another node */
+    gboolean down;   /* powered off by an event */
 } RunNode;
 
 typedef struct RunPod RunPod;
@@ -62,20 +66,25 @@ struct RunPod {
     GHashTable *udp_peers; /* SimSocket* -> RunConn*: datagram sockets with requests */
     guint64 connections, requests, bytes_in, bytes_out;
     guint64 preserved, snat, other, queue_peak;
+    guint64 connections_before; /* connections when the first fault struck */
+    gboolean deleted;           /* the pod is gone (killed, or evicted and its node back) */
 };
 
 struct Run {
-    const Cluster *cluster;
+    Cluster *cluster; /* changed by the events (see run_new()) */
     const Scenario *sc;
     SimLoop *loop;
     SimNet *net;
     RunNode *nodes;
     guint n_nodes;
-    RunPod *pods;
-    guint n_pods;
+    GPtrArray *pods;          /* RunPod*, those of time 0 then those created by events */
+    guint unplaced;           /* pods of time 0 without a node or an IPv4 address */
     GHashTable *node_by_addr; /* SimAddr* -> RunNode* */
     RunConn *conns;           /* live server connections */
     Workload *workload;
+    GPtrArray *events;         /* RunEvent*, the scenario's, in time order */
+    Controllers *controllers;  /* the control plane acting on them */
+    SimTime first_fault;       /* -1: none */
     gboolean executed;
     SimTime ended;
 };
@@ -433,10 +442,12 @@ run_pod_listen(RunPod *p)
 }
 
 /* A pod host behind a veth on its node: eth0 with the pod IP, default route to the node; the
- * node routes the pod's /32 to the veth. */
+ * node routes the pod's /32 to the veth. The pod joins the run's list. */
 static void
-run_add_pod(Run *r, RunPod *p, const K8sPod *pod, RunNode *rn)
+run_add_pod(Run *r, const K8sPod *pod, RunNode *rn)
 {
+    RunPod *p = g_new0(RunPod, 1);
+    g_ptr_array_add(r->pods, p);
     p->run = r;
     p->pod = pod;
     p->node = rn;
@@ -456,14 +467,125 @@ run_add_pod(Run *r, RunPod *p, const K8sPod *pod, RunNode *rn)
     run_pod_listen(p);
 }
 
+/* ------------------------------------------------------------------ the control plane */
+
+/* ct_flush predicate matching every entry. */
+static gboolean
+run_ct_any(const CtEntry *e, gpointer data)
+{
+    return TRUE;
+}
+
+/* ControllersOps.power: the node host and its pods' hosts stop (or start) answering. A node
+ * that boots again starts with an empty conntrack table. */
+static void
+run_power(const K8sNode *node, gboolean up, gpointer data)
+{
+    Run *r = data;
+    RunNode *rn = run_find_node(r, node->name);
+    rn->down = !up;
+    sim_host_set_up(rn->host, up);
+    if (up)
+        ct_flush(sim_host_conntrack(rn->host), run_ct_any, NULL);
+    for (guint i = 0; i < r->pods->len; i++) {
+        RunPod *p = r->pods->pdata[i];
+        if (p->node == rn && !p->deleted)
+            sim_host_set_up(p->host, up);
+    }
+}
+
+/* ControllersOps.proxy_sync: the node's kube-proxy programs the rules of the cluster as it is
+ * now, then cleans stale UDP conntrack entries. */
+static guint
+run_proxy_sync(const K8sNode *node, gpointer data)
+{
+    Run *r = data;
+    RunNode *rn = run_find_node(r, node->name);
+    g_autoptr(GError) error = NULL;
+    NfRuleset *rules = kube_proxy_render(r->cluster, node, SIM_AF_INET, &error);
+    if (rules == NULL) { /* the configuration rendered at 0 s, so this cannot happen */
+        g_critical("kube-proxy on %s: %s", node->name, error->message);
+        return 0;
+    }
+    sim_host_set_ruleset(rn->host, rules);
+    nf_ruleset_free(rn->rules);
+    rn->rules = rules;
+    return controllers_udp_cleanup(r->cluster, sim_host_conntrack(rn->host));
+}
+
+/* ControllersOps.pod_added: the new pod's host behind a veth on its node, serving. */
+static void
+run_pod_added(const K8sPod *pod, gpointer data)
+{
+    Run *r = data;
+    RunNode *rn = run_find_node(r, pod->node_name);
+    if (rn == NULL || pod->ip.family != SIM_AF_INET)
+        return;
+    run_add_pod(r, pod, rn);
+    RunPod *p = r->pods->pdata[r->pods->len - 1];
+    if (r->first_fault < 0)
+        p->connections_before = 0;
+    sim_host_set_up(p->host, !rn->down);
+}
+
+/* ControllersOps.pod_removed: the pod's host stops answering for good. */
+static void
+run_pod_removed(const K8sPod *pod, gpointer data)
+{
+    Run *r = data;
+    for (guint i = 0; i < r->pods->len; i++) {
+        RunPod *p = r->pods->pdata[i];
+        if (p->pod == pod) {
+            p->deleted = TRUE;
+            sim_host_set_up(p->host, FALSE);
+        }
+    }
+}
+
+/* ControllersOps.first_fault: remembers when, and what the pods had served until then. */
+static void
+run_first_fault(gpointer data)
+{
+    Run *r = data;
+    r->first_fault = sim_loop_now(r->loop);
+    for (guint i = 0; i < r->pods->len; i++) {
+        RunPod *p = r->pods->pdata[i];
+        p->connections_before = p->connections;
+    }
+}
+
+/* The controllers' timings from the scenario's spec.controllers. */
+static void
+run_controllers_config(const Scenario *sc, ControllersConfig *cfg)
+{
+    controllers_config_init(cfg);
+    cfg->node_monitor_period = sc->node_monitor_period;
+    cfg->node_monitor_grace = sc->node_monitor_grace;
+    cfg->pod_eviction_timeout = sc->pod_eviction_timeout;
+    cfg->endpoint_update_delay = sc->endpoint_update_delay;
+    cfg->pod_startup = sc->pod_startup;
+}
+
+static const ControllersOps run_controllers_ops = {
+    .power = run_power,
+    .proxy_sync = run_proxy_sync,
+    .first_fault = run_first_fault,
+    .pod_added = run_pod_added,
+    .pod_removed = run_pod_removed,
+};
+
 /* See model/run.h. Cost: linear in nodes squared (pod CIDR routes) plus pods and services. */
 Run *
 run_new(const Cluster *c, GError **error)
 {
     g_return_val_if_fail(c != NULL && c->scenario != NULL, NULL);
     g_autoptr(Run) r = g_new0(Run, 1);
-    r->cluster = c;
+    r->cluster = (Cluster *)c; /* events change it, as run.h says */
     r->sc = c->scenario;
+    r->first_fault = -1;
+    r->events = events_compile(c, error);
+    if (r->events == NULL)
+        return NULL;
     r->loop = sim_loop_new();
     r->net = sim_net_new(r->loop, r->sc->seed);
     r->node_by_addr = g_hash_table_new(sim_addr_hash, sim_addr_equal_func);
@@ -472,15 +594,21 @@ run_new(const Cluster *c, GError **error)
         if (!run_add_node(r, &r->nodes[i], c->nodes->pdata[i], error))
             return NULL;
     run_add_pod_routes(r);
-    r->pods = g_new0(RunPod, c->pods->len);
+    r->pods = g_ptr_array_new();
     for (guint i = 0; i < c->pods->len; i++) {
         const K8sPod *pod = c->pods->pdata[i];
         RunNode *rn = run_find_node(r, pod->node_name);
-        if (rn == NULL || pod->ip.family != SIM_AF_INET)
+        if (rn == NULL || pod->ip.family != SIM_AF_INET) {
+            r->unplaced++;
             continue;
-        run_add_pod(r, &r->pods[r->n_pods++], pod, rn);
+        }
+        run_add_pod(r, pod, rn);
     }
     r->workload = workload_new(r->net, r->sc, r->sc->seed);
+    ControllersConfig cfg;
+    run_controllers_config(r->sc, &cfg);
+    r->controllers =
+        controllers_new(r->cluster, r->loop, &cfg, r->events, &run_controllers_ops, r);
     return g_steal_pointer(&r);
 }
 
@@ -493,8 +621,8 @@ run_free(Run *r)
     /* The network first: its sockets point into the pods' and the workload's state. */
     g_clear_pointer(&r->net, sim_net_free);
     g_clear_pointer(&r->workload, workload_free);
-    for (guint i = 0; i < r->n_pods; i++) {
-        RunPod *p = &r->pods[i];
+    for (guint i = 0; r->pods != NULL && i < r->pods->len; i++) {
+        RunPod *p = r->pods->pdata[i];
         RunRequest *req;
         while ((req = g_queue_pop_head(&p->waiting)) != NULL)
             g_free(req);
@@ -503,16 +631,19 @@ run_free(Run *r)
             g_free(req);
         }
         g_hash_table_unref(p->udp_peers);
+        g_free(p);
     }
     while (r->conns != NULL) {
         RunConn *c = r->conns;
         r->conns = c->next;
         g_free(c);
     }
-    for (guint i = 0; i < r->n_nodes; i++)
+    for (guint i = 0; r->nodes != NULL && i < r->n_nodes; i++)
         nf_ruleset_free(r->nodes[i].rules);
     g_clear_pointer(&r->loop, sim_loop_free);
-    g_free(r->pods);
+    g_clear_pointer(&r->controllers, controllers_free);
+    g_clear_pointer(&r->events, g_ptr_array_unref);
+    g_clear_pointer(&r->pods, g_ptr_array_unref);
     g_free(r->nodes);
     g_clear_pointer(&r->node_by_addr, g_hash_table_unref);
     g_free(r);
@@ -568,6 +699,7 @@ run_execute(Run *r, RunProgressFunc progress, gpointer data)
     r->executed = TRUE;
     SimTime end = r->sc->duration, limit = end + run_drain_time(r->sc);
     workload_start(r->workload, end);
+    controllers_start(r->controllers);
     for (;;) {
         SimTime now = sim_loop_now(r->loop);
         if (now >= end) {
@@ -689,6 +821,54 @@ run_report_target(const Run *r, ReportTraffic *rt, const ScenarioTraffic *t,
     run_failures(wc, &x->succeeded, &x->failed);
 }
 
+/* Adds the per-second outcomes of st to rt and, from the second of fault on, which targets
+ * failed when, the connections lost, the black hole and the recovery. */
+static void
+run_report_disruption(const Run *r, ReportTraffic *rt, const ScenarioTraffic *t,
+                      const WorkloadTrafficStats *st, SimTime fault)
+{
+    guint n_to = t->to->len, seconds = n_to > 0 ? st->target_timeline->len / n_to : 0;
+    gint64 from = fault / SIM_SEC, last = -1;
+    g_array_set_size(rt->outcomes, seconds);
+    for (guint sec = 0; sec < seconds; sec++) {
+        WorkloadCounts *sum = &g_array_index(rt->outcomes, WorkloadCounts, sec);
+        for (guint j = 0; j < n_to; j++) {
+            const WorkloadCounts *wc =
+                &g_array_index(st->target_timeline, WorkloadCounts, sec * n_to + j);
+            guint64 failed = wc->sent - wc->outcomes[WORKLOAD_SUCCEEDED];
+            sum->sent += wc->sent;
+            for (guint o = 0; o < WORKLOAD_OUTCOMES; o++)
+                sum->outcomes[o] += wc->outcomes[o];
+            if ((gint64)sec < from || failed == 0)
+                continue;
+            ReportTarget *x = rt->targets->pdata[j];
+            if (x->fault_fail_first < 0)
+                x->fault_fail_first = sec;
+            x->fault_fail_last = sec;
+            x->fault_failed += failed;
+            rt->lost += failed;
+            last = sec;
+        }
+    }
+    SimTime stop = MIN(t->stop, r->sc->duration);
+    rt->blackhole_start = fault;
+    rt->blackhole_end = last >= 0 ? (last + 1) * SIM_SEC : -1;
+    rt->recovered = last < 0 ? fault : (last + 1) * SIM_SEC < stop ? (last + 1) * SIM_SEC : -1;
+}
+
+/* The fault timeline: what the events and the control plane did, as report events. */
+static void
+run_report_events(const Run *r, RunReport *rep)
+{
+    rep->first_fault = r->first_fault;
+    const GPtrArray *log = controllers_log(r->controllers);
+    for (guint i = 0; i < log->len; i++) {
+        const ControllersRecord *rec = log->pdata[i];
+        report_add_event(rep, rec->at, controllers_record_kind_name(rec->kind), rec->subject,
+                         rec->detail);
+    }
+}
+
 /* One row per traffic entry, with its targets, latencies and timeline. */
 static void
 run_report_traffic(const Run *r, RunReport *rep)
@@ -718,6 +898,8 @@ run_report_traffic(const Run *r, RunReport *rep)
         for (guint j = 0; j < t->to->len; j++)
             run_report_target(r, rt, t, &st->targets[j], &g_array_index(t->to, SimSockAddr, j));
         g_array_append_vals(rt->timeline, st->timeline->data, st->timeline->len);
+        if (r->first_fault >= 0)
+            run_report_disruption(r, rt, t, st, r->first_fault);
     }
 }
 
@@ -726,8 +908,8 @@ static void
 run_report_pods(const Run *r, RunReport *rep)
 {
     char buf[SIM_ADDR_STRLEN];
-    for (guint i = 0; i < r->n_pods; i++) {
-        const RunPod *p = &r->pods[i];
+    for (guint i = 0; i < r->pods->len; i++) {
+        const RunPod *p = r->pods->pdata[i];
         ReportPod *rp = report_add_pod(rep, p->pod->meta.name);
         rp->namespace_ = g_strdup(p->pod->meta.namespace_);
         rp->node = g_strdup(p->node->node->name);
@@ -741,6 +923,7 @@ run_report_pods(const Run *r, RunReport *rep)
         rp->source_other = p->other;
         rp->queue_peak = p->queue_peak;
         rp->concurrency = r->sc->pod_concurrency;
+        rp->connections_before = r->first_fault >= 0 ? p->connections_before : p->connections;
     }
 }
 
@@ -865,12 +1048,6 @@ static void
 run_report_notes(const Run *r, RunReport *rep)
 {
     const Scenario *sc = r->sc;
-    if (sc->events->len > 0)
-        g_ptr_array_add(rep->notes,
-                        g_strdup_printf("the scenario's %u event%s (spec.events) %s not simulated "
-                                        "by kpsim run yet: the cluster stays as it is at 0s",
-                                        sc->events->len, sc->events->len == 1 ? "" : "s",
-                                        sc->events->len == 1 ? "is" : "are"));
     for (guint i = 0; i < sc->traffic->len; i++) {
         const ScenarioTraffic *t = sc->traffic->pdata[i];
         if (t->protocol != SIM_PROTO_TCP && t->protocol != SIM_PROTO_UDP)
@@ -879,7 +1056,7 @@ run_report_notes(const Run *r, RunReport *rep)
                                             "yet: none of it was sent",
                                             t->name, sim_proto_k8s_name(t->protocol)));
     }
-    guint unplaced = r->cluster->pods->len - r->n_pods;
+    guint unplaced = r->unplaced;
     if (unplaced > 0)
         g_ptr_array_add(rep->notes,
                         g_strdup_printf("%u pod%s without a node or an IPv4 address did not take "
@@ -902,8 +1079,8 @@ run_packets(const Run *r)
         sim_host_get_stats(r->nodes[i].host, &hs);
         n += hs.tx_packets;
     }
-    for (guint i = 0; i < r->n_pods; i++) {
-        sim_host_get_stats(r->pods[i].host, &hs);
+    for (guint i = 0; i < r->pods->len; i++) {
+        sim_host_get_stats(((RunPod *)r->pods->pdata[i])->host, &hs);
         n += hs.tx_packets;
     }
     for (guint i = 0; i < r->sc->clients->len; i++) {
@@ -932,6 +1109,7 @@ run_report(const Run *r)
     rep->packets = run_packets(r);
     rep->service_time = r->sc->pod_service_time;
     rep->concurrency = r->sc->pod_concurrency;
+    run_report_events(r, rep);
     run_report_traffic(r, rep);
     run_report_pods(r, rep);
     run_report_nodes(r, rep);
@@ -1044,6 +1222,16 @@ run_override_scenario(Scenario *sc, const char *path, const char *value)
         return FALSE;
     if (strcmp(path, "pods.serviceTime") == 0)
         sc->pod_service_time = d;
+    else if (strcmp(path, "controllers.nodeMonitorPeriod") == 0 && d > 0)
+        sc->node_monitor_period = d;
+    else if (strcmp(path, "controllers.nodeMonitorGracePeriod") == 0)
+        sc->node_monitor_grace = d;
+    else if (strcmp(path, "controllers.podEvictionTimeout") == 0)
+        sc->pod_eviction_timeout = d;
+    else if (strcmp(path, "controllers.endpointUpdateDelay") == 0)
+        sc->endpoint_update_delay = d;
+    else if (strcmp(path, "controllers.podStartupTime") == 0)
+        sc->pod_startup = d;
     else if (strcmp(path, "cluster.network.latency") == 0)
         sc->net_latency = d;
     else if (strcmp(path, "duration") == 0 && d > 0) {
@@ -1073,6 +1261,8 @@ run_override(Scenario *sc, const char *assignment, GError **error)
         g_set_error(error, RUN_ERROR, RUN_ERROR_OVERRIDE,
                     "--set %s: unknown path or invalid value (paths: seed, duration, "
                     "pods.serviceTime, pods.concurrency, cluster.network.latency, "
+                    "controllers.nodeMonitorPeriod|nodeMonitorGracePeriod|podEvictionTimeout|"
+                    "endpointUpdateDelay|podStartupTime, "
                     "traffic.NAME|*.rate|connections|start|stop|request.bytes|request.response|"
                     "connectTimeout|synRetries|responseTimeout)",
                     assignment);

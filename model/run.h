@@ -11,9 +11,13 @@
  * the event loop for the scenario's duration, lets connections in flight finish for up to their
  * timeout, and reports per traffic, pod, node and Service.
  *
- * Left out for now: the scenario's events (node failures, patches, scaling) and kube-proxy
- * re-syncs (the rules are rendered once, at time 0), expectations, host-network pods and
- * SCTP traffic. The report's notes say so when a scenario asks for them.
+ * The scenario's events (model/events.h) drive the control plane (model/controllers.h): nodes
+ * lose and regain power, go NotReady, EndpointSlices change, and every node's kube-proxy
+ * re-renders its rules no sooner than minSyncPeriod after its previous sync.
+ *
+ * Left out for now: events other than nodeDown, nodeUp, podKill, scale, patch and
+ * proxyRestart (refused by run_new), expectations, host-network pods and SCTP traffic.
+ * The report's notes say so when a scenario asks for them.
  */
 #ifndef KPSIM_RUN_H
 #define KPSIM_RUN_H
@@ -41,8 +45,10 @@ typedef struct Run Run;
 typedef void (*RunProgressFunc)(SimTime now, SimTime limit, guint64 events, gpointer data);
 
 /* Builds the network of c (whose scenario is c->scenario; its seed derives every random
- * stream). Fails when a node's kube-proxy cannot render its rules (KUBE_PROXY_ERROR). c must
- * outlive the run. (transfer full) */
+ * stream). Fails when a node's kube-proxy cannot render its rules (KUBE_PROXY_ERROR) or an
+ * event cannot be simulated (EVENTS_ERROR). c must outlive the run, and run_execute() changes
+ * it as the events do (node and pod conditions, Services, EndpointSlices): build one cluster
+ * per run. (transfer full) */
 Run *run_new(const Cluster *c, GError **error);
 void run_free(Run *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Run, run_free)
@@ -66,7 +72,9 @@ RunReport *run_report(const Run *r);
 /* Applies one --set assignment "PATH=VALUE" to sc before its cluster is built. Paths (an
  * optional "spec." prefix is accepted): seed, duration (traffic that stopped at the old
  * duration now stops at the new one), pods.serviceTime, pods.concurrency,
- * cluster.network.latency, and traffic.NAME.FIELD with NAME a traffic name or "*" (all) and
+ * cluster.network.latency, controllers.FIELD (nodeMonitorPeriod, nodeMonitorGracePeriod,
+ * podEvictionTimeout, endpointUpdateDelay, podStartupTime: spec.controllers), and
+ * traffic.NAME.FIELD with NAME a traffic name or "*" (all) and
  * FIELD one of rate, connections, start, stop, request.bytes, request.response,
  * connectTimeout, synRetries, responseTimeout. Setting rate clears connections and the other
  * way round. Fails with RUN_ERROR_OVERRIDE naming the path. */

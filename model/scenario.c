@@ -94,6 +94,11 @@ scenario_new(const char *file)
     sc->warnings = g_ptr_array_new_with_free_func(g_free);
     sc->pod_service_time = SIM_MSEC;
     sc->pod_concurrency = 64;
+    sc->node_monitor_period = 5 * SIM_SEC;
+    sc->node_monitor_grace = 50 * SIM_SEC;
+    sc->pod_eviction_timeout = 300 * SIM_SEC;
+    sc->endpoint_update_delay = SIM_SEC;
+    sc->pod_startup = 2 * SIM_SEC;
     return sc;
 }
 

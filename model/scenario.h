@@ -82,6 +82,14 @@ typedef struct {
     /* spec.pods: how every pod's server handles requests (added for the run time). */
     SimTime pod_service_time; /* serviceTime: per request, default 1 ms */
     guint pod_concurrency;    /* concurrency: requests served at once, default 64 */
+
+    /* spec.controllers: control-plane timings for events (model/controllers.h has the
+     * defaults: Kubernetes'). */
+    SimTime node_monitor_period;   /* nodeMonitorPeriod, default 5 s */
+    SimTime node_monitor_grace;    /* nodeMonitorGracePeriod, default 50 s */
+    SimTime pod_eviction_timeout;  /* podEvictionTimeout (tolerationSeconds), default 300 s */
+    SimTime endpoint_update_delay; /* endpointUpdateDelay, default 1 s */
+    SimTime pod_startup;           /* podStartupTime: new pod to Ready, default 2 s */
 } Scenario;
 
 void scenario_free(Scenario *sc);

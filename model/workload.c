@@ -18,6 +18,10 @@
 #include <math.h>
 #include <string.h>
 
+/* net.ipv4.ip_local_port_range, Linux's default. */
+#define WORKLOAD_PORT_LOW 32768
+#define WORKLOAD_PORT_HIGH 60999
+
 /* ------------------------------------------------------------------ histogram */
 
 #define HIST_SUB_BITS 7
@@ -249,6 +253,7 @@ struct WorkloadTraffic {
     guint index;
     const ScenarioTraffic *spec;
     SimHost *host;
+    const SimAddr *src; /* the client's address (NULL: unknown client) */
     WorkloadArrivals arrivals;
     guint next_target;
     SimTime stop; /* min(spec->stop, end of run) */
@@ -264,6 +269,8 @@ struct Workload {
     WorkloadTraffic *traffic;
     guint n_traffic;
     GHashTable *open;    /* WorkloadKey* -> WorkloadConn* */
+    GHashTable *perturb; /* WorkloadKey* (client port 0, owned) -> guint32*: TCP port offsets */
+    SimRng ports;        /* stream "workload/ports" */
     WorkloadConn *conns; /* open connections, newest first */
     guint64 undecided;
     gboolean stop_when_idle;
@@ -303,6 +310,38 @@ workload_add_client(Workload *w, const ScenarioClient *c)
     return h;
 }
 
+/* Linux's TCP source port for connect() (__inet_hash_connect: RFC 6056 algorithm 3 with a
+ * per-destination perturbation): the scan starts at the destination's offset in
+ * ip_local_port_range, even ports first, skipping 4-tuples in use; the offset then moves on by
+ * max(ports scanned, 2 * random(0..7)) + 2. Successive connections to one destination thus
+ * walk the range, and a port comes back only after thousands of connections - so a new
+ * connection does not land on the conntrack entry a recent failed one left on a node, as it
+ * would with ports drawn at random. 0 when every port is in use (the kernel's EADDRNOTAVAIL;
+ * the socket layer then fails the connect). */
+static guint16
+workload_tcp_port(Workload *w, const SimAddr *src, const SimSockAddr *dst)
+{
+    WorkloadKey probe = {.client = {*src, 0}, .target = *dst, .proto = SIM_PROTO_TCP};
+    guint32 *perturb = g_hash_table_lookup(w->perturb, &probe);
+    if (perturb == NULL) {
+        perturb = g_new(guint32, 1);
+        *perturb = (guint32)sim_rng_next(&w->ports);
+        g_hash_table_insert(w->perturb, g_memdup2(&probe, sizeof probe), perturb);
+    }
+    const guint range = WORKLOAD_PORT_HIGH - WORKLOAD_PORT_LOW + 1; /* even: parity kept */
+    guint offset = (*perturb % range) & ~1u;
+    for (guint parity = 0; parity < 2; parity++, offset++) {
+        for (guint i = 0; i < range; i += 2) {
+            probe.client.port = (guint16)(WORKLOAD_PORT_LOW + (offset + i) % range);
+            if (g_hash_table_contains(w->open, &probe))
+                continue;
+            *perturb += MAX(i, (guint)sim_rng_below(&w->ports, 8) * 2) + 2;
+            return probe.client.port;
+        }
+    }
+    return 0;
+}
+
 /* See model/workload.h. */
 Workload *
 workload_new(SimNet *net, const Scenario *sc, guint64 seed)
@@ -317,6 +356,8 @@ workload_new(SimNet *net, const Scenario *sc, guint64 seed)
     for (guint i = 0; i < sc->clients->len; i++)
         g_ptr_array_add(w->client_hosts, workload_add_client(w, sc->clients->pdata[i]));
     w->open = g_hash_table_new(workload_key_hash, workload_key_equal);
+    w->perturb = g_hash_table_new_full(workload_key_hash, workload_key_equal, g_free, g_free);
+    sim_rng_init(&w->ports, seed, "workload/ports");
     w->n_traffic = sc->traffic->len;
     w->traffic = g_new0(WorkloadTraffic, w->n_traffic);
     for (guint i = 0; i < w->n_traffic; i++) {
@@ -325,9 +366,15 @@ workload_new(SimNet *net, const Scenario *sc, guint64 seed)
         t->index = i;
         t->spec = sc->traffic->pdata[i];
         t->host = workload_client_host(w, t->spec->from);
+        for (guint j = 0; j < sc->clients->len; j++) {
+            const ScenarioClient *cl = sc->clients->pdata[j];
+            if (g_strcmp0(cl->name, t->spec->from) == 0)
+                t->src = &cl->address;
+        }
         t->stats.targets = g_new0(WorkloadCounts, t->spec->to->len);
         t->stats.latency = workload_hist_new();
         t->stats.timeline = g_array_new(FALSE, TRUE, sizeof(WorkloadBucket));
+        t->stats.target_timeline = g_array_new(FALSE, TRUE, sizeof(WorkloadCounts));
         if (t->spec->rate > 0)
             workload_arrivals_init(&t->arrivals, seed, t->spec->name, t->spec->rate);
     }
@@ -349,9 +396,11 @@ workload_free(Workload *w)
         g_free(w->traffic[i].stats.targets);
         workload_hist_free(w->traffic[i].stats.latency);
         g_array_unref(w->traffic[i].stats.timeline);
+        g_array_unref(w->traffic[i].stats.target_timeline);
     }
     g_free(w->traffic);
     g_hash_table_unref(w->open);
+    g_hash_table_unref(w->perturb);
     g_ptr_array_unref(w->client_hosts);
     g_free(w);
 }
@@ -440,6 +489,12 @@ workload_decide(WorkloadConn *c, WorkloadOutcome o)
     if (second >= t->stats.timeline->len)
         g_array_set_size(t->stats.timeline, second + 1);
     WorkloadBucket *b = &g_array_index(t->stats.timeline, WorkloadBucket, second);
+    guint n_to = t->spec->to->len, slot = second * n_to + c->req.target;
+    if (slot >= t->stats.target_timeline->len)
+        g_array_set_size(t->stats.target_timeline, (second + 1) * n_to);
+    WorkloadCounts *tc = &g_array_index(t->stats.target_timeline, WorkloadCounts, slot);
+    tc->sent++;
+    tc->outcomes[o]++;
     if (o == WORKLOAD_SUCCEEDED) {
         b->succeeded++;
         workload_hist_add(t->stats.latency, now - c->started);
@@ -609,6 +664,8 @@ workload_connect(WorkloadTraffic *t)
     gboolean udp = spec->protocol == SIM_PROTO_UDP;
     SimTcpOptions opts = {.connect_timeout = workload_timeout(spec),
                           .syn_retries = spec->syn_retries};
+    if (!udp && t->src != NULL && t->src->family == c->key.target.addr.family)
+        opts.local_port = workload_tcp_port(w, t->src, &c->key.target);
     c->socket = t->host == NULL ? NULL
                                 : sim_socket_connect(t->host, spec->protocol, &c->key.target, &opts,
                                                      udp ? &udp_client_ops : &tcp_client_ops, c);

@@ -5,7 +5,8 @@
  * Stands in for a load generator outside the cluster (wrk, hey, a fleet of browsers): one host
  * per client on the fabric, and per traffic entry either an open loop of Poisson arrivals at
  * `rate` or a closed loop of `connections` concurrent connections, each starting the next when
- * it ends. Targets are taken round-robin. A TCP connection connects (SYN retransmissions, a
+ * it ends. Targets are taken round-robin; TCP source ports are chosen as Linux's connect()
+ * does (sequentially per destination, from a random offset). A TCP connection connects (SYN retransmissions, a
  * connect timeout), sends its request, reads the full response and closes once the server has
  * closed; a UDP one sends one datagram and waits for one answer up to a response timeout.
  *
@@ -100,6 +101,9 @@ typedef struct {
     WorkloadCounts *targets; /* one per entry of the traffic's `to`, in order */
     WorkloadHist *latency;   /* connect to full response, successful connections only */
     GArray *timeline;        /* WorkloadBucket per second of start time, [0, duration) */
+    /* WorkloadCounts per second of start time and target: index second * targets + target
+     * (sent counts the connections decided so far; outcomes as in total). Grows like timeline. */
+    GArray *target_timeline;
 } WorkloadTrafficStats;
 
 /* What a server learns about a connection from its request (see the file comment). */

@@ -29,6 +29,8 @@ extern const KpsimCommand cmd_get_entry;
 extern const KpsimCommand cmd_describe_entry;
 extern const KpsimCommand cmd_tour_entry;
 extern const KpsimCommand cmd_run_entry;
+extern const KpsimCommand cmd_check_entry;
+extern const KpsimCommand cmd_expose_entry;
 
 /* Parses argv with entries (a GOptionEntry table) for cmd, leaving positional arguments in
  * argv. On --help prints the help and returns FALSE with *status = 0; on an error prints

@@ -2,9 +2,10 @@
 /* kpsim run: simulate a scenario's traffic over time through the rules every node's kube-proxy
  * renders, and report what happened (model/run.h).
  *
- * The report goes to stdout (text, or --json), or with -o DIR into DIR/report.txt and
- * DIR/report.json beside one capture per node (DIR/pcap/NODE.pcap, what `tcpdump -i any` shows
- * on that node) and one for all clients (DIR/pcap/clients.pcap). Every file is written under a
+ * The report goes to stdout (text, or --json), or with -o DIR into DIR/report.txt,
+ * DIR/report.json and DIR/report.html (tools/report_html.c) beside one capture per node
+ * (DIR/pcap/NODE.pcap, what `tcpdump -i any` shows on that node) and one for all clients
+ * (DIR/pcap/clients.pcap). Every file is written under a
  * temporary name and renamed only when the run is complete, so an error leaves no half-written
  * file. The wall clock is read here, never in model/: for the report's wall_seconds (0 with
  * --no-wall-clock, which keeps golden files stable), the progress line (only on a terminal, only
@@ -17,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "model/expect.h"
 #include "model/loader.h"
 #include "model/run.h"
 #include "tools/cli.h"
@@ -39,7 +41,9 @@ static const char cmd_run_description[] =
     "203.0.113.10; when a scenario has no traffic, the client sends 50 connections/s for the\n"
     "scenario's duration (60s by default) to every node address at every nodePort.\n"
     "\n"
-    "-o DIR writes DIR/report.txt, DIR/report.json and DIR/pcap/NODE.pcap (one per node) plus\n"
+    "-o DIR writes DIR/report.txt, DIR/report.json, DIR/report.html (one self-contained page\n"
+    "with the topology, load, timeline, a packet's journey and the rules) and\n"
+    "DIR/pcap/NODE.pcap (one per node) plus\n"
     "DIR/pcap/clients.pcap; without -o nothing but the report (on stdout) is written.\n"
     "--set PATH=VALUE changes the scenario before the run: seed, duration, pods.serviceTime,\n"
     "pods.concurrency, cluster.network.latency, traffic.NAME.rate (NAME or * for all),\n"
@@ -210,6 +214,23 @@ run_write_reports(const char *dir, const GString *text, const GString *json, GEr
     return TRUE;
 }
 
+/* Writes DIR/report.html (under a temporary name, renamed into place). */
+static gboolean
+run_write_html(const char *dir, const GString *html, GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, "report.html", NULL);
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+    if (!run_write_tmp(path, html, error))
+        return FALSE;
+    if (g_rename(tmp, path) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+                    g_strerror(errno));
+        g_unlink(tmp);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* ------------------------------------------------------------------ progress and stats */
 
 typedef struct {
@@ -301,7 +322,7 @@ run_simulate(const RunArgs *a, const Cluster *cluster, double *wall, int *status
 
 /* Writes the report files and stdout. */
 static int
-run_output(const RunArgs *a, RunReport *rep)
+run_output(const RunArgs *a, RunReport *rep, const Cluster *cluster)
 {
     g_autoptr(GString) text = g_string_new(NULL);
     g_autoptr(GString) json = g_string_new(NULL);
@@ -309,20 +330,25 @@ run_output(const RunArgs *a, RunReport *rep)
     report_json_write(rep, json);
     if (a->output != NULL) {
         GError *error = NULL;
-        if (!run_write_reports(a->output, text, json, &error)) {
+        g_autoptr(GString) html = g_string_new(NULL);
+        report_html_write(rep, cluster, html);
+        if (!run_write_reports(a->output, text, json, &error) ||
+            !run_write_html(a->output, html, &error)) {
             fprintf(stderr, "kpsim run: %s\n", error->message);
             g_error_free(error);
             return KPSIM_EXIT_FAILED;
         }
-        g_string_append_printf(text, "\nWrote %s/report.txt, %s/report.json%s\n", a->output,
-                               a->output, a->no_pcap ? "" : " and the captures in pcap/");
+        g_string_append_printf(text, "\nWrote %s/report.txt, %s/report.json, %s/report.html%s\n",
+                               a->output, a->output, a->output,
+                               a->no_pcap ? "" : " and the captures in pcap/");
     }
     if (a->quiet)
         return KPSIM_EXIT_OK;
     return cli_write_stdout(a->json ? json : text);
 }
 
-/* kpsim run: load, adjust, build, simulate, report. */
+/* kpsim run: load, adjust, build, simulate, judge the expectations, report. Exits 1 when an
+ * expectation fails (after writing the report). */
 static int
 cmd_run_run(int argc, char **argv)
 {
@@ -331,7 +357,7 @@ cmd_run_run(int argc, char **argv)
         {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.manifests,
          "Add a manifest (without SCENARIO: on the default 3-node cluster)", "MANIFEST"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
-         "Write report.txt, report.json and pcap/*.pcap into DIR", "DIR"},
+         "Write report.txt, report.json, report.html and pcap/*.pcap into DIR", "DIR"},
         {"seed", 0, 0, G_OPTION_ARG_STRING, &a.seed, "Replace spec.seed", "N"},
         {"duration", 0, 0, G_OPTION_ARG_STRING, &a.duration, "Same as --set duration=D", "D"},
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.set, "Change the scenario (see below)",
@@ -362,10 +388,18 @@ cmd_run_run(int argc, char **argv)
     if ((status = run_load(&a, path, &sc, &cluster)) != KPSIM_EXIT_OK)
         return status;
     guint defaulted = run_add_default_traffic(sc, cluster);
+    GError *error = NULL;
+    g_autoptr(GPtrArray) expectations = expect_parse_all(cluster, &error);
+    if (expectations == NULL)
+        return cli_input_error(error);
+    g_autoptr(GPtrArray) results = expect_evaluate_probes(expectations, cluster);
     double wall = 0;
     g_autoptr(RunReport) rep = run_simulate(&a, cluster, &wall, &status);
     if (rep == NULL)
         return status;
+    expect_evaluate_run(results, expectations, cluster, rep);
+    if (results->len > 0)
+        expect_fill_report(rep, results);
     rep->wall_seconds = a.no_wall_clock ? 0 : wall;
     if (defaulted > 0)
         g_ptr_array_add(rep->notes,
@@ -374,5 +408,7 @@ cmd_run_run(int argc, char **argv)
                                         ((ScenarioClient *)sc->clients->pdata[0])->name));
     if (a.stats)
         run_print_stats(rep, wall);
-    return run_output(&a, rep);
+    if ((status = run_output(&a, rep, cluster)) != KPSIM_EXIT_OK)
+        return status;
+    return expect_count_failed(results) > 0 ? KPSIM_EXIT_FAILED : KPSIM_EXIT_OK;
 }

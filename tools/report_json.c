@@ -250,6 +250,103 @@ json_timeline(JsonBuilder *b, const RunReport *r)
     json_builder_end_array(b);
 }
 
+/* events[]: {at, kind, subject, detail} - the scenario's events and what the control plane
+ * did. */
+static void
+json_events(JsonBuilder *b, const RunReport *r)
+{
+    json_builder_set_member_name(b, "events");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->events->len; i++) {
+        const ReportEvent *e = r->events->pdata[i];
+        json_builder_begin_object(b);
+        json_member_time(b, "at", e->at);
+        json_member_string(b, "kind", e->kind);
+        json_member_string(b, "subject", e->subject);
+        json_member_string(b, "detail", e->detail);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+/* A member holding a time, or null for -1. */
+static void
+json_member_time_or_null(JsonBuilder *b, const char *name, SimTime t)
+{
+    if (t >= 0) {
+        json_member_time(b, name, t);
+        return;
+    }
+    json_builder_set_member_name(b, name);
+    json_builder_add_null_value(b);
+}
+
+/* One traffic's disruption: lost, black hole, recovery, failing seconds per target and the
+ * outcomes of every second. */
+static void
+json_traffic_disruption(JsonBuilder *b, const ReportTraffic *t)
+{
+    static const char *const names[WORKLOAD_OUTCOMES] = {"succeeded", "timeout", "refused",
+                                                         "reset", "dropped"};
+    json_builder_begin_object(b);
+    json_member_string(b, "name", t->name);
+    json_member_int(b, "lost", (gint64)t->lost);
+    json_member_time_or_null(b, "black_hole_start", t->blackhole_end < 0 ? -1 : t->blackhole_start);
+    json_member_time_or_null(b, "black_hole_end", t->blackhole_end);
+    json_member_time_or_null(b, "recovered", t->recovered);
+    json_builder_set_member_name(b, "targets");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < t->targets->len; i++) {
+        const ReportTarget *x = t->targets->pdata[i];
+        json_builder_begin_object(b);
+        json_member_string(b, "target", x->target);
+        json_member_int(b, "failed", (gint64)x->fault_failed);
+        json_member_int(b, "first_failing_second", x->fault_fail_first);
+        json_member_int(b, "last_failing_second", x->fault_fail_last);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "seconds");
+    json_builder_begin_array(b);
+    for (guint s = 0; s < t->outcomes->len; s++) {
+        const WorkloadCounts *c = &g_array_index(t->outcomes, WorkloadCounts, s);
+        json_builder_begin_object(b);
+        json_member_int(b, "t", s);
+        json_member_int(b, "sent", (gint64)c->sent);
+        for (guint o = 0; o < WORKLOAD_OUTCOMES; o++)
+            json_member_int(b, names[o], (gint64)c->outcomes[o]);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* disruption{first_fault, traffic[], pods[{name, before, after}]}, when the run had a fault. */
+static void
+json_disruption(JsonBuilder *b, const RunReport *r)
+{
+    json_builder_set_member_name(b, "disruption");
+    json_builder_begin_object(b);
+    json_member_time(b, "first_fault", r->first_fault);
+    json_builder_set_member_name(b, "traffic");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->traffic->len; i++)
+        json_traffic_disruption(b, r->traffic->pdata[i]);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "pods");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->pods->len; i++) {
+        const ReportPod *p = r->pods->pdata[i];
+        json_builder_begin_object(b);
+        json_member_string(b, "name", p->name);
+        json_member_int(b, "before", (gint64)p->connections_before);
+        json_member_int(b, "after", (gint64)(p->connections - p->connections_before));
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
 /* An array-of-strings member. */
 static void
 json_strings(JsonBuilder *b, const char *name, const GPtrArray *list)
@@ -261,17 +358,23 @@ json_strings(JsonBuilder *b, const char *name, const GPtrArray *list)
     json_builder_end_array(b);
 }
 
-/* expectations[]: {text, ok, observed}; kpsim run lists them without evaluating (null). */
+/* expectations[]: {text, ok, observed}; null ok and observed when they were only listed. */
 static void
 json_expectations(JsonBuilder *b, const RunReport *r)
 {
+    gboolean evaluated = r->expectation_results->len == r->expectations->len;
     json_builder_set_member_name(b, "expectations");
     json_builder_begin_array(b);
     for (guint i = 0; i < r->expectations->len; i++) {
+        const ReportExpectation *x = evaluated ? r->expectation_results->pdata[i] : NULL;
         json_builder_begin_object(b);
         json_member_string(b, "text", r->expectations->pdata[i]);
-        json_member_string(b, "ok", NULL);
-        json_member_string(b, "observed", NULL);
+        json_builder_set_member_name(b, "ok");
+        if (x != NULL)
+            json_builder_add_boolean_value(b, x->ok);
+        else
+            json_builder_add_null_value(b);
+        json_member_string(b, "observed", x != NULL ? x->observed : NULL);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -318,6 +421,10 @@ json_build(const RunReport *r)
         json_service(b, r->services->pdata[i]);
     json_builder_end_array(b);
     json_timeline(b, r);
+    if (r->events->len > 0) /* only runs with events have these members */
+        json_events(b, r);
+    if (r->first_fault >= 0)
+        json_disruption(b, r);
     json_expectations(b, r);
     json_strings(b, "notes", r->notes);
     json_builder_end_object(b);

@@ -316,7 +316,157 @@ text_timeline(const RunReport *r, GString *out)
     text_table_print(t, out);
 }
 
-/* What the run left out, the unevaluated expectations, and the wall time. */
+/* ------------------------------------------------------------------ faults (events) */
+
+/* The fault timeline: every event and what the control plane did after it. */
+static void
+text_events(const RunReport *r, GString *out)
+{
+    char at[SIM_TIME_STRLEN];
+    g_string_append(out, "\nEvents (the scenario's, and what the control plane did):\n");
+    g_autoptr(TextTable) t = text_table_new(4);
+    text_cells(t, "TIME", "EVENT", "SUBJECT", "DETAIL", NULL);
+    for (guint i = 0; i < r->events->len; i++) {
+        const ReportEvent *e = r->events->pdata[i];
+        text_cells(t, sim_time_format(e->at, at), e->kind, e->subject ? e->subject : "-",
+                   e->detail ? e->detail : "", NULL);
+    }
+    text_table_print(t, out);
+}
+
+/* One disruption row: the seconds [first, last] with failures, how many, and the recovery
+ * (the second after the last failure, unless failures lasted as long as the traffic). */
+static void
+text_disruption_row(TextTable *t, gint64 first, gint64 last, guint64 failed, guint seconds)
+{
+    if (first < 0)
+        text_cell(t, "-");
+    else
+        text_cell(t, "%" G_GINT64_FORMAT "s-%" G_GINT64_FORMAT "s", first, last + 1);
+    text_cell_u64(t, failed);
+    if (first < 0)
+        text_cell(t, "-");
+    else if (last + 1 < (gint64)seconds)
+        text_cell(t, "%" G_GINT64_FORMAT "s", last + 1);
+    else
+        text_cell(t, "not recovered");
+}
+
+/* Per traffic and target: which start seconds had failed connections since the first fault,
+ * how many failed, and when they stopped failing. */
+static void
+text_disruption(const RunReport *r, GString *out)
+{
+    char at[SIM_TIME_STRLEN];
+    g_string_append_printf(out,
+                           "\nDisruption since the first fault at %s (connections by the second "
+                           "they started):\n",
+                           sim_time_format(r->first_fault, at));
+    g_autoptr(TextTable) t = text_table_new(6);
+    text_cells(t, "TRAFFIC", "TARGET", "NODE", "FAILING", "FAILED", "RECOVERED", NULL);
+    for (guint i = 0; i < r->traffic->len; i++) {
+        const ReportTraffic *x = r->traffic->pdata[i];
+        gint64 from = r->first_fault / SIM_SEC;
+        text_cells(t, x->name, "all", "", NULL);
+        text_disruption_row(t, x->blackhole_end < 0 ? -1 : from,
+                            x->blackhole_end / SIM_SEC - 1, x->lost, x->timeline->len);
+        for (guint j = 0; j < x->targets->len; j++) {
+            const ReportTarget *g = x->targets->pdata[j];
+            text_cells(t, "", g->target, g->node != NULL ? g->node : "-", NULL);
+            text_disruption_row(t, g->fault_fail_first, g->fault_fail_last, g->fault_failed,
+                                x->timeline->len);
+        }
+    }
+    text_table_print(t, out);
+}
+
+/* Which pods served before the first fault and after it. */
+static void
+text_pods_fault(const RunReport *r, GString *out)
+{
+    guint64 before = 0, after = 0;
+    for (guint i = 0; i < r->pods->len; i++) {
+        const ReportPod *p = r->pods->pdata[i];
+        before += p->connections_before;
+        after += p->connections - p->connections_before;
+    }
+    char b1[16], b2[16];
+    g_string_append(out, "\nPods before and after the first fault (connections accepted):\n");
+    g_autoptr(TextTable) t = text_table_new(6);
+    text_cells(t, "NAME", "NODE", "BEFORE", "SHARE", "AFTER", "SHARE", NULL);
+    for (guint i = 0; i < r->pods->len; i++) {
+        const ReportPod *p = r->pods->pdata[i];
+        guint64 a = p->connections - p->connections_before;
+        text_cells(t, p->name, p->node ? p->node : "-", NULL);
+        text_cell_u64(t, p->connections_before);
+        text_cell(t, "%s",
+                  report_format_percent(before ? (double)p->connections_before / before : 0, b1));
+        text_cell_u64(t, a);
+        text_cell(t, "%s", report_format_percent(after ? (double)a / after : 0, b2));
+    }
+    text_table_print(t, out);
+}
+
+/* The events of second s, as "node-down node2, ...". (transfer full) */
+static char *
+text_second_events(const RunReport *r, guint s)
+{
+    GString *b = g_string_new(NULL);
+    for (guint i = 0; i < r->events->len; i++) {
+        const ReportEvent *e = r->events->pdata[i];
+        if (e->at / SIM_SEC == (SimTime)s)
+            g_string_append_printf(b, "%s%s %s", b->len ? ", " : "", e->kind,
+                                   e->subject ? e->subject : "");
+    }
+    return g_string_free(b, FALSE);
+}
+
+/* Second by second from the first fault until a few seconds after each traffic's black hole:
+ * outcomes by reason and the events of that second. */
+static void
+text_seconds(const RunReport *r, GString *out)
+{
+    for (guint i = 0; i < r->traffic->len; i++) {
+        const ReportTraffic *x = r->traffic->pdata[i];
+        guint from = (guint)(r->first_fault / SIM_SEC);
+        guint to = x->blackhole_end < 0 ? from : (guint)(x->blackhole_end / SIM_SEC);
+        for (guint k = 0; k < r->events->len; k++)
+            to = MAX(to, (guint)(((ReportEvent *)r->events->pdata[k])->at / SIM_SEC));
+        to = MIN(to + 2, x->outcomes->len);
+        if (from >= to)
+            continue;
+        g_string_append_printf(out, "\nSecond by second, traffic %s (by start second):\n",
+                               x->name);
+        g_autoptr(TextTable) t = text_table_new(8);
+        text_cells(t, "SECOND", "SENT", "SUCCEEDED", "TIMEOUT", "REFUSED", "RESET", "DROPPED",
+                   "EVENTS", NULL);
+        for (guint s = from; s < to; s++) {
+            const WorkloadCounts *c = &g_array_index(x->outcomes, WorkloadCounts, s);
+            text_cell(t, "%us", s);
+            text_cell_u64(t, c->sent);
+            for (guint o = 0; o < WORKLOAD_OUTCOMES; o++)
+                text_cell_u64(t, c->outcomes[o]);
+            g_autofree char *ev = text_second_events(r, s);
+            text_cell(t, "%s", ev);
+        }
+        text_table_print(t, out);
+    }
+}
+
+/* The fault sections, when the run had a fault. */
+static void
+text_faults(const RunReport *r, GString *out)
+{
+    if (r->events->len > 0)
+        text_events(r, out);
+    if (r->first_fault < 0)
+        return;
+    text_disruption(r, out);
+    text_pods_fault(r, out);
+    text_seconds(r, out);
+}
+
+/* What the run left out, the expectations (PASS/FAIL once evaluated), and the wall time. */
 static void
 text_notes(const RunReport *r, GString *out)
 {
@@ -325,9 +475,16 @@ text_notes(const RunReport *r, GString *out)
         for (guint i = 0; i < r->notes->len; i++)
             g_string_append_printf(out, "  - %s\n", (const char *)r->notes->pdata[i]);
     }
-    if (r->expectations->len > 0) {
-        g_string_append(out, "\nExpectations (not evaluated):\n");
-        for (guint i = 0; i < r->expectations->len; i++)
+    gboolean evaluated = r->expectation_results->len == r->expectations->len;
+    if (r->expectations->len > 0)
+        g_string_append(out, evaluated ? "\nExpectations:\n"
+                                       : "\nExpectations (not evaluated):\n");
+    for (guint i = 0; i < r->expectations->len; i++) {
+        const ReportExpectation *x = evaluated ? r->expectation_results->pdata[i] : NULL;
+        if (x != NULL)
+            g_string_append_printf(out, "  %s  %s  (observed: %s)\n", x->ok ? "PASS" : "FAIL",
+                                   x->text, x->observed);
+        else
             g_string_append_printf(out, "  - %s\n", (const char *)r->expectations->pdata[i]);
     }
     char b[G_ASCII_DTOSTR_BUF_SIZE];
@@ -347,5 +504,6 @@ report_text_write(const RunReport *r, GString *out)
     text_nodes(r, out);
     text_services(r, out);
     text_timeline(r, out);
+    text_faults(r, out);
     text_notes(r, out);
 }
