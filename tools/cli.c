@@ -150,3 +150,15 @@ cli_find_node(const KpsimCommand *cmd, const Cluster *c, const char *name)
     }
     return node;
 }
+
+void
+cli_append_json(GString *out, JsonBuilder *b, guint indent)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_indent(gen, indent);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    g_string_append_printf(out, "%s\n", text);
+}

@@ -10,6 +10,7 @@
 #define KPSIM_CLI_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "model/cluster.h"
 
 #define KPSIM_EXIT_OK 0
@@ -55,6 +56,9 @@ char *cli_seed_scenario_path(void);
 char *cli_node_names(const Cluster *c);
 /* The node named name, or NULL after printing a usage error naming the known nodes. */
 const K8sNode *cli_find_node(const KpsimCommand *cmd, const Cluster *c, const char *name);
+/* Appends the document built in b as indented JSON and a newline (member order as built, so
+ * the text is stable). */
+void cli_append_json(GString *out, JsonBuilder *b, guint indent);
 /* Writes out to stdout in one go; returns KPSIM_EXIT_OK or, on a write error, 1. */
 int cli_write_stdout(const GString *out);
 

@@ -136,13 +136,7 @@ check_json(const Scenario *sc, const GPtrArray *results, gboolean ran, GString *
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_indent(gen, 2);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_string_append_printf(out, "%s\n", text);
+    cli_append_json(out, b, 2);
 }
 
 /* Runs the simulation of cluster and returns its report, or NULL after printing the error. */

@@ -128,13 +128,7 @@ expose_json(const ExposeReport *r, GString *out)
     json_builder_set_member_name(b, "summary");
     json_builder_add_string_value(b, r->summary);
     json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_indent(gen, 2);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_string_append_printf(out, "%s\n", text);
+    cli_append_json(out, b, 2);
 }
 
 /* kpsim expose: load, build the exposure, print it. */

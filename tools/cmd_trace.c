@@ -426,13 +426,7 @@ trace_json(GString *out, const Probe *p)
     trace_json_steps(b, ((ProbeBranch *)g_ptr_array_index(p->branches, 0))->branch);
     trace_json_branches(b, p);
     json_builder_end_object(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_indent(gen, 2);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_string_append_printf(out, "%s\n", text);
+    cli_append_json(out, b, 2);
 }
 
 /* ------------------------------------------------------------------ the command */

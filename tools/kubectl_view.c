@@ -12,6 +12,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "tools/cli.h"
+
 #define KUBERNETES_VERSION "v1.31.0"
 
 /* ------------------------------------------------------------------ tabwriter */
@@ -676,13 +678,7 @@ view_get_json(const Cluster *c, ViewResource res, const char *ns, GString *out)
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_indent(gen, 4);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_string_append_printf(out, "%s\n", text);
+    cli_append_json(out, b, 4);
 }
 
 gboolean
