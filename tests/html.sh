@@ -8,8 +8,11 @@
 # (Debian libxml2-utils) the page must be well-formed XML and the HTML parser must report
 # nothing but the HTML5 and SVG element names it does not know; when chromium is installed it
 # must render the page to a non-trivial screenshot. Otherwise those parts are skipped.
+# The screenshot is kept as a test artifact: $ARTIFACTS/html-seed.png (default: the directory
+# the test was started from, i.e. the build tree under `make check`).
 set -u
 : "${KPSIM:?KPSIM must name the kpsim binary}" "${SRCDIR:?SRCDIR must name the source tree}"
+ARTIFACTS=${ARTIFACTS:-$PWD}
 cd "$SRCDIR" || exit 1
 SEED=scenarios/seed-nginx-nodeport.yaml
 LOCAL=scenarios/seed-nginx-nodeport-local.yaml
@@ -165,6 +168,8 @@ if [ -n "$browser" ]; then
     rm -rf "$profile"
     check "$browser renders report.html to a screenshot" test -s "$tmp/seed.png"
     check "the screenshot is not blank" test "$(wc -c <"$tmp/seed.png")" -gt 30000
+    cp "$tmp/seed.png" "$ARTIFACTS/html-seed.png" 2>/dev/null &&
+        echo "html: screenshot kept as $ARTIFACTS/html-seed.png"
 else
     echo "html: chromium not installed, rendering skipped"
 fi
