@@ -234,11 +234,20 @@ ld_stream(Loader *ld, const char *name, const char *text, gsize len, GError **er
         g_ptr_array_add(ld->docs, docs->pdata[i]);
     g_ptr_array_set_free_func(docs, NULL);
     g_ptr_array_unref(docs);
-    guint end = ld->docs->len;
+    guint end = ld->docs->len, objects = 0;
     for (guint i = first; i < end; i++) {
         const YtDocument *d = ld->docs->pdata[i];
         if (!ld_document(ld, d->root, FALSE, error))
             return FALSE;
+        objects += !yt_is_null(d->root);
+    }
+    if (objects == 0) {
+        /* kubectl apply says "no objects passed to apply"; a scenario needs at least itself. */
+        g_set_error(error, LOADER_ERROR, LOADER_ERROR_INVALID,
+                    "%s:1:1: error: no objects in %s: it holds neither a Kubernetes object nor a "
+                    "kind: Scenario document",
+                    name, name);
+        return FALSE;
     }
     return TRUE;
 }

@@ -8,8 +8,10 @@
 #include "tools/cli.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "model/expect.h"
 #include "model/loader.h"
 
 #ifndef KPSIM_DATADIR
@@ -32,10 +34,37 @@ cli_usage_error(const KpsimCommand *cmd, const char *fmt, ...)
     return KPSIM_EXIT_USAGE;
 }
 
+/* Shortens every word of text longer than CLI_LONG_WORD characters (a 200 kB name quoted back
+ * in an error, say) to its head and tail, so an error stays one readable line. (transfer full) */
+#define CLI_LONG_WORD 120
+static char *
+cli_shorten_words(const char *text)
+{
+    GString *out = g_string_new(NULL);
+    const char *p = text;
+    while (*p != '\0') {
+        gsize n = strcspn(p, " ");
+        if (g_utf8_strlen(p, n) > CLI_LONG_WORD) {
+            const char *head_end = g_utf8_offset_to_pointer(p, 60);
+            const char *tail = g_utf8_offset_to_pointer(p, g_utf8_strlen(p, n) - 20);
+            g_string_append_len(out, p, head_end - p);
+            g_string_append_printf(out, "...(%ld characters)...", g_utf8_strlen(p, n) - 80);
+            g_string_append_len(out, tail, p + n - tail);
+        } else {
+            g_string_append_len(out, p, n);
+        }
+        p += n;
+        if (*p == ' ')
+            g_string_append_c(out, *p++);
+    }
+    return g_string_free(out, FALSE);
+}
+
 int
 cli_input_error(GError *error)
 {
-    fprintf(stderr, "%s\n", error->message);
+    g_autofree char *line = cli_shorten_words(error->message);
+    fprintf(stderr, "%s\n", line);
     g_error_free(error);
     return KPSIM_EXIT_USAGE;
 }
@@ -89,6 +118,10 @@ cli_load(const char *scenario_path, char **manifests, Scenario **sc_out, Cluster
     }
     g_autoptr(Cluster) cluster = cluster_build(sc, error);
     if (cluster == NULL)
+        return FALSE;
+    /* Every command validates spec.expect, so a bad expectation is caught by `get` as well. */
+    g_autoptr(GPtrArray) expectations = expect_parse_all(cluster, error);
+    if (expectations == NULL)
         return FALSE;
     cli_print_warnings(sc->warnings);
     cli_print_warnings(cluster->warnings);
