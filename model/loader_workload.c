@@ -3,8 +3,9 @@
  *
  * Clients are the hosts outside the cluster that send traffic; each traffic entry names one,
  * its targets (IP:PORT), protocol, an open-loop rate or a closed-loop number of connections,
- * request and response sizes, start and stop times and how its clients give up (connect
- * timeout, SYN retries, response timeout). model/workload.c runs them.
+ * request and response sizes, start and stop times, how its clients give up (connect
+ * timeout, SYN retries, response timeout) and whether they fail over to the next target
+ * (failover). model/workload.c runs them.
  */
 #include "model/loader_private.h"
 
@@ -146,6 +147,29 @@ ld_traffic_timeouts(const YtNode *item, const char *p, ScenarioTraffic *t, GErro
     return TRUE;
 }
 
+/* Decodes a traffic entry's failover {after, retryAfter} (absent: off). */
+static gboolean
+ld_traffic_failover(const YtNode *n, const char *path, ScenarioTraffic *t, GError **error)
+{
+    static const char *const fields[] = {"after", "retryAfter", NULL};
+    g_autofree char *rp = ld_path(path, "retryAfter");
+    gint64 after = t->failover_after;
+    if (!ld_check_fields(n, fields, "Scenario", path, error) ||
+        !ld_get_int(n, "after", path, &after, error) ||
+        !ld_duration(yt_map_get(n, "retryAfter"), rp, &t->failover_retry_after, error))
+        return FALSE;
+    if (after < 0 || after > 1000000)
+        return ld_fail(error, yt_map_get(n, "after"),
+                       "%s.after: Invalid value: %" G_GINT64_FORMAT
+                       ": must be between 0 (no failover) and 1000000",
+                       path, after);
+    if (t->failover_retry_after <= 0)
+        return ld_fail(error, yt_map_get(n, "retryAfter"), "%s: Invalid value: must be positive",
+                       rp);
+    t->failover_after = (guint)after;
+    return TRUE;
+}
+
 /* Decodes the scalar fields of one traffic entry into t. */
 static gboolean
 ld_traffic_fields(const YtNode *item, const char *p, ScenarioTraffic *t, GError **error)
@@ -153,6 +177,7 @@ ld_traffic_fields(const YtNode *item, const char *p, ScenarioTraffic *t, GError 
     g_autofree char *fp = ld_path(p, "from"), *tp = ld_path(p, "to"), *rp = ld_path(p, "rate");
     g_autofree char *pp = ld_path(p, "protocol"), *qp = ld_path(p, "request");
     g_autofree char *sp = ld_path(p, "start"), *ep = ld_path(p, "stop");
+    g_autofree char *op = ld_path(p, "failover");
     g_autofree char *rate = NULL;
     gint64 conns = 0;
     const YtNode *rate_node = yt_map_get(item, "rate");
@@ -164,7 +189,8 @@ ld_traffic_fields(const YtNode *item, const char *p, ScenarioTraffic *t, GError 
         !ld_get_int(item, "connections", p, &conns, error) ||
         !ld_traffic_request(yt_map_get(item, "request"), qp, t, error) ||
         !ld_duration(yt_map_get(item, "start"), sp, &t->start, error) ||
-        !ld_duration(yt_map_get(item, "stop"), ep, &t->stop, error))
+        !ld_duration(yt_map_get(item, "stop"), ep, &t->stop, error) ||
+        !ld_traffic_failover(yt_map_get(item, "failover"), op, t, error))
         return FALSE;
     if (rate != NULL && !ld_parse_rate(rate, &t->rate))
         return ld_fail(error, rate_node,
@@ -225,14 +251,14 @@ ld_traffic_free(ScenarioTraffic *t)
 }
 
 /* Decodes spec.traffic. Defaults: protocol TCP, request 100 bytes, response 1000 bytes,
- * start 0, stop at the scenario's duration. */
+ * start 0, stop at the scenario's duration, no failover (retryAfter 30 s when it is on). */
 gboolean
 ld_traffic(Loader *ld, const YtNode *n, const char *path, GError **error)
 {
-    static const char *const fields[] = {"name", "from",           "to",         "protocol",
-                                         "rate", "connections",    "request",    "start",
-                                         "stop", "connectTimeout", "synRetries", "responseTimeout",
-                                         NULL};
+    static const char *const fields[] = {
+        "name",     "from",  "to",   "protocol",       "rate",       "connections",
+        "request",  "start", "stop", "connectTimeout", "synRetries", "responseTimeout",
+        "failover", NULL};
     if (!ld_expect_seq(n, path, error))
         return FALSE;
     for (guint i = 0; n != NULL && n->type == YT_SEQUENCE && i < n->items->len; i++) {
@@ -250,6 +276,7 @@ ld_traffic(Loader *ld, const YtNode *n, const char *path, GError **error)
         t->connect_timeout = SCENARIO_CONNECT_TIMEOUT;
         t->syn_retries = SCENARIO_SYN_RETRIES;
         t->response_timeout = SCENARIO_RESPONSE_TIMEOUT;
+        t->failover_retry_after = SCENARIO_FAILOVER_RETRY_AFTER;
         if (!ld_traffic_fields(item, p, t, error) || !ld_traffic_check(ld, item, p, t, error)) {
             ld_traffic_free(t);
             return FALSE;

@@ -32,12 +32,18 @@ typedef struct {
     SimTime connect_timeout;  /* connectTimeout: TCP connect timeout, default 10 s */
     guint syn_retries;        /* synRetries: TCP SYN retransmissions, default 6 */
     SimTime response_timeout; /* responseTimeout: UDP wait for the answer, default 2 s */
+    /* Client-side failover (failover: {after, retryAfter}): a target whose last failover_after
+     * connections all failed is left out of the round-robin for failover_retry_after, then
+     * probed again by one connection; a success clears it. */
+    guint failover_after;         /* failover.after: consecutive failures; 0 (default) = off */
+    SimTime failover_retry_after; /* failover.retryAfter: how long to skip it, default 30 s */
 } ScenarioTraffic;
 
 /* Defaults of the traffic fields above. */
 #define SCENARIO_CONNECT_TIMEOUT (10 * SIM_SEC)
 #define SCENARIO_SYN_RETRIES 6
 #define SCENARIO_RESPONSE_TIMEOUT (2 * SIM_SEC)
+#define SCENARIO_FAILOVER_RETRY_AFTER (30 * SIM_SEC)
 
 /* An event or expectation, kept as validated text key/values until the run-time issues
  * interpret them. */

@@ -4,9 +4,10 @@
  * Models a load generator outside the cluster (wrk, hey, browsers): Poisson arrivals or a
  * closed loop of concurrent connections, round-robin over targets, a client TCP stack that
  * gives up after a connect timeout and a number of SYN retries (net.ipv4.tcp_syn_retries), and
- * UDP request/answer exchanges with a response timeout. It leaves out think times, keep-alive
- * (one request per connection, as HTTP/1.0 or `Connection: close`), client-side failover to the
- * next target, and DNS.
+ * UDP request/answer exchanges with a response timeout. A traffic with failover on skips, for
+ * a while, a target whose last connections all failed, then probes it with one connection, as
+ * client libraries with a circuit breaker or outlier detection do. It leaves out think times,
+ * keep-alive (one request per connection, as HTTP/1.0 or `Connection: close`), and DNS.
  *
  * A TCP client reads until the server closes (HTTP/1.0 style), so the server, not the client,
  * holds TIME_WAIT, as with real short-lived HTTP connections. A connection is decided when its
@@ -248,6 +249,12 @@ typedef struct WorkloadConn {
     struct WorkloadConn *prev, *next; /* the workload's list of open connections */
 } WorkloadConn;
 
+/* What a traffic with failover knows of one target. */
+typedef struct {
+    guint failures;     /* consecutive failed connections, in the order they were decided */
+    SimTime skip_until; /* left out of the round-robin before this time */
+} WorkloadTargetHealth;
+
 struct WorkloadTraffic {
     Workload *w;
     guint index;
@@ -256,7 +263,8 @@ struct WorkloadTraffic {
     const SimAddr *src; /* the client's address (NULL: unknown client) */
     WorkloadArrivals arrivals;
     guint next_target;
-    SimTime stop; /* min(spec->stop, end of run) */
+    WorkloadTargetHealth *health; /* one per target of spec->to */
+    SimTime stop;                 /* min(spec->stop, end of run) */
     WorkloadTrafficStats stats;
 };
 
@@ -372,6 +380,7 @@ workload_new(SimNet *net, const Scenario *sc, guint64 seed)
                 t->src = &cl->address;
         }
         t->stats.targets = g_new0(WorkloadCounts, t->spec->to->len);
+        t->health = g_new0(WorkloadTargetHealth, t->spec->to->len);
         t->stats.latency = workload_hist_new();
         t->stats.timeline = g_array_new(FALSE, TRUE, sizeof(WorkloadBucket));
         t->stats.target_timeline = g_array_new(FALSE, TRUE, sizeof(WorkloadCounts));
@@ -394,6 +403,7 @@ workload_free(Workload *w)
     }
     for (guint i = 0; i < w->n_traffic; i++) {
         g_free(w->traffic[i].stats.targets);
+        g_free(w->traffic[i].health);
         workload_hist_free(w->traffic[i].stats.latency);
         g_array_unref(w->traffic[i].stats.timeline);
         g_array_unref(w->traffic[i].stats.target_timeline);
@@ -472,6 +482,48 @@ static void workload_start_closed_loop_one(WorkloadTraffic *t, SimTime delay);
  * started (no route, no free port), so that simulated time moves on. */
 #define WORKLOAD_RETRY_PAUSE SIM_MSEC
 
+/* With failover on, counts the outcome o of a connection to target of t: a success clears
+ * the target's failures; the failover_after-th consecutive failure, and every later one,
+ * leaves the target out of the round-robin until failover_retry_after from now. */
+static void
+workload_failover_note(WorkloadTraffic *t, guint target, WorkloadOutcome o, SimTime now)
+{
+    if (t->spec->failover_after == 0 || o == WORKLOAD_DROPPED)
+        return;
+    WorkloadTargetHealth *h = &t->health[target];
+    if (o == WORKLOAD_SUCCEEDED) {
+        h->failures = 0;
+        h->skip_until = 0;
+        return;
+    }
+    h->failures++;
+    if (h->failures >= t->spec->failover_after)
+        h->skip_until = MAX(h->skip_until, now + t->spec->failover_retry_after);
+}
+
+/* The target of t's next connection: the next one round-robin that failover does not skip
+ * (the plain next one when failover is off or skips them all). A skipped target whose time
+ * is up is probed by this one connection and skipped again until it is decided. */
+static guint
+workload_next_target(WorkloadTraffic *t, SimTime now)
+{
+    guint n = t->spec->to->len, pick = t->next_target;
+    if (t->spec->failover_after > 0) {
+        for (guint i = 0; i < n; i++) {
+            guint j = (t->next_target + i) % n;
+            if (t->health[j].skip_until <= now) {
+                pick = j;
+                break;
+            }
+        }
+        WorkloadTargetHealth *h = &t->health[pick];
+        if (h->failures >= t->spec->failover_after)
+            h->skip_until = MAX(h->skip_until, now + t->spec->failover_retry_after);
+    }
+    t->next_target = (pick + 1) % n;
+    return pick;
+}
+
 /* Records the outcome of c (once), and lets a closed loop start the next connection. */
 static void
 workload_decide(WorkloadConn *c, WorkloadOutcome o)
@@ -485,6 +537,7 @@ workload_decide(WorkloadConn *c, WorkloadOutcome o)
     w->undecided--;
     t->stats.total.outcomes[o]++;
     t->stats.targets[c->req.target].outcomes[o]++;
+    workload_failover_note(t, c->req.target, o, now);
     guint second = (guint)(c->started / SIM_SEC);
     if (second >= t->stats.timeline->len)
         g_array_set_size(t->stats.timeline, second + 1);
@@ -647,8 +700,7 @@ workload_connect(WorkloadTraffic *t)
     c->traffic = t;
     c->started = sim_loop_now(w->loop);
     c->req.traffic = t->index;
-    c->req.target = t->next_target;
-    t->next_target = (t->next_target + 1) % spec->to->len;
+    c->req.target = workload_next_target(t, c->started);
     c->req.request_bytes = spec->request_bytes;
     c->req.response_bytes = spec->response_bytes;
     c->key.target = g_array_index(spec->to, SimSockAddr, c->req.target);

@@ -617,6 +617,63 @@ START_TEST(node_failure_report_is_deterministic_and_written)
 }
 END_TEST
 
+/* Runs scenarios/FILE and returns its report. */
+static RunReport *
+run_scenario_file(const char *file)
+{
+    g_autofree char *path = g_build_filename(KPSIM_SRCDIR, "scenarios", file, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Scenario) sc = loader_load_scenario(path, &error);
+    ck_assert_msg(sc != NULL, "%s", error ? error->message : "");
+    g_autoptr(Cluster) c = cluster_build(sc, &error);
+    ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+    g_autoptr(Run) run = run_new(c, &error);
+    ck_assert_msg(run != NULL, "%s", error ? error->message : "");
+    run_execute(run, NULL, NULL);
+    return run_report(run);
+}
+
+/* The target row of r's first traffic on node, which must exist. */
+static const ReportTarget *
+target_on_node(const RunReport *r, const char *node)
+{
+    const ReportTraffic *x = r->traffic->pdata[0];
+    for (guint j = 0; j < x->targets->len; j++) {
+        const ReportTarget *g = x->targets->pdata[j];
+        if (g_strcmp0(g->node, node) == 0)
+            return g;
+    }
+    ck_abort_msg("no target on %s", node);
+    return NULL;
+}
+
+START_TEST(failover_stops_sending_to_the_dead_nodes_address_and_keeps_probing_it)
+{
+    g_autoptr(RunReport) pinned = run_node_failure(NULL);
+    g_autoptr(RunReport) fo = run_scenario_file("node-failure-failover.yaml");
+    const ReportTarget *dead_pinned = target_on_node(pinned, "node2");
+    const ReportTarget *dead_fo = target_on_node(fo, "node2");
+    /* Pinned round-robin strands a third of the connections on the dead address; failover
+     * loses the ones in flight until the first timeouts, then one probe per retryAfter. */
+    ck_assert_uint_gt(dead_pinned->fault_failed, 1500);
+    ck_assert_msg(dead_fo->fault_failed * 3 < dead_pinned->fault_failed,
+                  "%" G_GUINT64_FORMAT " vs %" G_GUINT64_FORMAT, dead_fo->fault_failed,
+                  dead_pinned->fault_failed);
+    ck_assert_uint_lt(dead_fo->sent, dead_pinned->sent / 2);
+    ck_assert_int_ge(dead_fo->fault_fail_last, 80); /* still probed long after the fault */
+    const ReportTraffic *xp = pinned->traffic->pdata[0], *xf = fo->traffic->pdata[0];
+    ck_assert_uint_eq(xf->sent, xp->sent); /* the same arrivals, spread differently */
+    ck_assert_uint_lt(xf->lost, xp->lost);
+    ck_assert_uint_gt(xf->succeeded, xp->succeeded);
+    /* The same seed gives the same run. */
+    g_autoptr(RunReport) again = run_scenario_file("node-failure-failover.yaml");
+    g_autoptr(GString) ja = g_string_new(NULL), jb = g_string_new(NULL);
+    report_json_write(fo, ja);
+    report_json_write(again, jb);
+    ck_assert_str_eq(ja->str, jb->str);
+}
+END_TEST
+
 START_TEST(run_without_events_has_no_fault_sections)
 {
     g_autofree char *text = scenario_text(2, "", "");
@@ -652,6 +709,7 @@ events_suite(void)
     tcase_add_test(tc, node_failure_grace_period_moves_recovery);
     tcase_add_test(tc, node_failure_report_is_deterministic_and_written);
     tcase_add_test(tc, set_changes_controller_timings);
+    tcase_add_test(tc, failover_stops_sending_to_the_dead_nodes_address_and_keeps_probing_it);
     tcase_add_test(tc, run_without_events_has_no_fault_sections);
     suite_add_tcase(s, tc);
     return s;

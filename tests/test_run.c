@@ -485,6 +485,8 @@ START_TEST(loader_reads_pods_and_timeouts)
     ck_assert_int_eq(a->response_timeout, SCENARIO_RESPONSE_TIMEOUT);
     ck_assert_int_eq(b->response_timeout, 500 * SIM_MSEC);
     ck_assert_uint_eq(b->syn_retries, SCENARIO_SYN_RETRIES);
+    ck_assert_uint_eq(a->failover_after, 0); /* failover is off unless asked for */
+    ck_assert_int_eq(a->failover_retry_after, SCENARIO_FAILOVER_RETRY_AFTER);
     g_autoptr(Scenario) dflt = scenario_new("x.yaml");
     ck_assert_int_eq(dflt->pod_service_time, SIM_MSEC);
     ck_assert_uint_eq(dflt->pod_concurrency, 64);
@@ -500,6 +502,15 @@ START_TEST(loader_rejects_bad_pod_fields)
         "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nspec:\n  clients: [{name: c, address: "
         "1.2.3.4}]\n  traffic: [{name: t, "
         "from: c, to: [1.2.3.5:80], rate: 1, synRetries: 300}]\n",
+        "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nspec:\n  clients: [{name: c, address: "
+        "1.2.3.4}]\n  traffic: [{name: t, "
+        "from: c, to: [1.2.3.5:80], rate: 1, failover: {after: -1}}]\n",
+        "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nspec:\n  clients: [{name: c, address: "
+        "1.2.3.4}]\n  traffic: [{name: t, "
+        "from: c, to: [1.2.3.5:80], rate: 1, failover: {after: 3, retryAfter: 0s}}]\n",
+        "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nspec:\n  clients: [{name: c, address: "
+        "1.2.3.4}]\n  traffic: [{name: t, "
+        "from: c, to: [1.2.3.5:80], rate: 1, failover: {afterr: 3}}]\n",
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) error = NULL;
