@@ -6,53 +6,7 @@
 # --json prints the verdicts, kpsim run fills its report's expectations, and expose lists the
 # seed's NodePort on every node address.
 set -u
-: "${KPSIM:?KPSIM must name the kpsim binary}" "${SRCDIR:?SRCDIR must name the source tree}"
-cd "$SRCDIR" || exit 1
-tmp=$(mktemp -d)
-out=$tmp/out
-err=$tmp/err
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-
-# expect STATUS DESCRIPTION -- ARGS...: runs kpsim, checks the exit status.
-expect() {
-    want=$1
-    what=$2
-    shift 3
-    "$KPSIM" "$@" >"$out" 2>"$err"
-    rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        echo "FAIL $what: exit $rc, want $want (kpsim $*)"
-        sed 's/^/    stdout: /' "$out" | head -10
-        sed 's/^/    stderr: /' "$err" | head -5
-        fail=$((fail + 1))
-        return 1
-    fi
-    pass=$((pass + 1))
-    return 0
-}
-
-# grep_in FILE PATTERN DESCRIPTION
-grep_in() {
-    if grep -q -- "$2" "$1"; then
-        pass=$((pass + 1))
-    else
-        echo "FAIL $3: '$2' not found"
-        sed 's/^/    /' "$1" | head -10
-        fail=$((fail + 1))
-    fi
-}
-
-# grep_not FILE PATTERN DESCRIPTION
-grep_not() {
-    if grep -q -- "$2" "$1"; then
-        echo "FAIL $3: '$2' found"
-        fail=$((fail + 1))
-    else
-        pass=$((pass + 1))
-    fi
-}
+. "${SRCDIR:?SRCDIR must name the source tree}/tests/lib.sh"
 
 # Every scenario with expectations passes.
 for s in scenarios/expect-seed.yaml scenarios/local-drops-without-pod.yaml \
@@ -150,5 +104,4 @@ if expect 0 "expose --json" -- expose scenarios/lb-source-ranges-nodeport.yaml -
 fi
 expect 0 "expose --help" -- expose --help
 
-echo "check.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish check.sh

@@ -3,50 +3,8 @@
 # Command-line behaviour: exit statuses (0 ok, 2 usage/bad input), help on every subcommand,
 # errors on stderr with nothing on stdout, and the default and -f entry points.
 set -u
-: "${KPSIM:?KPSIM must name the kpsim binary}" "${SRCDIR:?SRCDIR must name the source tree}"
-cd "$SRCDIR" || exit 1
+. "${SRCDIR:?SRCDIR must name the source tree}/tests/lib.sh"
 SEED=scenarios/seed-nginx-nodeport.yaml
-out=$(mktemp)
-err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
-fail=0
-pass=0
-
-# expect STATUS DESCRIPTION -- ARGS...: runs kpsim, checks the exit status.
-expect() {
-    want=$1
-    what=$2
-    shift 3
-    "$KPSIM" "$@" >"$out" 2>"$err"
-    rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        echo "FAIL $what: exit $rc, want $want (kpsim $*)"
-        sed 's/^/    stderr: /' "$err" | head -5
-        fail=$((fail + 1))
-        return 1
-    fi
-    pass=$((pass + 1))
-    return 0
-}
-
-# grep_out FILE PATTERN DESCRIPTION
-grep_in() {
-    if grep -q -- "$2" "$1"; then
-        pass=$((pass + 1))
-    else
-        echo "FAIL $3: '$2' not found"
-        fail=$((fail + 1))
-    fi
-}
-
-empty() {
-    if [ -s "$1" ]; then
-        echo "FAIL $2: output not empty"
-        fail=$((fail + 1))
-    else
-        pass=$((pass + 1))
-    fi
-}
 
 expect 0 "top-level help" -- --help && grep_in "$out" "trace" "help lists trace"
 expect 2 "unknown command" -- frobnicate && empty "$out" "unknown command stdout"
@@ -87,5 +45,4 @@ expect 0 "get -f on the default cluster" -- get -f scenarios/nginx-deployment.ya
 expect 0 "get -f pods are spread over the default nodes" -- get -f scenarios/nginx-deployment.yaml pods -o wide &&
     grep_in "$out" "Running" "-f pods running"
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish cli

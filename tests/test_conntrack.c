@@ -7,24 +7,9 @@
 #include <string.h>
 
 #include "sim/conntrack.h"
+#include "tests/test_util.h"
 
 #define S SIM_SEC
-
-static SimAddr
-addr(const char *text)
-{
-    SimAddr a;
-    ck_assert_msg(sim_addr_parse(text, &a), "bad address %s", text);
-    return a;
-}
-
-static SimSockAddr
-sockaddr(const char *text)
-{
-    SimSockAddr s;
-    ck_assert_msg(sim_sockaddr_parse(text, &s, FALSE), "bad socket address %s", text);
-    return s;
-}
 
 static SimPacket
 packet(const char *src, const char *dst, SimProto proto, guint8 flags)

@@ -18,6 +18,7 @@
 #include "model/kube_proxy_endpoints.h"
 #include "model/loader.h"
 #include "sim/nf_eval.h"
+#include "tests/test_util.h"
 
 #include <json-glib/json-glib.h>
 
@@ -43,24 +44,6 @@ fx_free(Fx *fx)
     g_free(fx);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Fx, fx_free)
-
-/* Parses text as an address; the test text is always valid. */
-static SimAddr
-addr(const char *text)
-{
-    SimAddr a;
-    ck_assert_msg(sim_addr_parse(text, &a), "bad address %s", text);
-    return a;
-}
-
-/* Parses text as a CIDR; the test text is always valid. */
-static SimCidr
-cidr(const char *text)
-{
-    SimCidr c;
-    ck_assert_msg(sim_cidr_parse(text, &c), "bad CIDR %s", text);
-    return c;
-}
 
 /* An empty cluster with kube-proxy's defaults and clusterCIDR cluster_cidr (nullable). */
 static Fx *

@@ -12,33 +12,10 @@
 
 #include "sim/net.h"
 #include "sim/sim_wire.h"
+#include "tests/test_util.h"
 
 #define MS SIM_MSEC
 #define S SIM_SEC
-
-static SimAddr
-addr(const char *text)
-{
-    SimAddr a;
-    ck_assert_msg(sim_addr_parse(text, &a), "bad address %s", text);
-    return a;
-}
-
-static SimSockAddr
-sockaddr(const char *text)
-{
-    SimSockAddr s;
-    ck_assert_msg(sim_sockaddr_parse(text, &s, FALSE), "bad socket address %s", text);
-    return s;
-}
-
-static SimCidr
-cidr(const char *text)
-{
-    SimCidr c;
-    ck_assert_msg(sim_cidr_parse(text, &c), "bad cidr %s", text);
-    return c;
-}
 
 static void
 assert_sock(const SimSockAddr *s, const char *want)

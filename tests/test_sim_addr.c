@@ -9,6 +9,7 @@
 #include "sim/sim_packet.h"
 #include "sim/sim_rng.h"
 #include "sim/sim_time.h"
+#include "tests/test_util.h"
 
 /* Parses text as an address and returns its canonical text form in buf ("" when invalid). */
 static const char *
@@ -28,24 +29,6 @@ cidr_roundtrip(const char *text, char *buf)
     if (!sim_cidr_parse(text, &c))
         return "";
     return sim_cidr_to_string(&c, buf);
-}
-
-/* An address that the test knows to be valid. */
-static SimAddr
-addr(const char *text)
-{
-    SimAddr a;
-    ck_assert_msg(sim_addr_parse(text, &a), "bad test address %s", text);
-    return a;
-}
-
-/* A prefix that the test knows to be valid. */
-static SimCidr
-cidr(const char *text)
-{
-    SimCidr c;
-    ck_assert_msg(sim_cidr_parse(text, &c), "bad test prefix %s", text);
-    return c;
 }
 
 START_TEST(addr_parse_formats_ipv4_and_ipv6_canonically)
