@@ -12,10 +12,10 @@
  * timeouts, multicast and broadcast, more than one fabric.
  *
  * Each delivery is one event of the loop; packets are pooled records, so a warm network sends
- * and delivers without allocating. Routes are a short array searched longest prefix first (with
- * a direct-mapped memo on hosts with many routes, such as nodes of a big cluster, which have
- * one per other node); fabric addresses resolve through an open-addressing table. Captures
- * serialise a packet only when its host captures.
+ * and delivers without allocating. Routes resolve through a hash table per host keyed by prefix
+ * length and network, probed longest length first (nodes of a big cluster have one route per
+ * other node, so neither adding nor looking up may walk them); fabric addresses resolve through
+ * an open-addressing table. Captures serialise a packet only when its host captures.
  */
 #include "sim/net_private.h"
 
@@ -25,6 +25,8 @@
 
 #define NET_PKT_CHUNK 256
 #define NET_WIRE_CAP (65536 + 128)
+/* Up to this many routes, an IPv4 lookup scans them instead of probing the index. */
+#define NET_ROUTE_SCAN_MAX 6
 /* TIME_WAIT: Linux keeps 60 s (TCP_TIMEWAIT_LEN); a short default keeps ports reusable in
  * simulations that open millions of connections from a few clients. */
 #define NET_DEFAULT_TIME_WAIT SIM_SEC
@@ -161,7 +163,7 @@ host_free(SimHost *h)
     g_ptr_array_unref(h->ifaces);
     g_array_unref(h->addrs);
     g_array_unref(h->routes);
-    g_free(h->route_memo);
+    g_free(h->route_index.slots);
     ct_table_free(h->ct);
     net_host_tables_free(h);
     g_ptr_array_unref(h->listeners);
@@ -397,66 +399,171 @@ net_iface_source(const SimHost *h, const SimIface *iface, guint8 family, SimAddr
 
 /* ------------------------------------------------------------------ routes */
 
+/* a with the bits past prefix cleared. */
+static void
+route_mask_addr(const SimAddr *a, guint8 prefix, SimAddr *out)
+{
+    *out = (SimAddr){.family = a->family};
+    guint full = prefix / 8, rest = prefix % 8;
+    memcpy(out->b, a->b, full);
+    if (rest != 0)
+        out->b[full] = (guint8)(a->b[full] & (0xff << (8 - rest)));
+}
+
+/* The index slot hash of the IPv4 network net (host order, host bits clear) of length prefix. */
+static inline guint32
+route_v4_hash(guint32 net, guint8 prefix)
+{
+    guint64 x = ((guint64)net << 8 | prefix) * 0x9e3779b97f4a7c15ull;
+    return (guint32)(x >> 32);
+}
+
+/* The index slot hash of the network net (host bits clear) of length prefix. */
+static guint32
+route_key_hash(const SimAddr *net, guint8 prefix)
+{
+    if (net->family == SIM_AF_INET)
+        return route_v4_hash(sim_addr_ipv4(net), prefix);
+    return addr_hash(net) ^ (guint32)prefix * 0x85ebca6bu;
+}
+
+/* Whether route r has the key (net, prefix); net has its host bits clear. */
+static gboolean
+route_has_key(const HostRoute *r, const SimAddr *net, guint8 prefix)
+{
+    if (r->dst.prefix != prefix || r->dst.addr.family != net->family)
+        return FALSE;
+    if (net->family == SIM_AF_INET)
+        return r->v4_net == sim_addr_ipv4(net);
+    return memcmp(r->dst.addr.b, net->b, sizeof net->b) == 0;
+}
+
+/* The slot of the key (net, prefix) in h's route index: where its route is, or the empty slot
+ * where it would go. The index must have slots. */
+static guint32
+route_index_slot(const SimHost *h, const SimAddr *net, guint8 prefix)
+{
+    const RouteIndex *ix = &h->route_index;
+    const HostRoute *routes = (const HostRoute *)(gpointer)h->routes->data;
+    guint32 i = route_key_hash(net, prefix) & ix->mask;
+    while (ix->slots[i] != 0 && !route_has_key(&routes[ix->slots[i] - 1], net, prefix))
+        i = (i + 1) & ix->mask;
+    return i;
+}
+
+/* Makes room in h's route index for one more key (load at most 2/3). */
+static void
+route_index_grow(SimHost *h)
+{
+    RouteIndex *ix = &h->route_index;
+    if (ix->slots != NULL && (ix->used + 1) * 3 <= (ix->mask + 1) * 2)
+        return;
+    guint32 *old = ix->slots, old_n = old == NULL ? 0 : ix->mask + 1;
+    guint32 n = old == NULL ? 16 : old_n * 2;
+    ix->slots = g_new0(guint32, n);
+    ix->mask = n - 1;
+    const HostRoute *routes = (const HostRoute *)(gpointer)h->routes->data;
+    for (guint32 i = 0; i < old_n; i++) {
+        if (old[i] == 0)
+            continue;
+        const HostRoute *r = &routes[old[i] - 1];
+        guint32 j = route_key_hash(&r->dst.addr, r->dst.prefix) & ix->mask;
+        while (ix->slots[j] != 0)
+            j = (j + 1) & ix->mask;
+        ix->slots[j] = old[i];
+    }
+    g_free(old);
+}
+
+/* Records that h has a route of length prefix in family (lengths stay longest first). */
+static void
+route_index_add_len(RouteIndex *ix, guint8 family, guint8 prefix)
+{
+    gboolean v4 = family == SIM_AF_INET;
+    guint8 *lens = v4 ? ix->v4_lens : ix->v6_lens;
+    guint8 *n = v4 ? &ix->n_v4 : &ix->n_v6;
+    guint pos = 0;
+    while (pos < *n && lens[pos] > prefix)
+        pos++;
+    if (pos < *n && lens[pos] == prefix)
+        return;
+    memmove(&lens[pos + 1], &lens[pos], *n - pos);
+    lens[pos] = prefix;
+    (*n)++;
+}
+
 void
 sim_host_add_route(SimHost *h, const SimCidr *dst, guint ifindex, const SimAddr *gateway)
 {
     g_return_if_fail(h != NULL && dst != NULL);
+    g_return_if_fail(dst->addr.family == SIM_AF_INET || dst->addr.family == SIM_AF_INET6);
+    g_return_if_fail(dst->prefix <= (dst->addr.family == SIM_AF_INET ? 32 : 128));
     SimIface *iface = net_host_iface(h, ifindex);
     g_return_if_fail(iface != NULL);
-    HostRoute r = {.dst = *dst, .iface = iface};
+    HostRoute r = {.dst.prefix = dst->prefix, .iface = iface};
+    route_mask_addr(&dst->addr, dst->prefix, &r.dst.addr);
     if (gateway != NULL)
         r.gateway = *gateway;
     if (dst->addr.family == SIM_AF_INET) {
         r.v4_mask = dst->prefix == 0 ? 0 : ~0u << (32 - dst->prefix);
-        r.v4_net = sim_addr_ipv4(&dst->addr) & r.v4_mask;
+        r.v4_net = sim_addr_ipv4(&r.dst.addr);
     }
-    if (++h->route_gen == 0) { /* wrapped: forget every memo */
-        g_clear_pointer(&h->route_memo, g_free);
-        h->route_gen = 1;
-    }
-    guint pos = 0;
-    const HostRoute *routes = (const HostRoute *)(gpointer)h->routes->data;
-    while (pos < h->routes->len && routes[pos].dst.prefix >= dst->prefix)
-        pos++;
-    g_array_insert_val(h->routes, pos, r);
+    g_array_append_val(h->routes, r);
+    route_index_grow(h);
+    guint32 slot = route_index_slot(h, &r.dst.addr, r.dst.prefix);
+    if (h->route_index.slots[slot] != 0)
+        return; /* the first route added with this prefix keeps winning */
+    h->route_index.slots[slot] = h->routes->len;
+    h->route_index.used++;
+    route_index_add_len(&h->route_index, r.dst.addr.family, r.dst.prefix);
 }
 
-/* The index of the route toward dst in h's routes (longest prefix first), or G_MAXUINT32. */
-static guint32
-route_scan(const SimHost *h, const SimAddr *dst)
+/* The route h uses toward the IPv4 address a (host order), or NULL: net_route_lookup() on
+ * integers. */
+static const HostRoute *
+route_lookup_v4(const SimHost *h, guint32 a)
 {
+    const RouteIndex *ix = &h->route_index;
     const HostRoute *routes = (const HostRoute *)(gpointer)h->routes->data;
-    if (dst->family == SIM_AF_INET) {
-        guint32 a = sim_addr_ipv4(dst);
-        for (guint i = 0; i < h->routes->len; i++)
-            if (routes[i].dst.addr.family == SIM_AF_INET && (a & routes[i].v4_mask) == routes[i].v4_net)
-                return i;
-        return G_MAXUINT32;
+    if (h->routes->len <= NET_ROUTE_SCAN_MAX) { /* a pod or a small node: a scan is cheaper */
+        const HostRoute *best = NULL;
+        for (guint i = 0; i < h->routes->len; i++) {
+            const HostRoute *r = &routes[i];
+            if (r->dst.addr.family == SIM_AF_INET && (a & r->v4_mask) == r->v4_net &&
+                (best == NULL || r->dst.prefix > best->dst.prefix))
+                best = r;
+        }
+        return best;
     }
-    for (guint i = 0; i < h->routes->len; i++)
-        if (routes[i].dst.addr.family == dst->family && sim_cidr_contains(&routes[i].dst, dst))
-            return i;
-    return G_MAXUINT32;
+    for (guint i = 0; i < ix->n_v4; i++) {
+        guint8 len = ix->v4_lens[i];
+        guint32 net = len == 0 ? 0 : a & (~0u << (32 - len));
+        for (guint32 j = route_v4_hash(net, len) & ix->mask; ix->slots[j] != 0;
+             j = (j + 1) & ix->mask) {
+            const HostRoute *r = &routes[ix->slots[j] - 1];
+            if (r->dst.prefix == len && r->dst.addr.family == SIM_AF_INET && r->v4_net == net)
+                return r;
+        }
+    }
+    return NULL;
 }
 
 const HostRoute *
 net_route_lookup(SimHost *h, const SimAddr *dst)
 {
-    guint32 i;
-    if (h->routes->len < NET_ROUTE_MEMO_MIN_ROUTES) {
-        i = route_scan(h, dst);
-    } else {
-        if (h->route_memo == NULL)
-            h->route_memo = g_new0(RouteMemo, NET_ROUTE_MEMO_SLOTS);
-        guint64 x;
-        memcpy(&x, dst->b, sizeof x);
-        x = (x ^ dst->b[8] ^ dst->b[15] ^ dst->family) * 0x9e3779b97f4a7c15ull;
-        RouteMemo *m = &h->route_memo[(x >> 40) % NET_ROUTE_MEMO_SLOTS];
-        if (m->gen != h->route_gen || !net_addr_equal(&m->dst, dst))
-            *m = (RouteMemo){.dst = *dst, .route = route_scan(h, dst), .gen = h->route_gen};
-        i = m->route;
+    const RouteIndex *ix = &h->route_index;
+    if (ix->slots == NULL)
+        return NULL;
+    if (dst->family == SIM_AF_INET)
+        return route_lookup_v4(h, sim_addr_ipv4(dst));
+    for (guint i = 0; dst->family == SIM_AF_INET6 && i < ix->n_v6; i++) {
+        SimAddr net;
+        route_mask_addr(dst, ix->v6_lens[i], &net);
+        guint32 slot = route_index_slot(h, &net, ix->v6_lens[i]);
+        if (ix->slots[slot] != 0)
+            return &g_array_index(h->routes, HostRoute, ix->slots[slot] - 1);
     }
-    return i == G_MAXUINT32 ? NULL : &g_array_index(h->routes, HostRoute, i);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ links */

@@ -109,6 +109,25 @@ void sim_host_set_up(SimHost *h, gboolean up);
  * appears once, as received on lo (libpcap hides lo's outgoing copy). NULL stops capturing. */
 void sim_host_set_capture(SimHost *h, SimPcap *pcap);
 
+/* What a next-hop selector decides for a packet its host forwards. */
+typedef enum {
+    SIM_NEXT_HOP_ROUTE,       /* no opinion: the route table decides */
+    SIM_NEXT_HOP_VIA,         /* send it on-link to *next_hop (out of the interface the route
+                                 table uses toward that address) */
+    SIM_NEXT_HOP_UNREACHABLE, /* no next hop: dropped as no-route */
+} SimNextHopChoice;
+
+/* A next-hop selector: chooses where h forwards pkt (addresses as they are after PREROUTING).
+ * It stands for whatever a real router consults before its plain table: an ECMP route group
+ * with next hops that come and go (Linux fib_select_multipath() with
+ * fib_multipath_hash_policy=1), a neighbour entry for an address that moved (gratuitous
+ * ARP), a load balancer's flow table. It must not send or free anything. */
+typedef SimNextHopChoice (*SimNextHopFunc)(SimHost *h, const SimPacket *pkt, SimAddr *next_hop,
+                                           gpointer data);
+/* Installs func (NULL: none) as h's next-hop selector for the packets h forwards (not for the
+ * ones it sends itself). data is borrowed. */
+void sim_host_set_next_hop_func(SimHost *h, SimNextHopFunc func, gpointer data);
+
 void sim_host_get_stats(const SimHost *h, SimHostStats *out);
 /* h's conntrack table, or NULL. (transfer none) */
 CtTable *sim_host_conntrack(SimHost *h);

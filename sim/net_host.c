@@ -785,13 +785,46 @@ path_local_in(Path *p)
     net_socket_deliver(h, p->np);
 }
 
+/* See sim/net.h. */
+void
+sim_host_set_next_hop_func(SimHost *h, SimNextHopFunc func, gpointer data)
+{
+    g_return_if_fail(h != NULL);
+    h->next_hop_func = func;
+    h->next_hop_data = data;
+}
+
+/* The route h forwards pkt by: the host's next-hop selector's choice when it has one (the
+ * route toward the chosen next hop, with that address as the next hop), else the table's
+ * route toward the destination. NULL when there is none. */
+static const HostRoute *
+path_forward_route(SimHost *h, const SimPacket *pkt, SimAddr *hop)
+{
+    SimNextHopChoice c = SIM_NEXT_HOP_ROUTE;
+    if (h->next_hop_func != NULL)
+        c = h->next_hop_func(h, pkt, hop, h->next_hop_data);
+    switch (c) {
+    case SIM_NEXT_HOP_VIA:
+        return net_route_lookup(h, hop);
+    case SIM_NEXT_HOP_UNREACHABLE:
+        return NULL;
+    case SIM_NEXT_HOP_ROUTE:
+        break;
+    }
+    const HostRoute *route = net_route_lookup(h, &pkt->dst.addr);
+    if (route != NULL)
+        *hop = route->gateway.family != SIM_AF_NONE ? route->gateway : pkt->dst.addr;
+    return route;
+}
+
 /* FORWARD: route, TTL, filter FORWARD, POSTROUTING, out the interface toward the next hop. */
 static void
 path_forward(Path *p)
 {
     SimHost *h = p->h;
     SimPacket *pkt = &p->np->pkt;
-    const HostRoute *route = net_route_lookup(h, &pkt->dst.addr);
+    SimAddr hop;
+    const HostRoute *route = path_forward_route(h, pkt, &hop);
     if (route == NULL || pkt->ttl <= 1) {
         path_drop(p, SIM_DROP_NO_ROUTE);
         return;
@@ -801,9 +834,6 @@ path_forward(Path *p)
         return;
     if (!path_postrouting(p, route->iface, route->iface->name))
         return;
-    const SimAddr *next_hop =
-        route->gateway.family != SIM_AF_NONE ? &route->gateway : &pkt->dst.addr;
-    SimAddr hop = *next_hop; /* the packet is gone once handed over */
     SimHost *to = net_iface_transmit(route->iface, &hop, p->np);
     p->np = NULL;
     if (to == NULL)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The simulated network's insides, shared by net.c (hosts, links, packets in flight, capture),
- * net_host.c (each host's packet path: conntrack, netfilter, routing, local delivery) and tcp.c
- * (sockets, TCP and UDP).
+ * net_host.c (each host's packet path: conntrack, netfilter, routing, local delivery), sock.c
+ * (sockets, ports, UDP) and tcp.c (TCP).
  *
  * Packets in flight are NetPkt records from a pool owned by the SimNet: one is taken when a
  * socket (or the stack, for a RST or an ICMP error) sends, travels through hosts and links as
@@ -44,7 +44,8 @@ typedef struct {
     guint ifindex;
 } HostAddr;
 
-/* A route: longest prefix first in SimHost.routes. */
+/* A route, in SimHost.routes in the order added; SimHost.route_index finds the one a lookup
+ * uses. dst's host bits are zero. */
 typedef struct {
     SimCidr dst;
     SimIface *iface;
@@ -52,14 +53,20 @@ typedef struct {
     guint32 v4_net, v4_mask; /* IPv4: the prefix in host order, for a fast match */
 } HostRoute;
 
-/* A remembered route lookup of a host with many routes (a node has one per other node). */
+/* The longest-prefix-match index of a host's routes, as Linux's fib_hash kept one hash zone per
+ * prefix length: one open-addressing table keyed by (family, prefix length, network) giving the
+ * first route added with that key, and per family the prefix lengths in use, longest first. A
+ * lookup probes once per length in use (a node of a big cluster has three: /32 for its pods,
+ * /24 for the other nodes' pod CIDRs, /0), whatever the number of routes; adding is O(1)
+ * amortised. */
 typedef struct {
-    SimAddr dst;
-    guint32 route; /* index in SimHost.routes, G_MAXUINT32: no route */
-    guint32 gen;   /* 0: empty */
-} RouteMemo;
-#define NET_ROUTE_MEMO_SLOTS 256
-#define NET_ROUTE_MEMO_MIN_ROUTES 8
+    guint32 *slots; /* index in SimHost.routes + 1; 0: empty */
+    guint32 mask;   /* slots - 1 */
+    guint32 used;
+    guint8 n_v4, n_v6;   /* lengths in use */
+    guint8 v4_lens[33];  /* longest first */
+    guint8 v6_lens[129]; /* longest first */
+} RouteIndex;
 
 /* A packet in flight, or in a host's packet path. */
 typedef struct NetPkt NetPkt;
@@ -95,9 +102,8 @@ struct SimHost {
     gboolean up;
     GPtrArray *ifaces; /* SimIface, owned; ifindex i at position i - 1 */
     GArray *addrs;     /* HostAddr, in the order added */
-    GArray *routes;    /* HostRoute, longest prefix first, then in the order added */
-    RouteMemo *route_memo; /* (nullable) lookups, once there are many routes */
-    guint32 route_gen;     /* bumped by every new route; route memos of older ones are void */
+    GArray *routes;    /* HostRoute, in the order added */
+    RouteIndex route_index; /* which route a lookup uses: longest prefix, then first added */
     CtTable *ct;       /* (owned, nullable) */
     const NfRuleset *rs; /* (nullable) (transfer none) */
     SimPcap *pcap;     /* (nullable) (transfer none) */
@@ -117,11 +123,13 @@ struct SimHost {
     GPtrArray *listeners; /* listening SimSockets (transfer none; the net's socket set owns) */
     guint16 ip_id;        /* next IPv4 identification */
     SimHostStats stats;
+    SimNextHopFunc next_hop_func; /* (nullable) forwarding's next-hop selector (net_host.c) */
+    gpointer next_hop_data;
 };
 
 /* Sockets whose timers run for the same fixed duration (the first RTO, the SYN timeout,
  * TIME_WAIT, FIN_WAIT_2), in expiry order - a FIFO, since they all start now - served by one
- * loop event for the head (tcp.c). Arming and disarming are O(1) and the loop's heap only holds
+ * loop event for the head (sock.c). Arming and disarming are O(1) and the loop's heap only holds
  * one event per queue, whatever the number of connections. */
 typedef struct {
     SimTime delay;
@@ -184,8 +192,9 @@ net_capture(SimHost *h, const SimIface *iface, SimPcapPacketType pkttype, const 
 }
 /* The interface of h with index ifindex, or NULL. */
 SimIface *net_host_iface(const SimHost *h, guint ifindex);
-/* The route h uses toward dst, or NULL. Cost: a walk over h's routes, remembered in a small
- * direct-mapped table when h has many. The pointer is valid until the next route is added. */
+/* The route h uses toward dst (longest prefix, then the first added), or NULL. Cost: one hash
+ * probe per prefix length in use on h, whatever the number of routes. The pointer is valid
+ * until the next route is added. */
 const HostRoute *net_route_lookup(SimHost *h, const SimAddr *dst);
 /* Whether a and b are the same address (an inline sim_addr_equal()). */
 static inline gboolean
@@ -225,13 +234,13 @@ void net_host_memo_invalidate(SimHost *h);
 /* Counts a drop on h. */
 void net_host_drop(SimHost *h, SimDropReason why);
 
-/* ---- tcp.c: sockets */
+/* ---- sock.c and tcp.c: sockets */
 
 /* Creates the socket tables of net. */
 void net_sockets_init(SimNet *net);
 /* Releases every socket (timers cancelled, no callbacks). */
 void net_sockets_free(SimNet *net);
-/* Sends the segments corked during the current event (see tcp.c's sock_cork()). */
+/* Sends the segments corked during the current event (see tcp.c's tcp_cork()). */
 void net_sockets_flush(SimNet *net);
 /* Ends one of the network's own events: corked segments go out when the outermost ends. */
 static inline void

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim/net.h"
+#include "sim/net_private.h" /* net_route_lookup() */
 #include "sim/sim_wire.h"
 #include "tests/test_util.h"
 
@@ -1245,6 +1246,76 @@ START_TEST(bulk_data_is_segmented_and_delivered_in_order)
 }
 END_TEST
 
+/* The gateway of the route h uses toward text ("" for on-link, "none" without a route). */
+static const char *
+route_via(SimHost *h, const char *text, char *buf)
+{
+    SimAddr a;
+    ck_assert(sim_addr_parse(text, &a));
+    const HostRoute *r = net_route_lookup(h, &a);
+    if (r == NULL)
+        return "none";
+    return r->gateway.family == SIM_AF_NONE ? "" : sim_addr_to_string(&r->gateway, buf);
+}
+
+/* Adds the route dst (CIDR text) via gateway text (NULL: on-link) on interface ifindex. */
+static void
+route_add(SimHost *h, const char *dst, guint ifindex, const char *via)
+{
+    SimCidr c;
+    SimAddr gw;
+    ck_assert(sim_cidr_parse(dst, &c));
+    if (via != NULL)
+        ck_assert(sim_addr_parse(via, &gw));
+    sim_host_add_route(h, &c, ifindex, via != NULL ? &gw : NULL);
+}
+
+START_TEST(routes_pick_the_longest_prefix_then_the_first_added)
+{
+    SimLoop *loop = sim_loop_new();
+    SimNet *net = sim_net_new(loop, 1);
+    SimHost *h = sim_net_add_host(net, "node", TRUE);
+    guint eth0 = sim_host_add_iface(h, "eth0", NULL);
+    char buf[SIM_ADDR_STRLEN];
+    ck_assert_str_eq(route_via(h, "10.0.0.1", buf), "none");
+    route_add(h, "0.0.0.0/0", eth0, NULL);
+    /* A node of a big cluster: one /24 per other node, in the order they were added. */
+    for (guint i = 0; i < 3000; i++) {
+        char dst[32], via[32];
+        g_snprintf(dst, sizeof dst, "10.%u.%u.0/24", 128 + i / 256, i % 256);
+        g_snprintf(via, sizeof via, "172.%u.%u.1", 16 + i / 256, i % 256);
+        route_add(h, dst, eth0, via);
+    }
+    route_add(h, "10.128.5.0/24", eth0, "192.0.2.99"); /* added later: never used */
+    route_add(h, "10.128.5.7/32", eth0, NULL);         /* a local pod */
+    route_add(h, "10.200.0.0/16", eth0, "192.0.2.16");
+    route_add(h, "10.200.1.99/24", eth0, "192.0.2.24"); /* host bits ignored */
+    ck_assert_str_eq(route_via(h, "10.128.5.8", buf), "172.16.5.1");
+    ck_assert_str_eq(route_via(h, "10.128.5.7", buf), "");
+    ck_assert_str_eq(route_via(h, "10.138.183.200", buf), "172.26.183.1");
+    ck_assert_str_eq(route_via(h, "10.200.1.1", buf), "192.0.2.24");
+    ck_assert_str_eq(route_via(h, "10.200.2.1", buf), "192.0.2.16");
+    ck_assert_str_eq(route_via(h, "10.140.0.1", buf), "");
+    ck_assert_str_eq(route_via(h, "2001:db8::1", buf), "none");
+    route_add(h, "2001:db8::/32", eth0, "2001:db8:ff::1");
+    route_add(h, "2001:db8:1::/48", eth0, "2001:db8:ff::2");
+    route_add(h, "2001:db8:1::/48", eth0, "2001:db8:ff::3");
+    ck_assert_str_eq(route_via(h, "2001:db8:1::5", buf), "2001:db8:ff::2");
+    ck_assert_str_eq(route_via(h, "2001:db8:2::5", buf), "2001:db8:ff::1");
+    ck_assert_str_eq(route_via(h, "10.128.0.1", buf), "172.16.0.1");
+    /* A host with a handful of routes (the scan path) answers the same way. */
+    SimHost *pod = sim_net_add_host(net, "pod", FALSE);
+    guint pe = sim_host_add_iface(pod, "eth0", NULL);
+    route_add(pod, "0.0.0.0/0", pe, "10.0.0.1");
+    route_add(pod, "10.0.0.0/8", pe, "10.0.0.2");
+    route_add(pod, "10.0.0.0/8", pe, "10.0.0.3");
+    ck_assert_str_eq(route_via(pod, "10.1.1.1", buf), "10.0.0.2");
+    ck_assert_str_eq(route_via(pod, "192.0.2.1", buf), "10.0.0.1");
+    sim_net_free(net);
+    sim_loop_free(loop);
+}
+END_TEST
+
 static Suite *
 net_suite(void)
 {
@@ -1276,6 +1347,7 @@ net_suite(void)
     tcase_add_test(tc, a_host_that_is_down_drops_everything);
     tcase_add_test(tc, an_unroutable_destination_fails_at_once);
     tcase_add_test(tc, bulk_data_is_segmented_and_delivered_in_order);
+    tcase_add_test(tc, routes_pick_the_longest_prefix_then_the_first_added);
     suite_add_tcase(s, tc);
     return s;
 }
