@@ -82,6 +82,8 @@ expose_npa_restriction(const ExposeCtx *x, GPtrArray *list)
     const GPtrArray *given = x->c->proxy->node_port_addresses;
     for (guint i = 0; given != NULL && i < given->len; i++)
         g_string_append_printf(s, "%s%s", i ? ", " : "", (const char *)given->pdata[i]);
+    if (given == NULL || given->len == 0)
+        g_string_append(s, "primary (nftables mode's default)");
     g_ptr_array_add(list, g_string_free(s, FALSE));
 }
 

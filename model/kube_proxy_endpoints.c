@@ -561,10 +561,20 @@ kp_node_port_addresses_init(KpNodePortAddresses *npa, const KubeProxyConfig *cfg
     g_return_val_if_fail(npa != NULL && cfg != NULL && node != NULL, FALSE);
     npa->match_all = FALSE;
     npa->cidrs = g_array_new(FALSE, TRUE, sizeof(SimCidr));
+    SimAddr primary;
+    if (cfg->mode == KP_MODE_NFTABLES &&
+        (cfg->node_port_addresses == NULL || cfg->node_port_addresses->len == 0)) {
+        /* The nftables proxier's default is "primary" (datapath-semantics 5). */
+        SimCidr cidr;
+        if (kp_node_primary_ip(node, family, &primary)) {
+            sim_cidr_from_addr(&primary, &cidr);
+            g_array_append_val(npa->cidrs, cidr);
+        }
+        return TRUE;
+    }
     for (guint i = 0; cfg->node_port_addresses != NULL && i < cfg->node_port_addresses->len; i++) {
         const char *text = cfg->node_port_addresses->pdata[i];
         SimCidr cidr;
-        SimAddr primary;
         if (strcmp(text, "primary") == 0) {
             if (kp_node_primary_ip(node, family, &primary)) {
                 sim_cidr_from_addr(&primary, &cidr);

@@ -115,7 +115,8 @@ typedef struct {
 /* Parses cfg->node_port_addresses for family: CIDRs of the other family are ignored, "primary"
  * stands for the node's primary IP of family, and no CIDR of family (or a zero CIDR) means
  * match-all. Fails with KUBE_PROXY_ERROR_CONFIG on an entry that is neither a CIDR nor
- * "primary"; npa is then left cleared. Release with kp_node_port_addresses_clear(). */
+ * "primary"; npa is then left cleared. In nftables mode an empty list means "primary" (that
+ * proxier's default) rather than match-all. Release with kp_node_port_addresses_clear(). */
 gboolean kp_node_port_addresses_init(KpNodePortAddresses *npa, const KubeProxyConfig *cfg,
                                      const K8sNode *node, SimFamily family, GError **error);
 void kp_node_port_addresses_clear(KpNodePortAddresses *npa);

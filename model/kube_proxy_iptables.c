@@ -715,6 +715,16 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
     g_return_val_if_fail(c != NULL && c->proxy != NULL && node != NULL, NULL);
     g_return_val_if_fail(family == SIM_AF_INET || family == SIM_AF_INET6, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    switch (c->proxy->mode) {
+    case KP_MODE_IPTABLES:
+        break;
+    case KP_MODE_NFTABLES:
+        return kube_proxy_render_nftables(c, node, family, error);
+    case KP_MODE_IPVS:
+        kp_config_error(error, c->proxy, "proxy.mode ipvs is not supported yet (use iptables or "
+                                         "nftables)");
+        return NULL;
+    }
 
     IptRender r;
     if (!ipt_render_init(&r, c->proxy, node, family, error))
@@ -733,3 +743,22 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
     g_free(r.detector_value);
     return r.rs;
 }
+
+/* See kube_proxy.h. */
+gboolean
+kube_proxy_rules_node_independent(const KubeProxyConfig *kp, const GPtrArray *services)
+{
+    if (kp->mode != KP_MODE_IPTABLES || kp->detect_local_mode == KP_DETECT_NODE_CIDR ||
+        (kp->node_port_addresses != NULL && kp->node_port_addresses->len > 0))
+        return FALSE;
+    for (guint i = 0; i < services->len; i++) {
+        const K8sService *s = services->pdata[i];
+        if ((s->type != K8S_SVC_CLUSTER_IP && s->type != K8S_SVC_NODE_PORT) ||
+            s->external_policy != K8S_POLICY_CLUSTER || s->internal_policy != K8S_POLICY_CLUSTER ||
+            s->topology_mode != NULL || s->health_check_node_port != 0 ||
+            s->source_ranges->len > 0 || s->lb_ingress->len > 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+

@@ -108,6 +108,8 @@ nf_ruleset_free(NfRuleset *rs)
     g_free(rs->scratch_rule);
     g_array_unref(rs->scratch_matches);
     nf_eval_scratch_free(rs->eval_scratch);
+    if (rs->nft != NULL)
+        rs->nft_free(rs->nft);
     g_free(rs);
 }
 

@@ -173,6 +173,10 @@ struct NfRuleset {
     /* The evaluator's reusable walk (nf_eval.c), so evaluating a packet allocates nothing. */
     gpointer eval_scratch;
     gboolean eval_scratch_busy;
+    /* (owned, nullable) an nftables table evaluated together with the tables above, at its base
+     * chains' hooks and priorities (sim/nft.c: nft_ruleset_attach()). */
+    gpointer nft;
+    GDestroyNotify nft_free;
 };
 
 /* Frees the evaluator's scratch walk (nf_eval.c); safe on NULL. */

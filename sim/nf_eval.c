@@ -14,6 +14,7 @@
 #include "sim/nf_eval.h"
 
 #include "sim/netfilter_private.h"
+#include "sim/nft.h"
 
 #include <math.h>
 #include <string.h>
@@ -672,7 +673,9 @@ nf_run_hook(const NfRuleset *rs, NfTableId table, NfHook hook, GPtrArray *branch
     g_return_if_fail(rs != NULL && (guint)table < NF_TABLE_COUNT && branches != NULL);
     g_return_if_fail((guint)hook < NF_HOOK_COUNT);
     NfChain *start = rs->tables[table].builtin[hook];
-    if (start == NULL)
+    if (rs->nft != NULL) /* an nftables table's base chains run first (sim/nft.h) */
+        nft_table_run_hook(rs->nft, table, hook, branches, iif, oif, ctstate, env);
+    if (start == NULL || (rs->nft != NULL && start->rules->len == 0))
         return;
     static const NfEnv no_env = {0};
     EvalCtx ctx = {.rs = rs,

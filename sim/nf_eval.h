@@ -66,6 +66,10 @@ typedef struct {
     guint index;         /* 0-based position in chain */
     const NfRule *rule;  /* (transfer none) */
     gboolean fell_through; /* TRUE for the pseudo-step "end of chain, policy applies" */
+    /* Added by sim/nft.c: a step of an nftables rule (rule is then NULL); nft_choice is the
+     * numgen result or the index of the map element that matched, -1 for neither. */
+    const struct NftRule *nft_rule;
+    gint nft_choice;
 } NfStep;
 
 /* One way a packet can go. Branches of one packet partition the probability space, except
@@ -103,7 +107,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NfBranch, nf_branch_free)
 /* Runs table's built-in chain at hook for every branch in branches (each continues from its own
  * packet), replacing branches' contents with the resulting branches. iif/oif are the input and
  * output interface names (NULL when not known at this hook). ctstate is NF_CT_* bits. A branch
- * whose verdict is DROP or REJECT is left untouched. */
+ * whose verdict is DROP or REJECT is left untouched. When an nftables table is attached to rs
+ * (sim/nft.h), its base chains that belong to this (table, hook) call run first, and an empty
+ * built-in chain is then skipped (it would only add an "end of chain" step). */
 void nf_run_hook(const NfRuleset *rs, NfTableId table, NfHook hook, GPtrArray *branches,
                  const char *iif, const char *oif, guint32 ctstate, const NfEnv *env);
 
