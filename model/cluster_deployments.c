@@ -122,6 +122,8 @@ cluster_container_copy(const K8sContainer *src)
 {
     K8sContainer *c = k8s_container_new();
     c->name = g_strdup(src->name);
+    c->has_pre_stop = src->has_pre_stop;
+    c->pre_stop = src->pre_stop;
     for (guint i = 0; src->ports != NULL && i < src->ports->len; i++) {
         K8sContainerPort cp = g_array_index(src->ports, K8sContainerPort, i);
         cp.name = g_strdup(cp.name);

@@ -7,50 +7,12 @@
  * nothing to do, so they are not simulated), one EndpointSlice batch endpointUpdateDelay after
  * the first pending change, and one pending sync per kube-proxy.
  */
-#include "model/controllers.h"
+#include "model/controllers_private.h"
 
 #include <string.h>
 
 #include "model/endpointslice_controller.h"
-
-typedef struct {
-    Controllers *ctl;
-    K8sNode *node;
-    gboolean powered;
-    SimTime not_ready_since; /* -1 while Ready */
-    SimEventId monitor;      /* pending node-monitor check */
-    SimTime last_sync;       /* -1: none since the start of the run or of kube-proxy */
-    SimEventId sync;         /* pending kube-proxy sync */
-    gboolean sync_when_up;   /* a change arrived while the node was down */
-    SimEventId evict;        /* pending taint-based eviction of its pods */
-    guint64 next_ip;         /* host-local IPAM: the offset in the pod CIDR to try next (0:
-                                not known yet) */
-} CtlNode;
-
-typedef struct {
-    Controllers *ctl;
-    const RunEvent *event;
-} CtlEvent;
-
-struct Controllers {
-    Cluster *c;
-    SimLoop *loop;
-    ControllersConfig cfg;
-    const GPtrArray *events;
-    ControllersOps ops;
-    gpointer data;
-    CtlNode *nodes;
-    guint n_nodes;
-    CtlEvent *pending; /* one per event */
-    GPtrArray *log;    /* ControllersRecord* */
-    SimRng rng;        /* names of new slices */
-    GPtrArray *dirty;  /* K8sService* whose slices need a sync, in discovery order */
-    SimEventId endpoints;
-    gboolean faulted; /* a fault was recorded */
-    GPtrArray *graveyard; /* K8sPod* deleted from the cluster, kept for the caller's pointers */
-    GPtrArray *starting;  /* CtlStart*, pods waiting to become Ready */
-    SimRng sched_rng;     /* scheduler ties, new pod names */
-};
+#include "model/allocator.h"
 
 /* See model/controllers.h. */
 void
@@ -62,6 +24,19 @@ controllers_config_init(ControllersConfig *cfg)
     cfg->pod_eviction_timeout = CONTROLLERS_POD_EVICTION_TIMEOUT;
     cfg->endpoint_update_delay = CONTROLLERS_ENDPOINT_UPDATE_DELAY;
     cfg->pod_startup = CONTROLLERS_POD_STARTUP;
+}
+
+/* See model/controllers.h. */
+void
+controllers_config_from_scenario(ControllersConfig *cfg, const Scenario *sc)
+{
+    g_return_if_fail(cfg != NULL && sc != NULL);
+    controllers_config_init(cfg);
+    cfg->node_monitor_period = sc->node_monitor_period;
+    cfg->node_monitor_grace = sc->node_monitor_grace;
+    cfg->pod_eviction_timeout = sc->pod_eviction_timeout;
+    cfg->endpoint_update_delay = sc->endpoint_update_delay;
+    cfg->pod_startup = sc->pod_startup;
 }
 
 /* The first multiple of period at or after t (t itself when period is 0). */
@@ -129,6 +104,26 @@ controllers_record_kind_name(ControllersRecordKind kind)
         return "pod-deleted";
     case CONTROLLERS_DEPLOYMENT_SCALED:
         return "deployment-scaled";
+    case CONTROLLERS_NODE_DRAINED:
+        return "node-drained";
+    case CONTROLLERS_NODE_UNCORDONED:
+        return "node-uncordoned";
+    case CONTROLLERS_POD_TERMINATING:
+        return "pod-terminating";
+    case CONTROLLERS_POD_CRASHED:
+        return "pod-crashed";
+    case CONTROLLERS_POD_RESTARTED:
+        return "pod-restarted";
+    case CONTROLLERS_POD_PROBE:
+        return "pod-readiness";
+    case CONTROLLERS_DEPLOYMENT_PATCHED:
+        return "deployment-patched";
+    case CONTROLLERS_ROLLOUT_COMPLETE:
+        return "rollout-complete";
+    case CONTROLLERS_APPLIED:
+        return "applied";
+    case CONTROLLERS_DELETED:
+        return "deleted";
     }
     return "?";
 }
@@ -143,6 +138,12 @@ controllers_record_is_fault(ControllersRecordKind kind)
     case CONTROLLERS_PROXY_RESTART:
     case CONTROLLERS_POD_KILLED:
     case CONTROLLERS_DEPLOYMENT_SCALED:
+    case CONTROLLERS_NODE_DRAINED:
+    case CONTROLLERS_POD_CRASHED:
+    case CONTROLLERS_POD_PROBE:
+    case CONTROLLERS_DEPLOYMENT_PATCHED:
+    case CONTROLLERS_APPLIED:
+    case CONTROLLERS_DELETED:
         return TRUE;
     case CONTROLLERS_NODE_UP:
     case CONTROLLERS_NODE_NOT_READY:
@@ -153,6 +154,10 @@ controllers_record_is_fault(ControllersRecordKind kind)
     case CONTROLLERS_POD_CREATED:
     case CONTROLLERS_POD_READY:
     case CONTROLLERS_POD_DELETED:
+    case CONTROLLERS_NODE_UNCORDONED:
+    case CONTROLLERS_POD_TERMINATING:
+    case CONTROLLERS_POD_RESTARTED:
+    case CONTROLLERS_ROLLOUT_COMPLETE:
         return FALSE;
     }
     return FALSE;
@@ -167,8 +172,9 @@ controllers_record_free(ControllersRecord *rec)
     g_free(rec);
 }
 
-/* Appends a log entry at the loop's time; detail is a printf format (nullable). */
-static void G_GNUC_PRINTF(4, 5)
+/* See controllers_private.h: appends a log entry at the loop's time; detail is a printf format
+ * (nullable). */
+void
 controllers_record(Controllers *ctl, ControllersRecordKind kind, const char *subject,
                    const char *detail, ...)
 {
@@ -190,8 +196,8 @@ controllers_record(Controllers *ctl, ControllersRecordKind kind, const char *sub
     g_ptr_array_add(ctl->log, rec);
 }
 
-/* The controllers' state of the node named name, or NULL. */
-static CtlNode *
+/* See controllers_private.h: the controllers' state of the node named name, or NULL. */
+CtlNode *
 controllers_node(Controllers *ctl, const char *name)
 {
     for (guint i = 0; i < ctl->n_nodes; i++)
@@ -242,8 +248,9 @@ controllers_proxy_request(CtlNode *n)
     n->sync = sim_loop_schedule_at(ctl->loop, at, controllers_proxy_fire, n);
 }
 
-/* Every node's kube-proxy learns of a Service or EndpointSlice change. */
-static void
+/* See controllers_private.h: every node's kube-proxy learns of a Service or EndpointSlice
+ * change. */
+void
 controllers_proxy_request_all(Controllers *ctl)
 {
     for (guint i = 0; i < ctl->n_nodes; i++)
@@ -288,9 +295,10 @@ controllers_endpoints_fire(SimLoop *loop, SimEventId id, gpointer data)
     return SIM_LOOP_NOMORE;
 }
 
-/* pod changed (readiness, deletion, creation): the Services selecting it get a slice update
- * endpointUpdateDelay from now (one batch for changes that arrive before it). */
-static void
+/* See controllers_private.h: pod changed (readiness, deletion, creation): the Services
+ * selecting it get a slice update endpointUpdateDelay from now (one batch for changes that
+ * arrive before it). */
+void
 controllers_pod_changed(Controllers *ctl, const K8sPod *pod)
 {
     for (guint i = 0; i < ctl->c->services->len; i++) {
@@ -307,241 +315,7 @@ controllers_pod_changed(Controllers *ctl, const K8sPod *pod)
                                                  controllers_endpoints_fire, ctl);
 }
 
-/* ------------------------------------------------------------------ pods (ReplicaSet, scheduler) */
-
-/* Pod startups in flight: freed with the controllers. */
-typedef struct {
-    Controllers *ctl;
-    K8sPod *pod;
-} CtlStart;
-
-/* A new pod of the same template as src (labels, containers, grace period, owner), called name,
- * not yet placed. (transfer full) */
-static K8sPod *
-controllers_pod_copy(const K8sPod *src, const char *name)
-{
-    K8sPod *pod = k8s_pod_new();
-    pod->meta.name = g_strdup(name);
-    g_free(pod->meta.namespace_);
-    pod->meta.namespace_ = g_strdup(src->meta.namespace_);
-    pod->meta.pos = src->meta.pos;
-    pod->meta.labels = k8s_string_table_new();
-    if (src->meta.labels != NULL) {
-        GHashTableIter it;
-        gpointer k, v;
-        g_hash_table_iter_init(&it, src->meta.labels);
-        while (g_hash_table_iter_next(&it, &k, &v))
-            g_hash_table_insert(pod->meta.labels, g_strdup(k), g_strdup(v));
-    }
-    for (guint i = 0; i < src->spec.containers->len; i++) {
-        const K8sContainer *sc = src->spec.containers->pdata[i];
-        K8sContainer *c = k8s_container_new();
-        c->name = g_strdup(sc->name);
-        for (guint j = 0; sc->ports != NULL && j < sc->ports->len; j++) {
-            K8sContainerPort cp = g_array_index(sc->ports, K8sContainerPort, j);
-            cp.name = g_strdup(cp.name);
-            g_array_append_val(c->ports, cp);
-        }
-        g_ptr_array_add(pod->spec.containers, c);
-    }
-    pod->spec.termination_grace = src->spec.termination_grace;
-    pod->owner = g_strdup(src->owner);
-    return pod;
-}
-
-/* Is a pod called ns/name in the cluster or among the deleted ones? */
-static gboolean
-controllers_name_taken(const Controllers *ctl, const char *ns, const char *name)
-{
-    const GPtrArray *sets[] = {ctl->c->pods, ctl->graveyard};
-    for (guint s = 0; s < G_N_ELEMENTS(sets); s++) {
-        for (guint i = 0; i < sets[s]->len; i++) {
-            const K8sPod *p = sets[s]->pdata[i];
-            if (strcmp(p->meta.name, name) == 0 && g_strcmp0(p->meta.namespace_, ns) == 0)
-                return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-/* generateName for a sibling of model: its ReplicaSet's name (model's name without the last 5
- * characters) plus 5 random characters of Kubernetes' name alphabet. (transfer full) */
-static char *
-controllers_sibling_name(Controllers *ctl, const K8sPod *model)
-{
-    static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-    gsize len = strlen(model->meta.name);
-    g_autofree char *base = len > 5 ? g_strndup(model->meta.name, len - 5)
-                                    : g_strdup_printf("%s-", model->meta.name);
-    for (;;) {
-        GString *s = g_string_new(base);
-        for (guint i = 0; i < 5; i++)
-            g_string_append_c(s, alphabet[sim_rng_below(&ctl->sched_rng, sizeof alphabet - 1)]);
-        if (!controllers_name_taken(ctl, model->meta.namespace_, s->str))
-            return g_string_free(s, FALSE);
-        g_string_free(s, TRUE);
-    }
-}
-
-/* Pods on node (not being deleted), and those of owner among them. */
-static void
-controllers_count_pods(const Controllers *ctl, const K8sNode *node, const char *owner,
-                       guint *all, guint *group)
-{
-    *all = *group = 0;
-    for (guint i = 0; i < ctl->c->pods->len; i++) {
-        const K8sPod *p = ctl->c->pods->pdata[i];
-        if (p->terminating || g_strcmp0(p->node_name, node->name) != 0)
-            continue;
-        (*all)++;
-        *group += g_strcmp0(p->owner, owner) == 0;
-    }
-}
-
-/* kube-scheduler as cluster_build() models it: among Ready, schedulable nodes, the fewest pods of
- * pod's owner, then the fewest pods; ties drawn from the "controllers/scheduler" stream. NULL
- * when no node is eligible. */
-static CtlNode *
-controllers_schedule(Controllers *ctl, const K8sPod *pod)
-{
-    guint best_group = G_MAXUINT, best_all = G_MAXUINT, ties = 0;
-    g_autofree guint *all = g_new0(guint, ctl->n_nodes), *group = g_new0(guint, ctl->n_nodes);
-    for (guint i = 0; i < ctl->n_nodes; i++) {
-        const K8sNode *node = ctl->nodes[i].node;
-        if (!node->ready || node->unschedulable)
-            continue;
-        controllers_count_pods(ctl, node, pod->owner, &all[i], &group[i]);
-        if (group[i] > best_group || (group[i] == best_group && all[i] > best_all))
-            continue;
-        ties = (group[i] == best_group && all[i] == best_all) ? ties + 1 : 1;
-        best_group = group[i];
-        best_all = all[i];
-    }
-    guint pick = ties > 1 ? (guint)sim_rng_below(&ctl->sched_rng, ties) : 0;
-    for (guint i = 0; i < ctl->n_nodes && ties > 0; i++) {
-        const K8sNode *node = ctl->nodes[i].node;
-        if (node->ready && !node->unschedulable && group[i] == best_group &&
-            all[i] == best_all && pick-- == 0)
-            return &ctl->nodes[i];
-    }
-    return NULL;
-}
-
-/* host-local IPAM on n: the next free address of its pod CIDR after the last one handed out
- * (wrapping to offset 2; the network, gateway .1 and IPv4 broadcast addresses are never used).
- * FALSE when the range is full. */
-static gboolean
-controllers_next_ip(Controllers *ctl, CtlNode *n, SimAddr *out)
-{
-    const SimCidr *cidr = &n->node->pod_cidr;
-    guint64 size = sim_cidr_size(cidr);
-    guint64 last = cidr->addr.family == SIM_AF_INET ? size - 2 : size - 1;
-    if (size < 4)
-        return FALSE;
-    g_autoptr(GHashTable) used = g_hash_table_new(sim_addr_hash, sim_addr_equal_func);
-    for (guint i = 0; i < ctl->c->pods->len; i++)
-        g_hash_table_add(used, &((K8sPod *)ctl->c->pods->pdata[i])->ip);
-    if (n->next_ip == 0) { /* after the highest address in use, as after a restart */
-        n->next_ip = 2;
-        for (guint64 k = 2; k <= last && sim_cidr_nth(cidr, k, out); k++)
-            if (g_hash_table_contains(used, out))
-                n->next_ip = k + 1;
-    }
-    for (guint64 tried = 0; tried <= last - 2; tried++, n->next_ip++) {
-        if (n->next_ip > last)
-            n->next_ip = 2;
-        if (sim_cidr_nth(cidr, n->next_ip, out) && !g_hash_table_contains(used, out)) {
-            n->next_ip++;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-/* A started pod's container runs and its readiness probe passes: Ready. */
-static SimTime
-controllers_pod_ready_fire(SimLoop *loop, SimEventId id, gpointer data)
-{
-    CtlStart *st = data;
-    Controllers *ctl = st->ctl;
-    K8sPod *pod = st->pod;
-    st->pod = NULL;
-    if (pod == NULL || !g_ptr_array_find(ctl->c->pods, pod, NULL) || pod->terminating)
-        return SIM_LOOP_NOMORE;
-    const CtlNode *n = controllers_node(ctl, pod->node_name);
-    if (n == NULL || !n->powered || !n->node->ready)
-        return SIM_LOOP_NOMORE; /* Ready with its node */
-    pod->ready = TRUE;
-    controllers_record(ctl, CONTROLLERS_POD_READY, pod->meta.name, "on %s", pod->node_name);
-    controllers_pod_changed(ctl, pod);
-    return SIM_LOOP_NOMORE;
-}
-
-/* The ReplicaSet creates a pod like model; the scheduler binds it, kubelet starts it and it is
- * Ready podStartup later. Without an eligible node or a free IP it stays Pending (left out). */
-static void
-controllers_create_like(Controllers *ctl, const K8sPod *model)
-{
-    g_autofree char *name = controllers_sibling_name(ctl, model);
-    g_autoptr(K8sPod) pod = controllers_pod_copy(model, name);
-    CtlNode *n = controllers_schedule(ctl, pod);
-    if (n == NULL || !controllers_next_ip(ctl, n, &pod->ip)) {
-        controllers_record(ctl, CONTROLLERS_POD_CREATED, name,
-                           "Pending: no Ready node with a free pod IP (not simulated further)");
-        return;
-    }
-    pod->node_name = g_strdup(n->node->name);
-    pod->ready = FALSE;
-    K8sPod *p = g_steal_pointer(&pod);
-    g_ptr_array_add(ctl->c->pods, p);
-    ctl->ops.pod_added(p, ctl->data);
-    char ip[SIM_ADDR_STRLEN];
-    controllers_record(ctl, CONTROLLERS_POD_CREATED, p->meta.name, "on %s, IP %s",
-                       n->node->name, sim_addr_to_string(&p->ip, ip));
-    controllers_pod_changed(ctl, p);
-    CtlStart *st = g_new0(CtlStart, 1);
-    st->ctl = ctl;
-    st->pod = p;
-    g_ptr_array_add(ctl->starting, st);
-    sim_loop_schedule_after(ctl->loop, ctl->cfg.pod_startup, controllers_pod_ready_fire, st);
-}
-
-/* The Deployment owning model wants its replicas: pods of it not being deleted are counted and
- * the missing ones created like model. */
-static void
-controllers_reconcile(Controllers *ctl, const K8sPod *model)
-{
-    const K8sDeployment *d = NULL;
-    for (guint i = 0; model->owner != NULL && i < ctl->c->deployments->len && d == NULL; i++) {
-        const K8sDeployment *x = ctl->c->deployments->pdata[i];
-        if (strcmp(x->meta.name, model->owner) == 0 &&
-            g_strcmp0(x->meta.namespace_, model->meta.namespace_) == 0)
-            d = x;
-    }
-    if (d == NULL)
-        return;
-    gint active = 0;
-    for (guint i = 0; i < ctl->c->pods->len; i++) {
-        const K8sPod *p = ctl->c->pods->pdata[i];
-        active += !p->terminating && g_strcmp0(p->owner, model->owner) == 0 &&
-                  g_strcmp0(p->meta.namespace_, model->meta.namespace_) == 0;
-    }
-    for (gint k = active; k < d->replicas; k++)
-        controllers_create_like(ctl, model);
-}
-
-/* pod leaves the API (kept in the graveyard for pointers); its host goes away. */
-static void
-controllers_pod_delete(Controllers *ctl, K8sPod *pod, const char *why)
-{
-    guint index;
-    if (!g_ptr_array_find(ctl->c->pods, pod, &index))
-        return;
-    controllers_pod_changed(ctl, pod);
-    g_ptr_array_add(ctl->graveyard, g_ptr_array_steal_index(ctl->c->pods, index));
-    ctl->ops.pod_removed(pod, ctl->data);
-    controllers_record(ctl, CONTROLLERS_POD_DELETED, pod->meta.name, "%s", why);
-}
+/* ------------------------------------------------------------------ node lifecycle */
 
 /* Taint-based eviction (tolerationSeconds after NotReady): the node's pods get a
  * deletionTimestamp (they stay Terminating while the node is unreachable) and their
@@ -558,6 +332,7 @@ controllers_evict_fire(SimLoop *loop, SimEventId id, gpointer data)
         if (g_strcmp0(pod->node_name, n->node->name) != 0 || pod->terminating)
             continue;
         pod->terminating = TRUE;
+        pod->deletion_at = sim_loop_now(loop);
         controllers_pod_changed(ctl, pod);
         g_ptr_array_add(evicted, pod);
     }
@@ -567,11 +342,9 @@ controllers_evict_fire(SimLoop *loop, SimEventId id, gpointer data)
                        evicted->len, evicted->len == 1 ? "" : "s",
                        (gint64)(ctl->cfg.pod_eviction_timeout / SIM_SEC));
     for (guint i = 0; i < evicted->len; i++)
-        controllers_reconcile(ctl, evicted->pdata[i]);
+        controllers_deployment_sync(ctl, controllers_owner(ctl, evicted->pdata[i]));
     return SIM_LOOP_NOMORE;
 }
-
-/* ------------------------------------------------------------------ node lifecycle */
 
 /* Sets the Ready condition of every pod on node that is not being deleted. */
 static guint
@@ -582,9 +355,13 @@ controllers_mark_pods(Controllers *ctl, const K8sNode *node, gboolean ready)
         K8sPod *pod = ctl->c->pods->pdata[i];
         if (g_strcmp0(pod->node_name, node->name) != 0 || pod->terminating)
             continue;
-        pod->ready = ready;
-        controllers_pod_changed(ctl, pod);
-        n++;
+        if (ready) { /* kubelet reports again: Ready as its containers and probes say */
+            controllers_pod_refresh_ready(ctl, pod);
+        } else if (pod->ready) { /* MarkPodsNotReady */
+            pod->ready = FALSE;
+            controllers_pod_changed(ctl, pod);
+        }
+        n += pod->ready == ready;
     }
     return n;
 }
@@ -603,10 +380,11 @@ controllers_monitor_fire(SimLoop *loop, SimEventId id, gpointer data)
     n->node->ready = ready;
     n->not_ready_since = ready ? -1 : sim_loop_now(loop);
     guint pods = controllers_mark_pods(ctl, n->node, ready);
-    if (ready)
+    if (ready) {
         controllers_record(ctl, CONTROLLERS_NODE_READY, n->node->name,
                            "Ready again; %u pod%s Ready", pods, pods == 1 ? "" : "s");
-    else
+        controllers_deployment_sync_all(ctl); /* Pending replicas can go there now */
+    } else
         controllers_record(ctl, CONTROLLERS_NODE_NOT_READY, n->node->name,
                            "no status for %" G_GINT64_FORMAT " s: Ready=Unknown, %u pod%s "
                            "Ready=false",
@@ -678,140 +456,396 @@ controllers_node_up(Controllers *ctl, CtlNode *n)
     controllers_proxy_request(n);
 }
 
-/* ------------------------------------------------------------------ events */
+/* ------------------------------------------------------------------ Services */
 
-/* patch: the Service's traffic policies change; every kube-proxy syncs. Switching a
- * LoadBalancer Service back to Cluster releases its allocated healthCheckNodePort, as
- * kube-apiserver does. */
+/* svc's slices need a sync endpointUpdateDelay from now (batched with pending changes). */
 static void
-controllers_patch(Controllers *ctl, const RunEvent *e)
+controllers_service_dirty(Controllers *ctl, K8sService *svc)
 {
-    K8sService *svc = cluster_find_service(ctl->c, e->namespace_, e->service);
-    g_autofree char *subject = g_strdup_printf("%s/%s", e->namespace_, e->service);
-    GString *what = g_string_new(NULL);
+    if (!g_ptr_array_find(ctl->dirty, svc, NULL))
+        g_ptr_array_add(ctl->dirty, svc);
+    if (ctl->endpoints == SIM_EVENT_ID_NONE)
+        ctl->endpoints = sim_loop_schedule_after(ctl->loop, ctl->cfg.endpoint_update_delay,
+                                                 controllers_endpoints_fire, ctl);
+}
+
+/* kube-apiserver allocates what svc lacks (clusterIPs, nodePorts, healthCheckNodePort) with an
+ * allocator rebuilt from every other Service of the cluster but exclude (nullable: the one svc
+ * replaces), as its repair loop sees them. */
+static gboolean
+controllers_allocate(Controllers *ctl, K8sService *svc, const K8sService *exclude, GError **error)
+{
+    const Scenario *sc = ctl->c->scenario;
+    g_autoptr(AllocServices) a =
+        alloc_services_new(sc->service_cidrs, sc->node_port_low, sc->node_port_high, sc->seed);
+    for (guint i = 0; i < ctl->c->services->len; i++) {
+        K8sService *other = ctl->c->services->pdata[i];
+        if (other != svc && other != exclude && other->type != K8S_SVC_EXTERNAL_NAME)
+            alloc_services_reserve(a, other, NULL);
+    }
+    return alloc_services_reserve(a, svc, error) && alloc_services_allocate(a, svc, error);
+}
+
+/* spec.type changes (ResetFieldsForTypeChange): to ClusterIP drops the nodePorts and the
+ * healthCheckNodePort; leaving LoadBalancer drops the load-balancer status; NodePort and
+ * LoadBalancer get nodePorts allocated. No cloud provider assigns a new load-balancer IP.
+ * FALSE (svc unchanged) when the allocation fails. */
+static gboolean
+controllers_set_type(Controllers *ctl, K8sService *svc, K8sServiceType type, GError **error)
+{
+    K8sServiceType before = svc->type;
+    g_autoptr(GArray) ports = g_array_new(FALSE, FALSE, sizeof(guint16));
+    for (guint i = 0; i < svc->ports->len; i++)
+        g_array_append_val(ports, ((K8sServicePort *)svc->ports->pdata[i])->node_port);
+    guint16 hc = svc->health_check_node_port;
+    svc->type = type;
+    if (type != K8S_SVC_LOAD_BALANCER)
+        svc->health_check_node_port = 0;
+    for (guint i = 0; type == K8S_SVC_CLUSTER_IP && i < svc->ports->len; i++)
+        ((K8sServicePort *)svc->ports->pdata[i])->node_port = 0;
+    if (type == K8S_SVC_CLUSTER_IP || controllers_allocate(ctl, svc, NULL, error)) {
+        if (before == K8S_SVC_LOAD_BALANCER && type != before && svc->lb_ingress != NULL)
+            g_ptr_array_set_size(svc->lb_ingress, 0);
+        return TRUE;
+    }
+    svc->type = before;
+    svc->health_check_node_port = hc;
+    for (guint i = 0; i < svc->ports->len; i++)
+        ((K8sServicePort *)svc->ports->pdata[i])->node_port = g_array_index(ports, guint16, i);
+    return FALSE;
+}
+
+/* Merges a selector patch into *selector ("" removes a key). */
+static void
+controllers_merge_map(GHashTable **map, GHashTable *patch)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    if (*map == NULL)
+        *map = k8s_string_table_new();
+    g_hash_table_iter_init(&it, patch);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        if (((const char *)v)[0] == '\0')
+            g_hash_table_remove(*map, k);
+        else
+            g_hash_table_replace(*map, g_strdup(k), g_strdup(v));
+    }
+}
+
+/* Applies the traffic-policy fields of patch e to svc, describing them into what. A
+ * LoadBalancer Service switched back to Cluster releases its allocated healthCheckNodePort, and
+ * one switched to Local gets one, as kube-apiserver does. */
+static void
+controllers_patch_policies(Controllers *ctl, K8sService *svc, const RunEvent *e, GString *what)
+{
     if (e->set_external_policy) {
         svc->external_policy = e->external_policy;
         if (e->external_policy == K8S_POLICY_CLUSTER && !svc->health_check_node_port_explicit)
             svc->health_check_node_port = 0;
+        else if (svc->type == K8S_SVC_LOAD_BALANCER)
+            controllers_allocate(ctl, svc, NULL, NULL);
         g_string_append_printf(what, "externalTrafficPolicy: %s",
                                e->external_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
     }
-    if (e->set_internal_policy)
+    if (e->set_internal_policy) {
+        svc->internal_policy = e->internal_policy;
         g_string_append_printf(what, "%sinternalTrafficPolicy: %s", what->len ? ", " : "",
                                e->internal_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
-    if (e->set_internal_policy)
-        svc->internal_policy = e->internal_policy;
+    }
+}
+
+/* Merges the ports of a patch into svc (strategic merge by port number: an entry for an
+ * existing port changes the fields it writes, a new number adds a port) and allocates the
+ * nodePorts the new ports need. FALSE (svc unchanged) when the allocation fails. */
+static gboolean
+controllers_patch_ports(Controllers *ctl, K8sService *svc, const GPtrArray *ports, GError **error)
+{
+    g_autoptr(GPtrArray) before =
+        g_ptr_array_new_with_free_func((GDestroyNotify)k8s_service_port_free);
+    for (guint i = 0; i < svc->ports->len; i++) { /* kept to undo a failed allocation */
+        const K8sServicePort *p = svc->ports->pdata[i];
+        K8sServicePort *copy = g_new0(K8sServicePort, 1);
+        *copy = *p;
+        copy->name = g_strdup(p->name);
+        copy->target_port_name = g_strdup(p->target_port_name);
+        g_ptr_array_add(before, copy);
+    }
+    for (guint i = 0; i < ports->len; i++) {
+        const K8sServicePort *src = ports->pdata[i];
+        K8sServicePort *dst = NULL;
+        for (guint j = 0; j < svc->ports->len && dst == NULL; j++)
+            if (((K8sServicePort *)svc->ports->pdata[j])->port == src->port)
+                dst = svc->ports->pdata[j];
+        if (dst == NULL) {
+            dst = g_new0(K8sServicePort, 1);
+            dst->port = src->port;
+            dst->target_port = src->port;
+            dst->name = g_strdup("");
+            dst->pos = src->pos;
+            g_ptr_array_add(svc->ports, dst);
+        }
+        dst->protocol = src->protocol;
+        if (src->name != NULL) {
+            g_free(dst->name);
+            dst->name = g_strdup(src->name);
+        }
+        if (src->target_port != 0 || src->target_port_name != NULL) {
+            g_free(dst->target_port_name);
+            dst->target_port_name = g_strdup(src->target_port_name);
+            dst->target_port = src->target_port;
+        }
+        if (src->node_port != 0) {
+            dst->node_port = src->node_port;
+            dst->node_port_explicit = TRUE;
+        }
+    }
+    if (svc->type == K8S_SVC_CLUSTER_IP || svc->type == K8S_SVC_EXTERNAL_NAME ||
+        controllers_allocate(ctl, svc, NULL, error))
+        return TRUE;
+    g_ptr_array_set_size(svc->ports, 0);
+    while (before->len > 0)
+        g_ptr_array_add(svc->ports, g_ptr_array_steal_index(before, 0));
+    return FALSE;
+}
+
+/* patch of a Service: the fields change at once; kube-proxy syncs, and the EndpointSlice
+ * controller rewrites the slices when the selector or publishNotReadyAddresses changed. */
+static void
+controllers_patch_service(Controllers *ctl, const RunEvent *e)
+{
+    K8sService *svc = cluster_find_service(ctl->c, e->namespace_, e->service);
+    g_autofree char *subject = g_strdup_printf("%s/%s", e->namespace_, e->service);
+    g_autoptr(GString) what = g_string_new(NULL);
+    g_autoptr(GError) error = NULL;
+    if (svc == NULL) {
+        controllers_record(ctl, CONTROLLERS_SERVICE_PATCHED, subject, "not found: deleted");
+        return;
+    }
+    if ((e->set_type && !controllers_set_type(ctl, svc, e->type, &error)) ||
+        (e->ports != NULL && !controllers_patch_ports(ctl, svc, e->ports, &error))) {
+        controllers_record(ctl, CONTROLLERS_SERVICE_PATCHED, subject, "rejected: %s",
+                           error->message);
+        return;
+    }
+    if (e->set_type)
+        g_string_append_printf(what, "type: %s", k8s_service_type_name(e->type));
+    if (e->ports != NULL)
+        g_string_append_printf(what, "%s%u port%s merged", what->len ? ", " : "", e->ports->len,
+                               e->ports->len == 1 ? "" : "s");
+    if (e->set_external_policy || e->set_internal_policy)
+        g_string_append(what, what->len ? ", " : "");
+    controllers_patch_policies(ctl, svc, e, what);
+    if (e->selector != NULL) {
+        controllers_merge_map(&svc->selector, e->selector);
+        g_autofree char *sel = k8s_labels_to_string(svc->selector);
+        g_string_append_printf(what, "%sselector: %s", what->len ? ", " : "", sel);
+    }
+    if (e->set_affinity) {
+        svc->affinity_client_ip = e->affinity_client_ip;
+        g_string_append_printf(what, "%ssessionAffinity: %s", what->len ? ", " : "",
+                               e->affinity_client_ip ? "ClientIP" : "None");
+    }
+    if (e->set_affinity_timeout) {
+        svc->affinity_timeout = e->affinity_timeout;
+        g_string_append_printf(what, "%stimeoutSeconds: %u", what->len ? ", " : "",
+                               e->affinity_timeout);
+    }
+    if (e->set_publish_not_ready) {
+        svc->publish_not_ready = e->publish_not_ready;
+        g_string_append_printf(what, "%spublishNotReadyAddresses: %s", what->len ? ", " : "",
+                               e->publish_not_ready ? "true" : "false");
+    }
     controllers_record(ctl, CONTROLLERS_SERVICE_PATCHED, subject, "%s", what->str);
-    g_string_free(what, TRUE);
+    if (e->selector != NULL || e->set_publish_not_ready || e->ports != NULL)
+        controllers_service_dirty(ctl, svc);
     controllers_proxy_request_all(ctl);
 }
 
-/* podKill: the pod dies at once and leaves the API; its Deployment replaces it. */
+/* Removes svc from the cluster (kept for pointers) with the slices the controller made for it
+ * (garbage-collected through their ownerReference); kube-proxy syncs. */
 static void
-controllers_pod_kill(Controllers *ctl, const RunEvent *e)
+controllers_delete_service(Controllers *ctl, K8sService *svc)
 {
-    K8sPod *pod = NULL;
-    for (guint i = 0; i < ctl->c->pods->len && pod == NULL; i++) {
-        K8sPod *p = ctl->c->pods->pdata[i];
-        if (strcmp(p->meta.name, e->pod) == 0 && g_strcmp0(p->meta.namespace_, e->namespace_) == 0)
-            pod = p;
+    for (guint i = ctl->c->slices->len; i-- > 0;) {
+        const K8sEndpointSlice *sl = ctl->c->slices->pdata[i];
+        if (sl->managed && g_strcmp0(sl->service_name, svc->meta.name) == 0 &&
+            g_strcmp0(sl->meta.namespace_, svc->meta.namespace_) == 0)
+            g_ptr_array_remove_index(ctl->c->slices, i);
     }
-    if (pod == NULL) {
-        controllers_record(ctl, CONTROLLERS_POD_KILLED, e->pod, "already gone");
+    guint index;
+    g_ptr_array_remove(ctl->dirty, svc);
+    if (g_ptr_array_find(ctl->c->services, svc, &index))
+        g_ptr_array_add(ctl->removed_services, g_ptr_array_steal_index(ctl->c->services, index));
+    controllers_proxy_request_all(ctl);
+}
+
+/* The allocations of old that apply keeps in its replacement (a three-way merge leaves what
+ * kubectl never wrote): clusterIPs, the nodePort of each port by port and protocol, the
+ * healthCheckNodePort. */
+static void
+controllers_keep_allocations(K8sService *svc, const K8sService *old)
+{
+    if (svc->cluster_ips->len == 0 && !svc->cluster_ip_none)
+        g_array_append_vals(svc->cluster_ips, old->cluster_ips->data, old->cluster_ips->len);
+    for (guint i = 0; svc->type != K8S_SVC_CLUSTER_IP && i < svc->ports->len; i++) {
+        K8sServicePort *p = svc->ports->pdata[i];
+        for (guint j = 0; p->node_port == 0 && j < old->ports->len; j++) {
+            const K8sServicePort *q = old->ports->pdata[j];
+            if (q->port == p->port && q->protocol == p->protocol)
+                p->node_port = q->node_port;
+        }
+    }
+    if (svc->health_check_node_port == 0 && svc->type == K8S_SVC_LOAD_BALANCER &&
+        svc->external_policy == K8S_POLICY_LOCAL)
+        svc->health_check_node_port = old->health_check_node_port;
+}
+
+/* apply of a Service: created, or replacing the one of the same name (keeping its
+ * allocations); its slices follow endpointUpdateDelay later, kube-proxy syncs. */
+static void
+controllers_apply_service(Controllers *ctl, const K8sService *src)
+{
+    g_autofree char *subject = g_strdup_printf("%s/%s", src->meta.namespace_, src->meta.name);
+    K8sService *old = cluster_find_service(ctl->c, src->meta.namespace_, src->meta.name);
+    g_autoptr(K8sService) svc = k8s_service_copy(src);
+    g_autoptr(GError) error = NULL;
+    if (old != NULL)
+        controllers_keep_allocations(svc, old);
+    if (svc->type != K8S_SVC_EXTERNAL_NAME && !controllers_allocate(ctl, svc, old, &error)) {
+        controllers_record(ctl, CONTROLLERS_APPLIED, subject, "Service rejected: %s",
+                           error->message);
         return;
     }
-    controllers_record(ctl, CONTROLLERS_POD_KILLED, e->pod, "on %s: it stops answering at once",
-                       pod->node_name != NULL ? pod->node_name : "no node");
-    controllers_pod_delete(ctl, pod, "killed");
-    controllers_reconcile(ctl, pod);
+    if (old != NULL)
+        controllers_delete_service(ctl, old);
+    K8sService *s = g_steal_pointer(&svc);
+    g_ptr_array_add(ctl->c->services, s);
+    controllers_record(ctl, CONTROLLERS_APPLIED, subject, "Service %s",
+                       old != NULL ? "configured" : "created");
+    if (endpointslice_controller_manages(ctl->c, s))
+        controllers_service_dirty(ctl, s);
+    controllers_proxy_request_all(ctl);
 }
 
-/* A pod of a Deployment being scaled down, with what the ReplicaSet ranks it by. */
-typedef struct {
-    K8sPod *pod;
-    guint colocated; /* pods of the Deployment on its node */
-    guint order;     /* creation order */
-} CtlRanked;
+/* ------------------------------------------------------------------ events */
 
-/* ActivePodsWithRanks, the parts kpsim models: not Ready before Ready, more pods of the
- * Deployment on the same node first, newer first. */
-static gint
-controllers_rank_compare(gconstpointer a, gconstpointer b)
+/* The pod ns/name of the cluster, or NULL (it may have left since the scenario started). */
+static K8sPod *
+controllers_find_pod(Controllers *ctl, const char *ns, const char *name)
 {
-    const CtlRanked *x = a, *y = b;
-    if (x->pod->ready != y->pod->ready)
-        return x->pod->ready ? 1 : -1;
-    if (x->colocated != y->colocated)
-        return x->colocated > y->colocated ? -1 : 1;
-    return x->order > y->order ? -1 : x->order < y->order;
-}
-
-/* The Deployment's pods not being deleted, ranked for deletion. (transfer full) */
-static GArray *
-controllers_ranked_pods(Controllers *ctl, const K8sDeployment *d)
-{
-    GArray *out = g_array_new(FALSE, FALSE, sizeof(CtlRanked));
-    g_autoptr(GHashTable) per_node = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < ctl->c->pods->len; i++) {
         K8sPod *p = ctl->c->pods->pdata[i];
-        if (p->terminating || g_strcmp0(p->owner, d->meta.name) != 0 ||
-            g_strcmp0(p->meta.namespace_, d->meta.namespace_) != 0)
-            continue;
-        CtlRanked r = {p, 0, i};
-        g_array_append_val(out, r);
-        const char *node = p->node_name != NULL ? p->node_name : "";
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(per_node, node));
-        g_hash_table_insert(per_node, (gpointer)node, GUINT_TO_POINTER(n + 1));
-    }
-    for (guint i = 0; i < out->len; i++) {
-        CtlRanked *r = &g_array_index(out, CtlRanked, i);
-        const char *node = r->pod->node_name != NULL ? r->pod->node_name : "";
-        r->colocated = GPOINTER_TO_UINT(g_hash_table_lookup(per_node, node));
-    }
-    g_array_sort(out, controllers_rank_compare);
-    return out;
-}
-
-/* A pod of d to copy from (the cluster's first, else a deleted one), or NULL. */
-static const K8sPod *
-controllers_model_pod(const Controllers *ctl, const K8sDeployment *d)
-{
-    const GPtrArray *sets[] = {ctl->c->pods, ctl->graveyard};
-    for (guint s = 0; s < G_N_ELEMENTS(sets); s++) {
-        for (guint i = 0; i < sets[s]->len; i++) {
-            const K8sPod *p = sets[s]->pdata[i];
-            if (g_strcmp0(p->owner, d->meta.name) == 0 &&
-                g_strcmp0(p->meta.namespace_, d->meta.namespace_) == 0)
-                return p;
-        }
+        if (strcmp(p->meta.name, name) == 0 && g_strcmp0(p->meta.namespace_, ns) == 0)
+            return p;
     }
     return NULL;
 }
 
-/* scale: the Deployment's replicas change; missing pods are created, extra ones (ranked as the
- * ReplicaSet does) deleted - they exit at SIGTERM, so new connections the proxies still send
- * them before their next sync time out. */
+/* podKill: a graceful delete (kubectl delete pod), or with force / grace 0 the pod dies at once
+ * and leaves the API; its Deployment replaces it either way. */
 static void
-controllers_scale(Controllers *ctl, const RunEvent *e)
+controllers_pod_kill(Controllers *ctl, const RunEvent *e)
 {
-    K8sDeployment *d = NULL;
-    for (guint i = 0; i < ctl->c->deployments->len && d == NULL; i++) {
-        K8sDeployment *x = ctl->c->deployments->pdata[i];
-        if (strcmp(x->meta.name, e->deployment) == 0 &&
-            g_strcmp0(x->meta.namespace_, e->namespace_) == 0)
-            d = x;
+    K8sPod *pod = controllers_find_pod(ctl, e->namespace_, e->pod);
+    if (pod == NULL) {
+        controllers_record(ctl, CONTROLLERS_POD_KILLED, e->pod, "already gone");
+        return;
     }
-    g_autofree char *subject = g_strdup_printf("%s/%s", e->namespace_, e->deployment);
-    controllers_record(ctl, CONTROLLERS_DEPLOYMENT_SCALED, subject, "replicas %d -> %d",
-                       d->replicas, e->replicas);
-    d->replicas = e->replicas;
-    g_autoptr(GArray) ranked = controllers_ranked_pods(ctl, d);
-    const K8sPod *model = controllers_model_pod(ctl, d);
-    if ((gint)ranked->len < d->replicas && model != NULL)
-        controllers_reconcile(ctl, model);
-    for (gint k = 0; k < (gint)ranked->len - d->replicas; k++)
-        controllers_pod_delete(ctl, g_array_index(ranked, CtlRanked, k).pod,
-                               "scaled down: exits at SIGTERM");
+    K8sDeployment *d = controllers_owner(ctl, pod);
+    if (e->force) {
+        controllers_record(ctl, CONTROLLERS_POD_KILLED, e->pod,
+                           "on %s: force-deleted, it stops answering at once",
+                           pod->node_name != NULL ? pod->node_name : "no node");
+        controllers_pod_delete(ctl, pod, "killed");
+    } else {
+        controllers_record(ctl, CONTROLLERS_POD_KILLED, e->pod, "on %s: deleted gracefully",
+                           pod->node_name != NULL ? pod->node_name : "no node");
+        controllers_pod_terminate(ctl, pod, e->grace, "deleted");
+    }
+    controllers_deployment_sync(ctl, d);
+}
+
+/* nodeDrain: cordon, then evict every pod of the node at once (kubectl drain evicts in
+ * parallel); each terminates gracefully and its Deployment replaces it on another node. */
+static void
+controllers_node_drain(Controllers *ctl, CtlNode *n, SimTime grace)
+{
+    n->node->unschedulable = TRUE;
+    g_autoptr(GPtrArray) evicted = g_ptr_array_new();
+    for (guint i = 0; i < ctl->c->pods->len; i++) {
+        K8sPod *pod = ctl->c->pods->pdata[i];
+        if (g_strcmp0(pod->node_name, n->node->name) == 0 && !pod->terminating)
+            g_ptr_array_add(evicted, pod);
+    }
+    controllers_record(ctl, CONTROLLERS_NODE_DRAINED, n->node->name,
+                       "cordoned (unschedulable); %u pod%s evicted", evicted->len,
+                       evicted->len == 1 ? "" : "s");
+    for (guint i = 0; i < evicted->len; i++)
+        controllers_pod_terminate(ctl, evicted->pdata[i], grace, "evicted by drain");
+    controllers_deployment_sync_all(ctl);
+}
+
+/* delete: a Service (its slices go with it), a Deployment (its pods terminate gracefully, none
+ * replaced) or a Pod (graceful, replaced by its Deployment). */
+static void
+controllers_delete(Controllers *ctl, const RunEvent *e)
+{
+    g_autofree char *subject = g_strdup_printf("%s/%s", e->namespace_, e->name);
+    K8sService *svc = cluster_find_service(ctl->c, e->namespace_, e->name);
+    K8sPod *pod = controllers_find_pod(ctl, e->namespace_, e->name);
+    switch (e->delete_kind) {
+    case EVENTS_DELETE_SERVICE:
+        controllers_record(ctl, CONTROLLERS_DELETED, subject, "Service%s",
+                           svc != NULL ? "" : ": already gone");
+        if (svc != NULL)
+            controllers_delete_service(ctl, svc);
+        return;
+    case EVENTS_DELETE_DEPLOYMENT:
+        controllers_deployment_delete(ctl, e->namespace_, e->name, e->grace);
+        return;
+    case EVENTS_DELETE_POD:
+        controllers_record(ctl, CONTROLLERS_DELETED, subject, "Pod%s",
+                           pod != NULL ? "" : ": already gone");
+        if (pod != NULL) {
+            K8sDeployment *d = controllers_owner(ctl, pod);
+            controllers_pod_terminate(ctl, pod, e->grace, "deleted");
+            controllers_deployment_sync(ctl, d);
+        }
+        return;
+    }
+}
+
+/* A pod event (podCrash, podReady) on a pod that may have left meanwhile. */
+static void
+controllers_pod_event(Controllers *ctl, const RunEvent *e)
+{
+    K8sPod *pod = controllers_find_pod(ctl, e->namespace_, e->pod);
+    if (pod == NULL) {
+        controllers_record(
+            ctl, e->kind == EVENT_POD_CRASH ? CONTROLLERS_POD_CRASHED : CONTROLLERS_POD_PROBE,
+            e->pod, "already gone");
+        return;
+    }
+    if (e->kind == EVENT_POD_CRASH)
+        controllers_pod_crash(ctl, pod);
+    else
+        controllers_pod_probe(ctl, pod, e->ready);
+}
+
+/* proxyRestart: kube-proxy restarts on the node and syncs at once (nothing on a dead node). */
+static void
+controllers_proxy_restart(Controllers *ctl, CtlNode *n)
+{
+    controllers_record(ctl, CONTROLLERS_PROXY_RESTART, n->node->name,
+                       n->powered ? "kube-proxy restarts and syncs"
+                                  : "the node is down: nothing restarts");
+    if (!n->powered)
+        return;
+    if (n->sync != SIM_EVENT_ID_NONE)
+        sim_loop_cancel(ctl->loop, n->sync);
+    n->sync = SIM_EVENT_ID_NONE;
+    n->last_sync = -1;
+    controllers_proxy_request(n);
 }
 
 /* An event's time has come. */
@@ -829,26 +863,40 @@ controllers_event_fire(SimLoop *loop, SimEventId id, gpointer data)
     case EVENT_NODE_UP:
         controllers_node_up(ctl, n);
         break;
+    case EVENT_NODE_DRAIN:
+        controllers_node_drain(ctl, n, e->grace);
+        break;
+    case EVENT_NODE_UNCORDON:
+        n->node->unschedulable = FALSE;
+        controllers_record(ctl, CONTROLLERS_NODE_UNCORDONED, n->node->name, "schedulable again");
+        controllers_deployment_sync_all(ctl);
+        break;
     case EVENT_PATCH_SERVICE:
-        controllers_patch(ctl, e);
+        controllers_patch_service(ctl, e);
         break;
     case EVENT_POD_KILL:
         controllers_pod_kill(ctl, e);
         break;
+    case EVENT_POD_CRASH:
+    case EVENT_POD_READY:
+        controllers_pod_event(ctl, e);
+        break;
     case EVENT_SCALE:
-        controllers_scale(ctl, e);
+    case EVENT_PATCH_DEPLOYMENT:
+    case EVENT_ROLLOUT_RESTART:
+        controllers_deployment_event(ctl, e);
+        break;
+    case EVENT_APPLY:
+        for (guint i = 0; i < e->services->len; i++)
+            controllers_apply_service(ctl, e->services->pdata[i]);
+        for (guint i = 0; i < e->deployments->len; i++)
+            controllers_apply_deployment(ctl, e->deployments->pdata[i]);
+        break;
+    case EVENT_DELETE:
+        controllers_delete(ctl, e);
         break;
     case EVENT_PROXY_RESTART:
-        controllers_record(ctl, CONTROLLERS_PROXY_RESTART, e->node,
-                           n->powered ? "kube-proxy restarts and syncs"
-                                      : "the node is down: nothing restarts");
-        if (n->powered) {
-            if (n->sync != SIM_EVENT_ID_NONE)
-                sim_loop_cancel(loop, n->sync);
-            n->sync = SIM_EVENT_ID_NONE;
-            n->last_sync = -1;
-            controllers_proxy_request(n);
-        }
+        controllers_proxy_restart(ctl, n);
         break;
     }
     return SIM_LOOP_NOMORE;
@@ -879,12 +927,23 @@ controllers_new(Cluster *c, SimLoop *loop, const ControllersConfig *cfg, const G
         n->powered = TRUE;
         n->not_ready_since = -1; /* a node NotReady from the start stays as declared */
         n->last_sync = 0;
+        if (n->node->pod_cidr.addr.family != SIM_AF_NONE)
+            controllers_ipam_init(ctl, n);
     }
     ctl->pending = g_new0(CtlEvent, events->len);
     ctl->log = g_ptr_array_new_with_free_func((GDestroyNotify)controllers_record_free);
     ctl->dirty = g_ptr_array_new();
     ctl->graveyard = g_ptr_array_new_with_free_func((GDestroyNotify)k8s_pod_free);
-    ctl->starting = g_ptr_array_new_with_free_func(g_free);
+    ctl->timers = g_ptr_array_new_with_free_func(g_free);
+    ctl->pod_state = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    ctl->deploys = g_ptr_array_new();
+    ctl->removed_services = g_ptr_array_new_with_free_func((GDestroyNotify)k8s_service_free);
+    ctl->removed_deployments = g_ptr_array_new_with_free_func((GDestroyNotify)k8s_deployment_free);
+    for (guint i = 0; i < c->pods->len; i++) { /* a pod declared not Ready fails its probe */
+        const K8sPod *pod = c->pods->pdata[i];
+        const K8sNode *node = pod->node_name != NULL ? cluster_find_node(c, pod->node_name) : NULL;
+        controllers_pod_state(ctl, pod)->probe_failing = !pod->ready && node != NULL && node->ready;
+    }
     sim_rng_init(&ctl->sched_rng, c->scenario->seed, "controllers/scheduler");
     sim_rng_init(&ctl->rng, c->scenario->seed, "controllers/endpointslice");
     return ctl;
@@ -902,7 +961,9 @@ controllers_free(Controllers *ctl)
     g_ptr_array_unref(ctl->log);
     g_ptr_array_unref(ctl->dirty);
     g_ptr_array_unref(ctl->graveyard);
-    g_ptr_array_unref(ctl->starting);
+    controllers_pods_free(ctl);
+    g_ptr_array_unref(ctl->removed_services);
+    g_ptr_array_unref(ctl->removed_deployments);
     g_free(ctl);
 }
 

@@ -21,6 +21,27 @@
  *   than minSyncPeriod (proxy.iptables.minSyncPeriod, 1 s) after the node's previous sync; a
  *   node that is down syncs when it comes back; a restart syncs at once. What a sync does to
  *   the datapath (new rules, UDP conntrack cleanup) is the caller's (ControllersOps).
+ * - graceful termination (kubelet, pkg/kubelet/kuberuntime killContainer; datapath-semantics.md
+ *   8.3): a pod deleted by scale down, drain, podKill, delete or a rollout gets a
+ *   deletionTimestamp; its endpoint turns ready=false, serving=<still Ready>, terminating=true
+ *   (the EndpointSlice controller's podToEndpoint) and kube-proxy falls back to such endpoints
+ *   only when no ready one is left (KEP-1669, section 6.5). kubelet runs the preStop hook (a sleep,
+ *   as kpsim models it), then sends SIGTERM; the app exits at SIGTERM, so it serves new and
+ *   in-flight connections until min(preStop, terminationGracePeriodSeconds) and not a moment
+ *   longer (with no preStop hook: it stops at once). Then the pod leaves the API;
+ * - container crashes (podCrash): the pod keeps its IP and stays bound, Ready=false at once;
+ *   kubelet restarts the container after the CrashLoopBackOff delay (10 s, doubling, capped at
+ *   300 s, reset once the container ran 10 minutes; pkg/kubelet/kubelet.go
+ *   backOffPeriod/MaxContainerBackOff), Ready again podStartup after that;
+ * - readiness (podReady): the probe's result is the pod's Ready condition (the app keeps
+ *   answering either way);
+ * - the Deployment controller (pkg/controller/deployment): replicas, and rollouts after a
+ *   template change (rolloutRestart, a patch, apply) - RollingUpdate within maxSurge (rounded
+ *   up) and maxUnavailable (rounded down, both 25% by default; both 0 means 1 unavailable) as
+ *   rolloutRolling's reconcileNewReplicaSet / reconcileOldReplicaSets do, or Recreate (old pods
+ *   gone before new ones start). ReplicaSets are told apart by the pod-template-hash label;
+ * - kubectl drain: cordon (spec.unschedulable) then evict every pod of the node at once, each
+ *   terminating gracefully; uncordon makes the node schedulable again.
  * Node power (nodeDown/nodeUp) is applied at the event's time through ControllersOps too.
  *
  * Prefix: controllers_. The controllers change the Cluster they are given (node and pod
@@ -49,9 +70,18 @@ typedef struct {
 #define CONTROLLERS_POD_EVICTION_TIMEOUT (300 * SIM_SEC)
 #define CONTROLLERS_ENDPOINT_UPDATE_DELAY (1 * SIM_SEC)
 #define CONTROLLERS_POD_STARTUP (2 * SIM_SEC)
+/* kubelet's CrashLoopBackOff: first delay, cap, and how long a container must run for the
+ * back-off to start over (pkg/kubelet/kubelet.go: backOffPeriod 10 s, MaxContainerBackOff 300 s;
+ * the reset after 10 minutes is documented in "Pod Lifecycle: Container restarts"). */
+#define CONTROLLERS_CRASH_BACKOFF (10 * SIM_SEC)
+#define CONTROLLERS_CRASH_BACKOFF_MAX (300 * SIM_SEC)
+#define CONTROLLERS_CRASH_BACKOFF_RESET (600 * SIM_SEC)
 
 /* Sets every timing of cfg to its default. */
 void controllers_config_init(ControllersConfig *cfg);
+/* Sets cfg to the timings of sc's spec.controllers (each defaulted as controllers_config_init()
+ * does when the scenario does not set it). */
+void controllers_config_from_scenario(ControllersConfig *cfg, const Scenario *sc);
 /* When a node that stopped reporting at down becomes NotReady: the first node-monitor check
  * (a multiple of the period) at or after down + grace. */
 SimTime controllers_not_ready_at(const ControllersConfig *cfg, SimTime down);
@@ -63,10 +93,10 @@ SimTime controllers_proxy_sync_at(SimTime change_at, SimTime last_sync, SimTime 
 
 /* What the log records. */
 typedef enum {
-    CONTROLLERS_NODE_DOWN,      /* power lost (event) */
-    CONTROLLERS_NODE_UP,        /* power back (event) */
-    CONTROLLERS_NODE_NOT_READY, /* node lifecycle controller: Ready=Unknown, pods Ready=false */
-    CONTROLLERS_NODE_READY,     /* node lifecycle controller: Ready again */
+    CONTROLLERS_NODE_DOWN,         /* power lost (event) */
+    CONTROLLERS_NODE_UP,           /* power back (event) */
+    CONTROLLERS_NODE_NOT_READY,    /* node lifecycle controller: Ready=Unknown, pods Ready=false */
+    CONTROLLERS_NODE_READY,        /* node lifecycle controller: Ready again */
     CONTROLLERS_SERVICE_PATCHED,   /* patch event */
     CONTROLLERS_PROXY_RESTART,     /* proxyRestart event */
     CONTROLLERS_ENDPOINTS_UPDATED, /* EndpointSlice controller rewrote a Service's slices */
@@ -77,6 +107,17 @@ typedef enum {
     CONTROLLERS_POD_READY,         /* a new pod became Ready */
     CONTROLLERS_POD_DELETED,       /* a pod left the API */
     CONTROLLERS_DEPLOYMENT_SCALED, /* scale event */
+    /* Added with the later events. */
+    CONTROLLERS_NODE_DRAINED,       /* nodeDrain event: cordoned, its pods evicted */
+    CONTROLLERS_NODE_UNCORDONED,    /* nodeUncordon event */
+    CONTROLLERS_POD_TERMINATING,    /* a pod got its deletionTimestamp (graceful deletion) */
+    CONTROLLERS_POD_CRASHED,        /* podCrash event: the container exited */
+    CONTROLLERS_POD_RESTARTED,      /* kubelet restarted a crashed container */
+    CONTROLLERS_POD_PROBE,          /* podReady event: the readiness probe flips */
+    CONTROLLERS_DEPLOYMENT_PATCHED, /* patch event on a Deployment, or rolloutRestart */
+    CONTROLLERS_ROLLOUT_COMPLETE,   /* a rollout's old pods are all gone and the new ones Ready */
+    CONTROLLERS_APPLIED,            /* apply event: one object created or replaced */
+    CONTROLLERS_DELETED,            /* delete event */
 } ControllersRecordKind;
 
 typedef struct {
@@ -88,8 +129,9 @@ typedef struct {
 
 /* The record kind as the report spells it ("node-down", "not-ready", ...). (static) */
 const char *controllers_record_kind_name(ControllersRecordKind kind);
-/* TRUE for the kinds that are faults the scenario injects (node down, pod killed, scale,
- * patch, kube-proxy restart). */
+/* TRUE for the kinds that are faults or changes the scenario injects (node down, drain, pod
+ * killed or crashed, readiness flip, scale, patch, rollout restart, apply, delete, kube-proxy
+ * restart). */
 gboolean controllers_record_is_fault(ControllersRecordKind kind);
 
 /* kube-proxy's UDP conntrack cleanup after a sync (v1.32+ reconciler, pkg/proxy/conntrack
@@ -117,6 +159,10 @@ typedef struct {
     /* A pod left the API (killed, or evicted and finished by its returning node): its host
      * stops answering for good. */
     void (*pod_removed)(const K8sPod *pod, gpointer data);
+    /* (nullable) The pod's container stops (running FALSE: its listeners close and its
+     * connections are reset, as when a process exits; the pod keeps its IP and network) or
+     * starts again (TRUE). */
+    void (*container)(const K8sPod *pod, gboolean running, gpointer data);
 } ControllersOps;
 
 typedef struct Controllers Controllers;

@@ -184,6 +184,8 @@ k8s_deployment_new(void)
     K8sDeployment *d = g_new0(K8sDeployment, 1);
     k8s_meta_init(&d->meta);
     d->replicas = 1;
+    d->max_surge = d->max_unavailable = 25; /* RollingUpdate 25% / 25% */
+    d->max_surge_percent = d->max_unavailable_percent = TRUE;
     k8s_pod_spec_init(&d->template_);
     return d;
 }

@@ -62,6 +62,11 @@ typedef struct {
 typedef struct {
     char *name;
     GArray *ports; /* K8sContainerPort */
+    /* lifecycle.preStop as a pause before SIGTERM: sleep.seconds (PodLifecycleSleepAction) or
+     * an exec hook running `sleep N` (directly or through `sh -c`). Other hooks are taken as
+     * instant. */
+    gboolean has_pre_stop;
+    SimTime pre_stop;
 } K8sContainer;
 
 typedef struct {
@@ -79,6 +84,8 @@ typedef struct {
     gboolean ready;       /* Ready condition */
     gboolean terminating; /* has a deletionTimestamp */
     char *owner;          /* (nullable) Deployment name that created it */
+    SimTime deletion_at;  /* the deletionTimestamp, when terminating (run time; 0 otherwise) */
+    guint restart_count;  /* containers restarted by kubelet (podCrash) */
 } K8sPod;
 
 /* ---------------------------------------------------------------- Deployment */
@@ -93,6 +100,11 @@ typedef struct {
     K8sPos selector_pos;        /* spec.selector */
     K8sPos template_labels_pos; /* spec.template.metadata.labels (or spec.template) */
     gboolean selector_has_expressions; /* matchExpressions given (kept unevaluated) */
+    /* spec.strategy: RollingUpdate (default) with maxSurge / maxUnavailable as an int or a
+     * percentage (default 25% each), or Recreate. */
+    gboolean strategy_recreate;
+    gint max_surge, max_unavailable;
+    gboolean max_surge_percent, max_unavailable_percent;
 } K8sDeployment;
 
 /* ---------------------------------------------------------------- Service */

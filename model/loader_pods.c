@@ -11,6 +11,10 @@
 
 #include <string.h>
 
+/* The most replicas a Deployment may ask for: Kubernetes' documented largest cluster (150000
+ * pods, "Considerations for large clusters"). More is refused, not allocated. */
+#define LD_MAX_REPLICAS 150000
+
 /* ---------------------------------------------------------------- containers and PodSpec */
 
 /* Decodes one container ports[] entry {name, containerPort, protocol, hostPort, hostIP}. */
@@ -65,6 +69,66 @@ static const char *const ld_container_fields[] = {"name",
                                                   "restartPolicy",
                                                   NULL};
 
+/* The seconds of the first "sleep N" in an exec hook's command: ["sleep", "N"] or a shell
+ * (["sh", "-c", "sleep N; ..."]). FALSE when the command does not start by sleeping. */
+static gboolean
+ld_exec_sleep(const YtNode *cmd, gint64 *out)
+{
+    if (cmd == NULL || cmd->type != YT_SEQUENCE || cmd->items->len == 0)
+        return FALSE;
+    g_autoptr(GString) line = g_string_new(NULL);
+    for (guint i = 0; i < cmd->items->len; i++) {
+        const YtNode *w = cmd->items->pdata[i];
+        if (w->type != YT_SCALAR)
+            return FALSE;
+        if (i == 1 && strcmp(w->text, "-c") == 0)
+            continue;
+        g_string_append_printf(line, "%s ", w->text);
+    }
+    g_auto(GStrv) words = g_strsplit_set(line->str, " ;&|\n\t", -1);
+    guint k = 0;
+    while (words[k] != NULL && words[k][0] == '\0')
+        k++;
+    if (words[k] != NULL &&
+        (g_str_has_suffix(words[k], "sh") || g_str_has_suffix(words[k], "bash")))
+        for (k++; words[k] != NULL && words[k][0] == '\0'; k++)
+            ;
+    if (words[k] == NULL ||
+        (strcmp(words[k], "sleep") != 0 && !g_str_has_suffix(words[k], "/sleep")))
+        return FALSE;
+    for (k++; words[k] != NULL && words[k][0] == '\0'; k++)
+        ;
+    return words[k] != NULL && g_ascii_string_to_signed(words[k], 10, 0, 86400, out, NULL);
+}
+
+/* Decodes lifecycle.preStop onto c: sleep.seconds (PodLifecycleSleepAction, beta and on by
+ * default since v1.30) or an exec hook that sleeps; other hooks count as instant (warned). */
+static gboolean
+ld_pre_stop(const LdObject *o, const YtNode *lifecycle, const char *path, K8sContainer *c,
+            GError **error)
+{
+    const YtNode *pre = yt_map_get(lifecycle, "preStop");
+    if (yt_is_null(pre))
+        return TRUE;
+    g_autofree char *pp = ld_path(path, "preStop");
+    g_autofree char *sp = ld_path(pp, "sleep");
+    gint64 seconds = -1;
+    if (!ld_expect_map(pre, pp, error) ||
+        !ld_get_int(yt_map_get(pre, "sleep"), "seconds", sp, &seconds, error))
+        return FALSE;
+    const YtNode *exec = yt_map_get(pre, "exec");
+    if (seconds < 0 && !ld_exec_sleep(yt_map_get(exec, "command"), &seconds)) {
+        ld_warn(o->ld, pre,
+                "%s: kpsim models a preStop hook only as a sleep; this one is taken "
+                "as instant",
+                pp);
+        seconds = 0;
+    }
+    c->has_pre_stop = TRUE;
+    c->pre_stop = seconds * SIM_SEC;
+    return TRUE;
+}
+
 /* Decodes a container onto c; a new one needs a name and an image. Ports, when given, replace
  * the container's ports. */
 static gboolean
@@ -81,6 +145,11 @@ ld_container(const LdObject *o, const YtNode *item, const char *path, K8sContain
         return ld_invalid(o, error, item, "%s: Required value", np);
     if (is_new && image == NULL)
         return ld_invalid(o, error, item, "%s.image: Required value", path);
+    const YtNode *lifecycle = yt_map_get(item, "lifecycle");
+    g_autofree char *lp = ld_path(path, "lifecycle");
+    if (!yt_is_null(lifecycle) &&
+        (!ld_expect_map(lifecycle, lp, error) || !ld_pre_stop(o, lifecycle, lp, c, error)))
+        return FALSE;
     const YtNode *ports = yt_map_get(item, "ports");
     gboolean ok;
     guint len = ld_seq_len(ports, pp, &ok, error);
@@ -363,6 +432,78 @@ ld_deployment_template(const LdObject *o, const YtNode *spec, K8sDeployment *d, 
                        &d->template_, patch, error);
 }
 
+/* Decodes an IntOrString of rollingUpdate ("25%" or 1) into *value / *percent; a percentage
+ * above 100% is refused when at_most_100 (maxUnavailable, as IsNotMoreThan100Percent). */
+static gboolean
+ld_int_or_percent(const LdObject *o, const YtNode *n, const char *path, gboolean at_most_100,
+                  gint *value, gboolean *percent, GError **error)
+{
+    if (yt_is_null(n))
+        return TRUE;
+    gint64 v = -1;
+    const char *text = n->type == YT_SCALAR ? n->text : "";
+    gsize len = strlen(text);
+    if (len > 1 && text[len - 1] == '%') {
+        g_autofree char *digits = g_strndup(text, len - 1);
+        if (!g_ascii_string_to_signed(digits, 10, 0, G_MAXINT32, &v, NULL))
+            return ld_invalid(o, error, n,
+                              "%s: Invalid value: \"%s\": a valid percent string "
+                              "must be a numeric string followed by an ending '%%'",
+                              path, text);
+        if (at_most_100 && v > 100)
+            return ld_invalid(o, error, n,
+                              "%s: Invalid value: \"%s\": must not be greater "
+                              "than 100%%",
+                              path, text);
+        *percent = TRUE;
+    } else {
+        if (!ld_int(n, path, &v, error))
+            return FALSE;
+        if (v < 0 || v > G_MAXINT32)
+            return ld_invalid(o, error, n,
+                              "%s: Invalid value: %" G_GINT64_FORMAT ": must be "
+                              "greater than or equal to 0",
+                              path, v);
+        *percent = FALSE;
+    }
+    *value = (gint)v;
+    return TRUE;
+}
+
+/* Decodes spec.strategy {type: RollingUpdate|Recreate, rollingUpdate: {maxSurge,
+ * maxUnavailable}}; both limits 0 is invalid, as the API says. */
+static gboolean
+ld_deployment_strategy(const LdObject *o, const YtNode *n, K8sDeployment *d, GError **error)
+{
+    static const char *const fields[] = {"type", "rollingUpdate", NULL};
+    static const char *const ru_fields[] = {"maxSurge", "maxUnavailable", NULL};
+    static const char *const types[] = {"RollingUpdate", "Recreate", NULL};
+    if (yt_is_null(n))
+        return TRUE;
+    const YtNode *type = yt_map_get(n, "type"), *ru = yt_map_get(n, "rollingUpdate");
+    guint type_index = 0;
+    if (!ld_expect_map(n, "spec.strategy", error) ||
+        !ld_check_fields(n, fields, o->kind, "spec.strategy", error) ||
+        !ld_enum(o, type, "spec.strategy.type", types, &type_index, error) ||
+        !ld_check_fields(ru, ru_fields, o->kind, "spec.strategy.rollingUpdate", error) ||
+        !ld_int_or_percent(o, yt_map_get(ru, "maxSurge"), "spec.strategy.rollingUpdate.maxSurge",
+                           FALSE, &d->max_surge, &d->max_surge_percent, error) ||
+        !ld_int_or_percent(o, yt_map_get(ru, "maxUnavailable"),
+                           "spec.strategy.rollingUpdate.maxUnavailable", TRUE, &d->max_unavailable,
+                           &d->max_unavailable_percent, error))
+        return FALSE;
+    d->strategy_recreate = type_index == 1;
+    if (d->strategy_recreate && !yt_is_null(ru))
+        return ld_invalid(o, error, ru,
+                          "spec.strategy.rollingUpdate: Forbidden: may not be "
+                          "specified when strategy `type` is 'Recreate'");
+    if (!d->strategy_recreate && d->max_surge == 0 && d->max_unavailable == 0)
+        return ld_invalid(o, error, ru != NULL ? ru : n,
+                          "spec.strategy.rollingUpdate."
+                          "maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0");
+    return TRUE;
+}
+
 /* See loader_private.h. */
 gboolean
 ld_deployment_spec(const LdObject *o, const YtNode *spec, K8sDeployment *d, gboolean patch,
@@ -387,10 +528,17 @@ ld_deployment_spec(const LdObject *o, const YtNode *spec, K8sDeployment *d, gboo
                           "spec.replicas: Invalid value: %" G_GINT64_FORMAT
                           ": must be greater than or equal to 0",
                           replicas);
+    if (replicas > LD_MAX_REPLICAS) /* refused before any pod is allocated */
+        return ld_invalid(o, error, rn,
+                          "spec.replicas: Invalid value: %" G_GINT64_FORMAT
+                          ": must be less than or equal to %d (the most pods a Kubernetes "
+                          "cluster supports, kpsim's limit)",
+                          replicas, LD_MAX_REPLICAS);
     d->replicas = (gint)replicas;
     if (!yt_is_null(rn))
         d->replicas_pos = ld_pos(rn);
-    return ld_deployment_selector(o, yt_map_get(spec, "selector"), d, error) &&
+    return ld_deployment_strategy(o, yt_map_get(spec, "strategy"), d, error) &&
+           ld_deployment_selector(o, yt_map_get(spec, "selector"), d, error) &&
            ld_deployment_template(o, spec, d, patch, error);
 }
 

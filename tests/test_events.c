@@ -4,6 +4,7 @@
  * cleanup, and the node-failure scenario's observable outcome and determinism.
  */
 #include <check.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "model/controllers.h"
@@ -76,17 +77,16 @@ assert_event_at(const RunReport *r, const char *kind, const char *subject, guint
 {
     const ReportEvent *e = find_event(r, kind, subject, n);
     ck_assert_msg(e != NULL, "no %s #%u of %s", kind, n, subject);
-    ck_assert_msg(e->at == (SimTime)(at * SIM_SEC), "%s #%u of %s at %" G_GINT64_FORMAT " ns",
-                  kind, n, subject, (gint64)e->at);
+    ck_assert_msg(e->at == (SimTime)(at * SIM_SEC), "%s #%u of %s at %" G_GINT64_FORMAT " ns", kind,
+                  n, subject, (gint64)e->at);
 }
 
 /* Builds, runs and reports text; the scenario and cluster are freed before returning. */
 static RunReport *
 run_text(const char *text)
 {
-    Scenario *sc = NULL;
+    g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) c = build(text, &sc);
-    g_autoptr(Scenario) owned = sc;
     g_autoptr(GError) error = NULL;
     g_autoptr(Run) run = run_new(c, &error);
     ck_assert_msg(run != NULL, "%s", error ? error->message : "");
@@ -133,9 +133,8 @@ START_TEST(events_compile_sorted_by_time)
         "    - {at: 10s, nodeDown: n2}\n"
         "    - {at: 10s, patch: {service: web, spec: {externalTrafficPolicy: Local}}}\n"
         "    - {at: 40s, proxyRestart: n1}\n");
-    Scenario *sc = NULL;
+    g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) c = build(text, &sc);
-    g_autoptr(Scenario) owned = sc;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) ev = events_compile(c, &error);
     ck_assert_msg(ev != NULL, "%s", error ? error->message : "");
@@ -156,13 +155,12 @@ static void
 assert_refused(const char *events, EventsError code, const char *needle)
 {
     g_autofree char *text = scenario_text(2, "", events);
-    Scenario *sc = NULL;
+    g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) c = build(text, &sc);
-    g_autoptr(Scenario) owned = sc;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) ev = events_compile(c, &error);
     ck_assert(ev == NULL);
-    ck_assert(g_error_matches(error, EVENTS_ERROR, code));
+    ck_assert_msg(g_error_matches(error, EVENTS_ERROR, code), "%s", error->message);
     ck_assert_msg(strstr(error->message, needle) != NULL, "%s", error->message);
     ck_assert_msg(g_str_has_prefix(error->message, "t.yaml:"), "%s", error->message);
     g_clear_error(&error);
@@ -172,24 +170,145 @@ assert_refused(const char *events, EventsError code, const char *needle)
 
 START_TEST(unsupported_events_are_refused_not_ignored)
 {
-    assert_refused("  events: [{at: 5s, apply: {file: x.yaml}}]\n", EVENTS_ERROR_UNSUPPORTED,
-                   "spec.events[0]: apply: kpsim run does not simulate this event yet");
+    assert_refused("  events: [{at: 5s, apply: {file: x.yaml}}]\n", EVENTS_ERROR_INVALID,
+                   "spec.events[0]: apply: x.yaml: error: cannot read manifest");
     assert_refused("  events: [{at: 5s, scale: {deployment: api, replicas: 3}}]\n",
                    EVENTS_ERROR_INVALID, "deployment \"api\"");
     assert_refused("  events: [{at: 5s, scale: {deployment: web, replicas: many}}]\n",
                    EVENTS_ERROR_INVALID, "scale.replicas: Invalid value");
     assert_refused("  events: [{at: 5s, podKill: web-1}]\n", EVENTS_ERROR_INVALID,
                    "podKill: Not found: pod \"web-1\" in namespace \"default\"");
-    assert_refused("  events: [{at: 5s, nodeDrain: n1}]\n", EVENTS_ERROR_UNSUPPORTED,
-                   "nodeDrain");
-    assert_refused("  events: [{at: 5s, patch: {service: web, spec: {type: ClusterIP}}}]\n",
-                   EVENTS_ERROR_UNSUPPORTED, "patch.spec.type");
+    assert_refused("  events: [{at: 5s, podCrash: web-1}]\n", EVENTS_ERROR_INVALID,
+                   "podCrash: Not found: pod \"web-1\" in namespace \"default\"");
+    assert_refused("  events: [{at: 5s, patch: {service: web, spec: {externalIPs: [1.2.3.4]}}}]\n",
+                   EVENTS_ERROR_UNSUPPORTED,
+                   "patch.spec.externalIPs[0]: kpsim run does not simulate patching this field");
+    assert_refused("  events: [{at: 5s, patch: {service: web, spec: {ports: [{port: 81, "
+                   "appProtocol: http}]}}}]\n",
+                   EVENTS_ERROR_UNSUPPORTED,
+                   "patch.spec.ports[0].appProtocol: kpsim run does not simulate patching");
+    assert_refused(
+        "  events: [{at: 5s, patch: {service: web, spec: {ports: [{targetPort: 81}]}}}]\n",
+        EVENTS_ERROR_INVALID, "patch.spec.ports[0].port: Required value");
     assert_refused("  events: [{at: 5s, patch: {service: nope, spec: "
                    "{externalTrafficPolicy: Local}}}]\n",
                    EVENTS_ERROR_INVALID, "service \"nope\"");
     assert_refused("  events: [{at: 5s, patch: {service: web, spec: "
                    "{externalTrafficPolicy: local}}}]\n",
                    EVENTS_ERROR_INVALID, "Unsupported value: \"local\"");
+}
+END_TEST
+
+/* The name of the first pod of scenario_text(2, "", ""). (transfer full) */
+static char *
+some_pod_name(void)
+{
+    g_autofree char *text = scenario_text(2, "", "");
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = build(text, &sc);
+    return g_strdup(((const K8sPod *)c->pods->pdata[0])->meta.name);
+}
+
+START_TEST(new_events_compile_with_their_fields)
+{
+    g_autofree char *pod = some_pod_name();
+    g_autofree char *events = g_strdup_printf(
+        "  events:\n"
+        "    - {at: 1s, nodeDrain: {node: n1, gracePeriodSeconds: 4}}\n"
+        "    - {at: 2s, nodeUncordon: n1}\n"
+        "    - {at: 3s, podKill: {pod: %s, force: true}}\n"
+        "    - {at: 4s, podCrash: %s}\n"
+        "    - {at: 5s, podReady: {pod: %s, ready: false}}\n"
+        "    - {at: 6s, patch: {deployment: web, spec: {replicas: 4, strategy: {rollingUpdate: "
+        "{maxSurge: 50%%, maxUnavailable: 0}}, template: {spec: "
+        "{terminationGracePeriodSeconds: 9}}}}}\n"
+        "    - {at: 7s, rolloutRestart: web}\n"
+        "    - {at: 8s, delete: {kind: Service, name: web}}\n"
+        "    - {at: 9s, patch: {service: web, spec: {selector: {tier: x, app: \"\"}, "
+        "sessionAffinity: ClientIP, publishNotReadyAddresses: true}}}\n",
+        pod, pod, pod);
+    g_autofree char *text = scenario_text(2, "", events);
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) ev = events_compile(c, &error);
+    ck_assert_msg(ev != NULL, "%s", error ? error->message : "");
+    const RunEvent *drain = ev->pdata[0], *kill = ev->pdata[2], *ready = ev->pdata[4];
+    const RunEvent *patch = ev->pdata[5], *del = ev->pdata[7], *svc = ev->pdata[8];
+    ck_assert(drain->kind == EVENT_NODE_DRAIN && drain->grace == 4 * SIM_SEC);
+    ck_assert(((const RunEvent *)ev->pdata[1])->kind == EVENT_NODE_UNCORDON);
+    ck_assert(kill->kind == EVENT_POD_KILL && kill->force && kill->grace == -1);
+    ck_assert(((const RunEvent *)ev->pdata[3])->kind == EVENT_POD_CRASH);
+    ck_assert(ready->kind == EVENT_POD_READY && !ready->ready);
+    ck_assert(patch->kind == EVENT_PATCH_DEPLOYMENT && patch->set_replicas && patch->replicas == 4);
+    ck_assert(patch->set_max_surge && patch->max_surge == 50 && patch->max_surge_percent);
+    ck_assert(patch->set_max_unavailable && patch->max_unavailable == 0);
+    ck_assert(patch->template_grace == 9 * SIM_SEC);
+    ck_assert(((const RunEvent *)ev->pdata[6])->kind == EVENT_ROLLOUT_RESTART);
+    ck_assert(del->kind == EVENT_DELETE && del->delete_kind == EVENTS_DELETE_SERVICE);
+    ck_assert_str_eq(g_hash_table_lookup(svc->selector, "tier"), "x");
+    ck_assert_str_eq(g_hash_table_lookup(svc->selector, "app"), "");
+    ck_assert(svc->set_affinity && svc->affinity_client_ip);
+    ck_assert(svc->set_publish_not_ready && svc->publish_not_ready);
+    ck_assert_str_eq(events_kind_name(EVENT_ROLLOUT_RESTART), "rolloutRestart");
+}
+END_TEST
+
+START_TEST(new_events_refuse_bad_fields_with_their_position)
+{
+    g_autofree char *pod = some_pod_name();
+    g_autofree char *no_ready = g_strdup_printf("  events: [{at: 5s, podReady: {pod: %s}}]\n", pod);
+    assert_refused(no_ready, EVENTS_ERROR_INVALID, "podReady.ready: Required value");
+    g_autofree char *force =
+        g_strdup_printf("  events: [{at: 5s, podKill: {pod: %s, force: maybe}}]\n", pod);
+    assert_refused(force, EVENTS_ERROR_INVALID,
+                   "podKill.force: Invalid value: \"maybe\": expected true or false");
+    assert_refused("  events: [{at: 5s, delete: {kind: Secret, name: x}}]\n", EVENTS_ERROR_INVALID,
+                   "delete.kind: Unsupported value: \"Secret\"");
+    assert_refused("  events: [{at: 5s, delete: {kind: Deployment, name: api}}]\n",
+                   EVENTS_ERROR_INVALID, "delete: Not found: Deployment \"api\"");
+    assert_refused("  events: [{at: 5s, patch: {service: web, deployment: web, spec: "
+                   "{replicas: 1}}}]\n",
+                   EVENTS_ERROR_INVALID, "exactly one of patch.service and patch.deployment");
+    assert_refused("  events: [{at: 5s, patch: {deployment: web, spec: {template: {metadata: "
+                   "{labels: {app: api}}}}}}]\n",
+                   EVENTS_ERROR_INVALID, "`selector` does not match template `labels`");
+    assert_refused("  events: [{at: 5s, patch: {deployment: web, spec: {strategy: "
+                   "{type: BlueGreen}}}}]\n",
+                   EVENTS_ERROR_INVALID, "patch.spec.strategy.type: Unsupported value");
+    assert_refused("  events: [{at: 5s, patch: {deployment: web, spec: {strategy: "
+                   "{rollingUpdate: {maxUnavailable: 150%}}}}}]\n",
+                   EVENTS_ERROR_INVALID,
+                   "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"150%\"");
+    assert_refused("  events: [{at: 5s, patch: {deployment: web, spec: {template: {spec: "
+                   "{containers: [{name: web, image: x}]}}}}}]\n",
+                   EVENTS_ERROR_UNSUPPORTED, "kpsim run does not simulate patching this field");
+    assert_refused("  events: [{at: 5s, patch: {service: web, spec: {type: ExternalName}}}]\n",
+                   EVENTS_ERROR_INVALID, "patch.spec.type: Unsupported value: \"ExternalName\"");
+    assert_refused("  events: [{at: 5s, patch: {service: web, spec: {sessionAffinityConfig: "
+                   "{clientIP: {timeoutSeconds: 0}}}}}]\n",
+                   EVENTS_ERROR_INVALID, "timeoutSeconds: Invalid value: 0");
+    assert_refused("  events: [{at: 5s, rolloutRestart: api}]\n", EVENTS_ERROR_INVALID,
+                   "rolloutRestart: Not found: deployment \"api\" in namespace \"default\"");
+    assert_refused("  events: [{at: 5s, nodeDrain: {node: n1, force: true}}]\n",
+                   EVENTS_ERROR_INVALID, "spec.events[0]: nodeDrain.force: unknown field");
+    assert_refused("  events: [{at: 5s, apply: {}}]\n", EVENTS_ERROR_INVALID,
+                   "apply: Required value: a manifest file");
+}
+END_TEST
+
+START_TEST(apply_refuses_pods_in_its_manifest)
+{
+    g_autofree char *dir = g_dir_make_tmp("kpsim-events-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "pod.yaml", NULL);
+    const char *pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+                      "spec: {containers: [{name: c, image: i}]}\n";
+    ck_assert(g_file_set_contents(file, pod, -1, NULL));
+    g_autofree char *events = g_strdup_printf("  events: [{at: 5s, apply: %s}]\n", file);
+    assert_refused(events, EVENTS_ERROR_UNSUPPORTED,
+                   "kpsim run applies Services and Deployments only");
+    g_unlink(file);
+    g_rmdir(dir);
 }
 END_TEST
 
@@ -255,10 +374,11 @@ END_TEST
 
 START_TEST(spec_controllers_timings_are_used)
 {
-    g_autofree char *text = scenario_text(
-        2, "  controllers: {nodeMonitorGracePeriod: 40s, nodeMonitorPeriod: 2s, "
-           "endpointUpdateDelay: 3s}\n",
-        "  events: [{at: 11s, nodeDown: n1}]\n");
+    g_autofree char *text =
+        scenario_text(2,
+                      "  controllers: {nodeMonitorGracePeriod: 40s, nodeMonitorPeriod: 2s, "
+                      "endpointUpdateDelay: 3s}\n",
+                      "  events: [{at: 11s, nodeDown: n1}]\n");
     g_autoptr(RunReport) r = run_text(text);
     assert_event_at(r, "node-not-ready", "n1", 0, 52);
     assert_event_at(r, "endpoints-updated", "default/web", 0, 55);
@@ -270,9 +390,8 @@ END_TEST
 static char *
 first_pod_name(const char *text, char **node)
 {
-    Scenario *sc = NULL;
+    g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) c = build(text, &sc);
-    g_autoptr(Scenario) owned = sc;
     const K8sPod *p = c->pods->pdata[0];
     *node = g_strdup(p->node_name);
     return g_strdup(p->meta.name);
@@ -359,10 +478,11 @@ END_TEST
 
 START_TEST(scale_creates_and_deletes_pods)
 {
-    g_autofree char *text = scenario_text(2, "",
-                                          "  events:\n"
-                                          "    - {at: 5s, scale: {deployment: web, replicas: 4}}\n"
-                                          "    - {at: 20s, scale: {deployment: web, replicas: 1}}\n");
+    g_autofree char *text =
+        scenario_text(2, "",
+                      "  events:\n"
+                      "    - {at: 5s, scale: {deployment: web, replicas: 4}}\n"
+                      "    - {at: 20s, scale: {deployment: web, replicas: 1}}\n");
     g_autoptr(RunReport) r = run_text(text);
     assert_event_at(r, "deployment-scaled", "default/web", 0, 5);
     ck_assert_str_eq(find_event(r, "deployment-scaled", "default/web", 0)->detail,
@@ -383,7 +503,9 @@ START_TEST(scale_creates_and_deletes_pods)
         const ReportEvent *e = r->events->pdata[i];
         if (strcmp(e->kind, "pod-deleted") == 0) {
             ck_assert_int_eq(e->at, 20 * SIM_SEC);
-            ck_assert_str_eq(e->detail, "scaled down: exits at SIGTERM");
+            ck_assert_str_eq(e->detail, "exited at SIGTERM");
+            ck_assert_str_eq(find_event(r, "pod-terminating", e->subject, 0)->detail,
+                             "scaled down: no preStop sleep, the app exits at SIGTERM");
             deleted++;
         }
     }
@@ -438,9 +560,8 @@ ct_add(CtTable *t, SimProto proto, guint16 sport, const char *node, guint16 port
 START_TEST(udp_cleanup_deletes_entries_to_endpoints_no_longer_serving)
 {
     g_autofree char *text = scenario_text(2, "", "");
-    Scenario *sc = NULL;
+    g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) c = build(text, &sc);
-    g_autoptr(Scenario) owned = sc;
     K8sPod *a = c->pods->pdata[0], *b = c->pods->pdata[1];
     char ia[SIM_ADDR_STRLEN], ib[SIM_ADDR_STRLEN];
     sim_addr_to_string(&a->ip, ia);
@@ -452,7 +573,7 @@ START_TEST(udp_cleanup_deletes_entries_to_endpoints_no_longer_serving)
     ct_add(t, SIM_PROTO_UDP, 40001, "192.168.1.101", 30053, ib, 5353);
     ct_add(t, SIM_PROTO_TCP, 40002, "192.168.1.101", 30080, ib, 8080);
     ct_add(t, SIM_PROTO_UDP, 40003, "192.168.1.101", 31111, ib, 5353); /* not a Service */
-    ck_assert_uint_eq(controllers_udp_cleanup(c, t), 0); /* both serve */
+    ck_assert_uint_eq(controllers_udp_cleanup(c, t), 0);               /* both serve */
     b->ready = FALSE;
     SimRng rng;
     sim_rng_init(&rng, 1, "names");
@@ -506,6 +627,74 @@ failed_between(const RunReport *r, guint from, guint to, guint64 *sent)
     return failed;
 }
 
+/* Runs scenarios/NAME.yaml with extra_events appended to its spec.events (nullable) and returns
+ * its report. */
+static RunReport *
+run_scenario_with(const char *name, const char *extra_events)
+{
+    g_autofree char *file = g_strdup_printf("%s.yaml", name);
+    g_autofree char *path = g_build_filename(KPSIM_SRCDIR, "scenarios", file, NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    if (extra_events != NULL) {
+        char *at = strstr(text, "  events:\n");
+        ck_assert(at != NULL);
+        at += strlen("  events:\n");
+        g_autofree char *head = g_strndup(text, (gsize)(at - text));
+        g_autofree char *joined = g_strconcat(head, extra_events, at, NULL);
+        g_free(text);
+        text = g_steal_pointer(&joined);
+    }
+    g_autoptr(Scenario) sc = loader_load_scenario_text(path, text, strlen(text), &error);
+    ck_assert_msg(sc != NULL, "%s", error ? error->message : "");
+    g_autoptr(Cluster) c = cluster_build(sc, &error);
+    ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+    g_autoptr(Run) run = run_new(c, &error);
+    ck_assert_msg(run != NULL, "%s", error ? error->message : "");
+    run_execute(run, NULL, NULL);
+    return run_report(run);
+}
+
+/* Connections of traffic index ti started in seconds [from, to) that ended as outcome. */
+static guint64
+outcome_between(const RunReport *r, guint ti, WorkloadOutcome outcome, guint from, guint to)
+{
+    const ReportTraffic *x = r->traffic->pdata[ti];
+    guint64 n = 0;
+    for (guint s = from; s < to && s < x->outcomes->len; s++)
+        n += g_array_index(x->outcomes, WorkloadCounts, s).outcomes[outcome];
+    return n;
+}
+
+START_TEST(rolling_restart_is_lossless_only_with_a_pre_stop_sleep)
+{
+    g_autoptr(RunReport) r = run_scenario_with("rolling-restart-local", NULL);
+    guint64 lost[2] = {0, 0};
+    for (guint t = 0; t < 2; t++)
+        for (guint o = 0; o < WORKLOAD_OUTCOMES; o++)
+            if (o != WORKLOAD_SUCCEEDED)
+                lost[t] += outcome_between(r, t, (WorkloadOutcome)o, 0, 60);
+    ck_assert_uint_eq(lost[0], 0);  /* prestop */
+    ck_assert_uint_gt(lost[1], 10); /* plain: nginx exits at SIGTERM */
+    assert_event_at(r, "rollout-complete", "default/web-prestop", 0, 26);
+}
+END_TEST
+
+START_TEST(crashed_container_refuses_connections_until_kubelet_restarts_it)
+{
+    g_autoptr(RunReport) probe = run_scenario_with("scale-up-under-load", NULL);
+    const ReportPod *only = probe->pods->pdata[0];
+    g_autofree char *crash = g_strdup_printf("    - {at: 5s, podCrash: %s}\n", only->name);
+    g_autoptr(RunReport) r = run_scenario_with("scale-up-under-load", crash);
+    assert_event_at(r, "pod-crashed", only->name, 0, 5);
+    assert_event_at(r, "pod-restarted", only->name, 0, 15);
+    ck_assert_uint_eq(outcome_between(r, 0, WORKLOAD_REFUSED, 0, 5), 0);
+    ck_assert_uint_gt(outcome_between(r, 0, WORKLOAD_REFUSED, 5, 6), 100); /* RST, not silence */
+    ck_assert_uint_eq(outcome_between(r, 0, WORKLOAD_REFUSED, 18, 20), 0); /* Ready again */
+}
+END_TEST
+
 START_TEST(node_failure_strands_the_dead_nodes_clients_and_half_of_the_others)
 {
     g_autoptr(RunReport) r = run_node_failure(NULL);
@@ -534,12 +723,12 @@ START_TEST(node_failure_strands_the_dead_nodes_clients_and_half_of_the_others)
     }
     /* Through node1 and node3 about half fail in 21-69 s: of all targets, 1/3 + 2/3 * 1/2. */
     guint64 failed = failed_between(r, 21, 69, &sent);
-    ck_assert_msg(failed * 100 > sent * 58 && failed * 100 < sent * 76, "%" G_GUINT64_FORMAT
-                  " of %" G_GUINT64_FORMAT, failed, sent);
+    ck_assert_msg(failed * 100 > sent * 58 && failed * 100 < sent * 76,
+                  "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, failed, sent);
     /* After the sync only the dead node's address fails: a third. */
     failed = failed_between(r, 72, 120, &sent);
-    ck_assert_msg(failed * 100 > sent * 28 && failed * 100 < sent * 39, "%" G_GUINT64_FORMAT
-                  " of %" G_GUINT64_FORMAT, failed, sent);
+    ck_assert_msg(failed * 100 > sent * 28 && failed * 100 < sent * 39,
+                  "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, failed, sent);
     ck_assert_int_eq(x->recovered, -1); /* the stranded clients never recover */
     ck_assert_int_eq(x->blackhole_start, 20 * SIM_SEC);
     ck_assert_int_eq(x->blackhole_end, 120 * SIM_SEC);
@@ -697,6 +886,9 @@ events_suite(void)
     tcase_add_test(tc, proxy_sync_waits_for_min_sync_period);
     tcase_add_test(tc, events_compile_sorted_by_time);
     tcase_add_test(tc, unsupported_events_are_refused_not_ignored);
+    tcase_add_test(tc, new_events_compile_with_their_fields);
+    tcase_add_test(tc, new_events_refuse_bad_fields_with_their_position);
+    tcase_add_test(tc, apply_refuses_pods_in_its_manifest);
     tcase_add_test(tc, chain_respects_grace_period_and_min_sync_period);
     tcase_add_test(tc, node_back_within_grace_period_is_never_not_ready);
     tcase_add_test(tc, spec_controllers_timings_are_used);
@@ -711,6 +903,8 @@ events_suite(void)
     tcase_add_test(tc, set_changes_controller_timings);
     tcase_add_test(tc, failover_stops_sending_to_the_dead_nodes_address_and_keeps_probing_it);
     tcase_add_test(tc, run_without_events_has_no_fault_sections);
+    tcase_add_test(tc, rolling_restart_is_lossless_only_with_a_pre_stop_sleep);
+    tcase_add_test(tc, crashed_container_refuses_connections_until_kubelet_restarts_it);
     suite_add_tcase(s, tc);
     return s;
 }
