@@ -176,6 +176,24 @@ probe_run(const Cluster *c, const K8sNode *node, const SimSockAddr *from, const 
           SimProto proto, GError **error)
 {
     g_return_val_if_fail(c != NULL && node != NULL && from != NULL && to != NULL, NULL);
+    NfRuleset *rules = kube_proxy_render(c, node, to->addr.family, error);
+    if (rules == NULL)
+        return NULL;
+    Probe *p = probe_run_rules(c, node, rules, from, to, proto, error);
+    if (p == NULL)
+        nf_ruleset_free(rules);
+    else
+        p->ruleset = rules;
+    return p;
+}
+
+/* See model/probe.h. */
+Probe *
+probe_run_rules(const Cluster *c, const K8sNode *node, const NfRuleset *rules,
+                const SimSockAddr *from, const SimSockAddr *to, SimProto proto, GError **error)
+{
+    g_return_val_if_fail(c != NULL && node != NULL && rules != NULL, NULL);
+    g_return_val_if_fail(from != NULL && to != NULL, NULL);
     if (from->addr.family != to->addr.family) {
         g_set_error(error, PROBE_ERROR, 0,
                     "source and destination are of different address families");
@@ -192,9 +210,10 @@ probe_run(const Cluster *c, const K8sNode *node, const SimSockAddr *from, const 
     p->packet.length = 60;
     p->endpoints = g_array_new(FALSE, FALSE, sizeof(SimSockAddr));
     p->branches = g_ptr_array_new_with_free_func(probe_branch_free);
-    p->ruleset = kube_proxy_render(c, node, to->addr.family, error);
-    if (p->ruleset == NULL)
+    if (nf_ruleset_family(rules) != to->addr.family) {
+        g_set_error(error, PROBE_ERROR, 0, "the rules are not of the destination's family");
         return NULL;
+    }
 
     g_autofree char *iif = NULL;
     probe_classify(c, p, &iif);
@@ -203,7 +222,7 @@ probe_run(const Cluster *c, const K8sNode *node, const SimSockAddr *from, const 
     NfOrigin origin = p->source_kind == PROBE_SOURCE_NODE ? NF_ORIGIN_LOCAL : NF_ORIGIN_REMOTE;
     p->in_iface = iif ? g_intern_string(iif) : NULL;
     g_autoptr(GPtrArray) branches =
-        nf_path_new_connection(p->ruleset, &p->packet, origin, iif, "eth0", &env);
+        nf_path_new_connection(rules, &p->packet, origin, iif, "eth0", &env);
 
     while (branches->len > 0) {
         ProbeBranch *pb = g_new0(ProbeBranch, 1);

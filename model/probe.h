@@ -36,7 +36,7 @@ typedef struct {
     GArray *endpoints;        /* SimSockAddr, every DNAT target, sorted, unique */
     gboolean masquerade;      /* any branch was masqueraded */
     GPtrArray *branches;      /* ProbeBranch*, in rule order */
-    NfRuleset *ruleset;       /* (owned) the ruleset the probe ran through */
+    NfRuleset *ruleset;       /* (owned) probe_run()'s rules; NULL from probe_run_rules() */
 } Probe;
 
 #define PROBE_ERROR (probe_error_quark())
@@ -49,6 +49,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Probe, probe_free)
  * ephemeral port" (40000 is used). (transfer full) */
 Probe *probe_run(const Cluster *c, const K8sNode *node, const SimSockAddr *from,
                  const SimSockAddr *to, SimProto proto, GError **error);
+
+/* probe_run() through rules (transfer none: they must outlive the probe, whose steps point
+ * into them), a ruleset of to's family such as the ones a node programmed at some time. */
+Probe *probe_run_rules(const Cluster *c, const K8sNode *node, const NfRuleset *rules,
+                       const SimSockAddr *from, const SimSockAddr *to, SimProto proto,
+                       GError **error);
 
 const char *probe_source_kind_name(ProbeSourceKind k); /* "pod", "node", "external" */
 

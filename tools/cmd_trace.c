@@ -3,20 +3,25 @@
  *
  * Follows the first packet of a new connection through one node's kube-proxy rules (see
  * model/probe.h) and explains every rule it matched in words a learner understands, or prints
- * the JSON contract of docs/design.md ("trace JSON") that tests and CI read.
+ * the JSON contract of docs/design.md ("trace JSON") that tests and CI read. With --at TIME the
+ * rules are those the node's kube-proxy last programmed at or before that time of the scenario
+ * (model/timeline.h), possibly stale, and a node that is down then answers nothing.
  */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "model/kube_proxy.h"
 #include "model/probe.h"
+#include "model/timeline.h"
 #include "tools/cli.h"
 
 static int cmd_trace_run(int argc, char **argv);
 
 const KpsimCommand cmd_trace_entry = {
     .name = "trace",
-    .args = "SCENARIO --node NODE --from IP[:PORT] --to IP:PORT [--proto tcp|udp|sctp] [--json]",
+    .args = "SCENARIO --node NODE --from IP[:PORT] --to IP:PORT [--proto tcp|udp|sctp] [--at TIME] "
+            "[--json]",
     .summary = "follow a new connection's first packet through a node's rules",
     .run = cmd_trace_run,
 };
@@ -96,10 +101,12 @@ explain_jump(const Explainer *ex, const char *chain, const char *target, const c
         return g_strdup_printf("%s is a load-balancer IP of %s with loadBalancerSourceRanges: the "
                                "source is checked",
                                ex->dst, svc);
-    if (pod_ext)
+    if (pod_ext) {
+        g_autofree char *pod_svc = comment_service(comment + strlen("pod traffic for "));
         return g_strdup_printf("the source is a pod: it may use every endpoint of %s and keeps "
                                "its address (as if it had gone out to the load balancer and back)",
-                               comment_service(comment + strlen("pod traffic for ")));
+                               pod_svc);
+    }
     if (local_route)
         return g_strdup("the source is the node itself: it may use every endpoint");
     if (g_str_has_prefix(target, "KUBE-SVL-") && g_str_has_prefix(chain, "KUBE-EXT-"))
@@ -197,6 +204,8 @@ trace_text_step(GString *out, const Explainer *ex, const NfStep *st)
                                nf_table_name(st->table), st->chain);
         return;
     }
+    if (kube_proxy_nft_trace_step(st, out)) /* nftables mode: explained in nft's terms */
+        return;
     nf_rule_format(st->rule, rule);
     g_autofree char *why = explain_rule(ex, st->chain, rule->str);
     g_string_append_printf(out, "  %-6s %s\n         %s\n", nf_table_name(st->table), st->chain,
@@ -209,7 +218,8 @@ static gboolean
 steps_equal(const NfStep *a, const NfStep *b)
 {
     return a->rule == b->rule && a->fell_through == b->fell_through && a->table == b->table &&
-           g_strcmp0(a->chain, b->chain) == 0;
+           g_strcmp0(a->chain, b->chain) == 0 && a->nft_rule == b->nft_rule &&
+           (a->nft_rule == NULL || a->nft_choice == b->nft_choice);
 }
 
 static const char *
@@ -228,16 +238,64 @@ verdict_upper(NfVerdict v)
     return "NONE";
 }
 
-/* Where an endpoint lives, seen from the tracing node. (transfer full) */
+/* Where an endpoint lives, seen from the tracing node; with a timeline (nullable), whether
+ * the pod is still in the API and its node up. (transfer full) */
 static char *
-endpoint_place(const Cluster *c, const Probe *p, const ProbeBranch *pb)
+endpoint_place(const Cluster *c, const Timeline *tl, const Probe *p, const ProbeBranch *pb)
 {
     if (pb->pod == NULL)
-        return g_strdup("(no pod known at this address)");
+        return g_strdup(tl != NULL ? "(no pod has this address any more: a stale rule, the "
+                                     "connection goes nowhere)"
+                                   : "(no pod known at this address)");
+    const K8sNode *home = pb->pod->node_name ? cluster_find_node(c, pb->pod->node_name) : NULL;
+    SimTime since = 0;
+    char buf[SIM_TIME_STRLEN];
+    g_autofree char *down = tl != NULL && home != NULL && timeline_node_down(tl, home, &since)
+                                ? g_strdup_printf(" - %s is down since %s: no answer", home->name,
+                                                  sim_time_format(since, buf))
+                                : g_strdup("");
     if (g_strcmp0(pb->pod->node_name, p->node->name) == 0)
-        return g_strdup_printf("pod %s on %s (this node)", pb->pod->meta.name, p->node->name);
-    return g_strdup_printf("pod %s on %s (another node: one more hop)", pb->pod->meta.name,
-                           pb->pod->node_name ? pb->pod->node_name : "?");
+        return g_strdup_printf("pod %s on %s (this node)%s", pb->pod->meta.name, p->node->name,
+                               down);
+    return g_strdup_printf("pod %s on %s (another node: one more hop)%s", pb->pod->meta.name,
+                           pb->pod->node_name ? pb->pod->node_name : "?", down);
+}
+
+/* The text lines on the rules' age at the timeline's time, and the verdict for a node that is
+ * down. */
+static void
+trace_text_when(GString *out, const Timeline *tl, const K8sNode *node)
+{
+    char synced[SIM_TIME_STRLEN];
+    g_string_append_printf(out, "Rules: programmed by %s's kube-proxy at %s", node->name,
+                           sim_time_format(timeline_synced_at(tl, node), synced));
+    g_string_append(out,
+                    timeline_rules_stale(tl, node)
+                        ? "; the Services or EndpointSlices have changed since: stale until its "
+                          "next sync.\n"
+                        : ", up to date with the Services and EndpointSlices.\n");
+}
+
+/* The share of new connections the rules send to a pod whose node is down (what the API
+ * server has not noticed yet, or what a stale node still believes). */
+static void
+trace_text_dead_share(GString *out, const Cluster *c, const Timeline *tl, const Probe *p)
+{
+    double share = 0;
+    for (guint b = 0; b < p->branches->len; b++) {
+        const ProbeBranch *pb = g_ptr_array_index(p->branches, b);
+        const K8sNode *home = pb->pod != NULL && pb->pod->node_name != NULL
+                                  ? cluster_find_node(c, pb->pod->node_name)
+                                  : NULL;
+        if (pb->branch->dnat &&
+            (pb->pod == NULL || (home != NULL && timeline_node_down(tl, home, NULL))))
+            share += pb->branch->probability;
+    }
+    if (share > 0)
+        g_string_append_printf(out,
+                               "%.1f%% of new connections go to a pod that is gone or on a node "
+                               "that is down: they get no answer.\n",
+                               100.0 * share);
 }
 
 static void
@@ -249,7 +307,7 @@ trace_text_source(GString *out, const Cluster *c, const Probe *p)
     case PROBE_SOURCE_NODE:
         g_string_append_printf(out,
                                "Source: %s is an address of %s: a process on the node "
-                               "opens the connection (nat OUTPUT).\n",
+                               "opens the connection (the output hook).\n",
                                src, p->node->name);
         break;
     case PROBE_SOURCE_POD:
@@ -272,8 +330,21 @@ trace_text_source(GString *out, const Cluster *c, const Probe *p)
 }
 
 static void
-trace_text_verdict(GString *out, const Probe *p)
+trace_text_verdict(GString *out, const Timeline *tl, const Probe *p)
 {
+    SimTime since = 0;
+    char when[SIM_TIME_STRLEN];
+    if (tl != NULL && timeline_node_down(tl, p->node, &since)) {
+        g_string_append_printf(out,
+                               "\nVerdict: NO ANSWER - %s is down since %s: the packet is lost.\n"
+                               "%s The rules above are frozen as %s last programmed them.\n",
+                               p->node->name, sim_time_format(since, when),
+                               p->packet.proto == SIM_PROTO_TCP
+                                   ? "The client resends its SYN, then times out."
+                                   : "The client waits for an answer that never comes.",
+                               p->node->name);
+        return;
+    }
     g_string_append_printf(out, "\nVerdict: %s", verdict_upper(p->verdict));
     for (guint i = 0; i < p->endpoints->len; i++) {
         char buf[SIM_SOCKADDR_STRLEN];
@@ -295,7 +366,7 @@ trace_text_verdict(GString *out, const Probe *p)
 }
 
 static void
-trace_text(GString *out, const Cluster *c, const Probe *p)
+trace_text(GString *out, const Cluster *c, const Timeline *tl, const Probe *p)
 {
     char src[SIM_SOCKADDR_STRLEN], dst[SIM_SOCKADDR_STRLEN];
     Explainer ex = {.probe = p, .node = p->node->name};
@@ -304,6 +375,13 @@ trace_text(GString *out, const Cluster *c, const Probe *p)
                            sim_proto_k8s_name(p->packet.proto),
                            sim_sockaddr_to_string(&p->packet.src, src),
                            sim_sockaddr_to_string(&p->packet.dst, dst), p->node->name);
+    if (tl != NULL) {
+        char at[SIM_TIME_STRLEN];
+        g_string_truncate(out, out->len - 1);
+        g_string_append_printf(out, ", %s into the scenario\n",
+                               sim_time_format(timeline_at(tl), at));
+        trace_text_when(out, tl, p->node);
+    }
     trace_text_source(out, c, p);
     const ProbeBranch *first = g_ptr_array_index(p->branches, 0);
     g_string_append_c(out, '\n');
@@ -326,12 +404,14 @@ trace_text(GString *out, const Cluster *c, const Probe *p)
             const ProbeBranch *pb = g_ptr_array_index(p->branches, b);
             if (!pb->branch->dnat)
                 continue;
-            g_autofree char *place = endpoint_place(c, p, pb);
+            g_autofree char *place = endpoint_place(c, tl, p, pb);
             g_string_append_printf(out, "  %5.1f%%  %-22s %s\n", 100.0 * pb->branch->probability,
                                    sim_sockaddr_to_string(&pb->endpoint, dst), place);
         }
     }
-    trace_text_verdict(out, p);
+    trace_text_verdict(out, tl, p);
+    if (tl != NULL && !timeline_node_down(tl, p->node, NULL))
+        trace_text_dead_share(out, c, tl, p);
 }
 
 /* ------------------------------------------------------------------ JSON output */
@@ -345,7 +425,7 @@ trace_json_steps(JsonBuilder *b, const NfBranch *br)
         g_autoptr(GString) rule = g_string_new(NULL);
         if (st->fell_through)
             g_string_append_printf(rule, ":%s ACCEPT", st->chain);
-        else
+        else if (!kube_proxy_nft_step_rule(st, rule)) /* nftables mode: nft's rule text */
             nf_rule_format(st->rule, rule);
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "table");
@@ -398,14 +478,30 @@ trace_json_branches(JsonBuilder *b, const Probe *p)
     json_builder_end_array(b);
 }
 
+/* The members on the rules' age (syncedAt, stale) and the node's power (nodeDown). */
 static void
-trace_json(GString *out, const Probe *p)
+trace_json_when(JsonBuilder *b, const Timeline *tl, const K8sNode *node)
+{
+    char buf[SIM_TIME_STRLEN];
+    trace_json_member_string(b, "syncedAt", sim_time_format(timeline_synced_at(tl, node), buf));
+    json_builder_set_member_name(b, "stale");
+    json_builder_add_boolean_value(b, timeline_rules_stale(tl, node));
+    json_builder_set_member_name(b, "nodeDown");
+    json_builder_add_boolean_value(b, timeline_node_down(tl, node, NULL));
+}
+
+static void
+trace_json(GString *out, const Timeline *tl, const Probe *p)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     char buf[SIM_SOCKADDR_STRLEN];
+    char at[SIM_TIME_STRLEN];
+    gboolean down = tl != NULL && timeline_node_down(tl, p->node, NULL);
     json_builder_begin_object(b);
     trace_json_member_string(b, "node", p->node->name);
-    trace_json_member_string(b, "at", "0s");
+    trace_json_member_string(b, "at", sim_time_format(tl != NULL ? timeline_at(tl) : 0, at));
+    if (tl != NULL)
+        trace_json_when(b, tl, p->node);
     json_builder_set_member_name(b, "packet");
     json_builder_begin_object(b);
     trace_json_member_string(b, "protocol", sim_proto_k8s_name(p->packet.proto));
@@ -413,7 +509,7 @@ trace_json(GString *out, const Probe *p)
     trace_json_member_string(b, "destination", sim_sockaddr_to_string(&p->packet.dst, buf));
     json_builder_end_object(b);
     trace_json_member_string(b, "sourceKind", probe_source_kind_name(p->source_kind));
-    trace_json_member_string(b, "verdict", nf_verdict_name(p->verdict));
+    trace_json_member_string(b, "verdict", down ? "down" : nf_verdict_name(p->verdict));
     json_builder_set_member_name(b, "endpoints");
     json_builder_begin_array(b);
     for (guint i = 0; i < p->endpoints->len; i++)
@@ -431,10 +527,49 @@ trace_json(GString *out, const Probe *p)
 
 /* ------------------------------------------------------------------ the command */
 
+/* Loads the cluster, replays it to at when at is not negative, runs the probe through the
+ * node's rules of that time and prints the trace. */
+static int
+cmd_trace_print(const char *scenario, char **manifests, const char *node_name,
+                const SimSockAddr *src, const SimSockAddr *dst, SimProto proto, SimTime at,
+                gboolean json)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) cluster = NULL;
+    GError *error = NULL;
+    if (!cli_load(scenario, manifests, &sc, &cluster, &error))
+        return cli_input_error(error);
+    const K8sNode *node = cli_find_node(&cmd_trace_entry, cluster, node_name);
+    if (node == NULL)
+        return KPSIM_EXIT_USAGE;
+    g_autoptr(Timeline) tl = NULL;
+    if (at >= 0) {
+        TimelineOptions opt = {.at = at, .family = dst->addr.family, .node = node->name};
+        tl = timeline_new(cluster, &opt, &error);
+        if (tl == NULL)
+            return cli_input_error(error);
+    }
+    g_autoptr(Probe) probe = tl != NULL ? probe_run_rules(cluster, node, timeline_rules(tl, node),
+                                                          src, dst, proto, &error)
+                                        : probe_run(cluster, node, src, dst, proto, &error);
+    if (probe == NULL) {
+        int rc = cli_usage_error(&cmd_trace_entry, "%s", error->message);
+        g_error_free(error);
+        return rc;
+    }
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (json)
+        trace_json(out, tl, probe);
+    else
+        trace_text(out, cluster, tl, probe);
+    return cli_write_stdout(out);
+}
+
 static int
 cmd_trace_run(int argc, char **argv)
 {
     g_autofree char *node_name = NULL, *from = NULL, *to = NULL, *proto_text = NULL;
+    g_autofree char *at_text = NULL;
     g_auto(GStrv) manifests = NULL;
     gboolean json = FALSE;
     GOptionEntry entries[] = {
@@ -442,6 +577,8 @@ cmd_trace_run(int argc, char **argv)
         {"from", 0, 0, G_OPTION_ARG_STRING, &from, "Source address (port optional)", "IP[:PORT]"},
         {"to", 0, 0, G_OPTION_ARG_STRING, &to, "Destination address and port", "IP:PORT"},
         {"proto", 'p', 0, G_OPTION_ARG_STRING, &proto_text, "tcp (default), udp or sctp", "PROTO"},
+        {"at", 0, 0, G_OPTION_ARG_STRING, &at_text,
+         "Through the rules the node had programmed at this time of the scenario", "TIME"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the JSON contract of docs/design.md", NULL},
         {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &manifests,
          "Add a manifest (without SCENARIO: on the default 3-node cluster)", "MANIFEST"},
@@ -468,25 +605,9 @@ cmd_trace_run(int argc, char **argv)
                                proto == SIM_PROTO_ICMPV6))
         return cli_usage_error(&cmd_trace_entry, "unknown protocol '%s' (tcp, udp or sctp)",
                                proto_text);
-
-    g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) cluster = NULL;
-    GError *error = NULL;
-    if (!cli_load(argc == 2 ? argv[1] : NULL, manifests, &sc, &cluster, &error))
-        return cli_input_error(error);
-    const K8sNode *node = cli_find_node(&cmd_trace_entry, cluster, node_name);
-    if (node == NULL)
+    SimTime at;
+    if (!cli_parse_at(&cmd_trace_entry, at_text, &at))
         return KPSIM_EXIT_USAGE;
-    g_autoptr(Probe) probe = probe_run(cluster, node, &src, &dst, proto, &error);
-    if (probe == NULL) {
-        int rc = cli_usage_error(&cmd_trace_entry, "%s", error->message);
-        g_error_free(error);
-        return rc;
-    }
-    g_autoptr(GString) out = g_string_new(NULL);
-    if (json)
-        trace_json(out, probe);
-    else
-        trace_text(out, cluster, probe);
-    return cli_write_stdout(out);
+    return cmd_trace_print(argc == 2 ? argv[1] : NULL, manifests, node_name, &src, &dst, proto, at,
+                           json);
 }

@@ -4,14 +4,17 @@
  * Reproduces kubectl's printers (pkg/printers/internalversion/printers.go) for the columns that
  * matter here, and its describer (describe.go, describeService), including their whitespace:
  * tables use tabwriter(minwidth 6, padding 3), describe uses tabwriter(minwidth 0, padding 2).
- * AGE is the simulated time since the object appeared (all objects exist from t=0 until events
- * arrive). Left out: columns about containers, images and resources that kpsim does not model.
+ * AGE is the simulated time since the object appeared: the scenario's objects exist from 0 s,
+ * pods the controllers create (with --at) from their creation. `get events` lists the
+ * controllers' log the way kubectl lists Events. Left out: columns about containers, images and
+ * resources that kpsim does not model.
  */
-#include "tools/kubectl_view.h"
+#include "tools/kubectl_view_private.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "model/controllers.h"
 #include "tools/cli.h"
 
 #define KUBERNETES_VERSION "v1.31.0"
@@ -90,8 +93,8 @@ view_tabwrite(GString *out, const char *text, guint minwidth, guint padding)
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Orders an array of C strings (a GCompareDataFunc over char* elements). */
-static gint
+/* See tools/kubectl_view_private.h. */
+gint
 view_compare_keys(gconstpointer a, gconstpointer b, gpointer unused)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -126,8 +129,8 @@ view_resource_parse(const char *text, ViewResource *out)
     return FALSE;
 }
 
-/* kubectl's duration.HumanDuration for an object's age. */
-static char *
+/* See tools/kubectl_view_private.h. */
+char *
 view_age(SimTime age)
 {
     gint64 s = age / SIM_SEC;
@@ -213,8 +216,8 @@ view_service_ports(const K8sService *svc)
     return g_string_free(s, FALSE);
 }
 
-/* Comma-joined addresses of arr (SimAddr), or NULL when empty. */
-static char *
+/* See tools/kubectl_view_private.h. */
+char *
 view_join_addrs(GArray *arr)
 {
     if (arr == NULL || arr->len == 0)
@@ -228,8 +231,8 @@ view_join_addrs(GArray *arr)
     return g_string_free(s, FALSE);
 }
 
-/* The LoadBalancer status as kubectl prints it: IPs or hostnames, comma-joined, or NULL. */
-static char *
+/* See tools/kubectl_view_private.h. */
+char *
 view_lb_ingress(const K8sService *svc)
 {
     if (svc->lb_ingress == NULL || svc->lb_ingress->len == 0)
@@ -269,7 +272,8 @@ view_service_external_ip(const K8sService *svc)
     return g_strdup("<none>");
 }
 
-static char *
+/* See tools/kubectl_view_private.h. */
+char *
 view_cluster_ip(const K8sService *svc)
 {
     char buf[SIM_ADDR_STRLEN];
@@ -316,17 +320,32 @@ view_nodes_table(const Cluster *c, ViewFormat fmt, GString *t)
 }
 
 static const char *
-view_pod_status(const K8sPod *p)
+view_pod_status(const K8sPod *p, const Timeline *tl)
 {
     if (p->terminating)
         return "Terminating";
+    if (tl != NULL && !timeline_container_running(tl, p, NULL))
+        return "CrashLoopBackOff"; /* its container exited; kubelet waits out the back-off */
     if (p->node_name == NULL)
         return "Pending";
     return p->ip.family == SIM_AF_NONE ? "ContainerCreating" : "Running";
 }
 
+/* RESTARTS as kubectl 1.22+ prints it: "0", or "2 (35s ago)" since the last restart. */
+static char *
+view_pod_restarts(const Cluster *c, const Timeline *tl, const K8sPod *p)
+{
+    SimTime last = -1;
+    if (tl != NULL)
+        timeline_container_running(tl, p, &last);
+    if (p->restart_count == 0 || last < 0)
+        return g_strdup_printf("%u", p->restart_count);
+    g_autofree char *ago = view_age(c->now - last);
+    return g_strdup_printf("%u (%s ago)", p->restart_count, ago);
+}
+
 static guint
-view_pods_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
+view_pods_table(const Cluster *c, const Timeline *tl, ViewFormat fmt, const char *ns, GString *t)
 {
     guint rows = 0;
     view_row_start(t, ns, NULL);
@@ -340,10 +359,11 @@ view_pods_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
         if (!view_in_namespace(&p->meta, ns))
             continue;
         guint containers = MAX(1u, p->spec.containers ? p->spec.containers->len : 0);
-        g_autofree char *age = view_age(c->now);
+        g_autofree char *age = view_age(c->now - (tl ? timeline_created_at(tl, p) : 0));
+        g_autofree char *restarts = view_pod_restarts(c, tl, p);
         view_row_start(t, ns, &p->meta);
-        g_string_append_printf(t, "%s\t%u/%u\t%s\t0\t%s", p->meta.name, p->ready ? containers : 0,
-                               containers, view_pod_status(p), age);
+        g_string_append_printf(t, "%s\t%u/%u\t%s\t%s\t%s", p->meta.name, p->ready ? containers : 0,
+                               containers, view_pod_status(p, tl), restarts, age);
         if (fmt == VIEW_FORMAT_WIDE) {
             char buf[SIM_ADDR_STRLEN];
             g_string_append_printf(t, "\t%s\t%s\t<none>\t<none>", view_addr(&p->ip, buf),
@@ -440,13 +460,15 @@ view_slices_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
 
 /* ------------------------------------------------------------------ get: JSON */
 
-static void
-json_add_string(JsonBuilder *b, const char *key, const char *value)
+/* See tools/kubectl_view_private.h. */
+void
+view_json_add_string(JsonBuilder *b, const char *key, const char *value)
 {
     json_builder_set_member_name(b, key);
     json_builder_add_string_value(b, value);
 }
 
+/* Adds the member key with an integer value. */
 static void
 json_add_int(JsonBuilder *b, const char *key, gint64 value)
 {
@@ -454,11 +476,12 @@ json_add_int(JsonBuilder *b, const char *key, gint64 value)
     json_builder_add_int_value(b, value);
 }
 
+/* Adds the member key with an address as text. */
 static void
 json_add_addr(JsonBuilder *b, const char *key, const SimAddr *a)
 {
     char buf[SIM_ADDR_STRLEN];
-    json_add_string(b, key, sim_addr_to_string(a, buf));
+    view_json_add_string(b, key, sim_addr_to_string(a, buf));
 }
 
 /* Adds a string map (labels, selector) with sorted keys. */
@@ -472,22 +495,23 @@ json_add_map(JsonBuilder *b, const char *key, GHashTable *map)
     g_autofree const char **keys = (const char **)g_hash_table_get_keys_as_array(map, NULL);
     g_qsort_with_data(keys, g_hash_table_size(map), sizeof(char *), view_compare_keys, NULL);
     for (guint i = 0; keys[i] != NULL; i++)
-        json_add_string(b, keys[i], g_hash_table_lookup(map, keys[i]));
+        view_json_add_string(b, keys[i], g_hash_table_lookup(map, keys[i]));
     json_builder_end_object(b);
 }
 
-static void
-json_begin_object(JsonBuilder *b, const char *api, const char *kind, const K8sMeta *meta,
-                  const char *name)
+/* See tools/kubectl_view_private.h. */
+void
+view_json_begin_object(JsonBuilder *b, const char *api, const char *kind, const K8sMeta *meta,
+                       const char *name)
 {
     json_builder_begin_object(b);
-    json_add_string(b, "apiVersion", api);
-    json_add_string(b, "kind", kind);
+    view_json_add_string(b, "apiVersion", api);
+    view_json_add_string(b, "kind", kind);
     json_builder_set_member_name(b, "metadata");
     json_builder_begin_object(b);
-    json_add_string(b, "name", meta ? meta->name : name);
+    view_json_add_string(b, "name", meta ? meta->name : name);
     if (meta != NULL) {
-        json_add_string(b, "namespace", meta->namespace_);
+        view_json_add_string(b, "namespace", meta->namespace_);
         json_add_map(b, "labels", meta->labels);
     }
     json_builder_end_object(b);
@@ -496,12 +520,12 @@ json_begin_object(JsonBuilder *b, const char *api, const char *kind, const K8sMe
 static void
 json_node(JsonBuilder *b, const K8sNode *n)
 {
-    json_begin_object(b, "v1", "Node", NULL, n->name);
+    view_json_begin_object(b, "v1", "Node", NULL, n->name);
     json_builder_set_member_name(b, "spec");
     json_builder_begin_object(b);
     if (n->pod_cidr.addr.family != SIM_AF_NONE) {
         char buf[SIM_CIDR_STRLEN];
-        json_add_string(b, "podCIDR", sim_cidr_to_string(&n->pod_cidr, buf));
+        view_json_add_string(b, "podCIDR", sim_cidr_to_string(&n->pod_cidr, buf));
     }
     json_builder_end_object(b);
     json_builder_set_member_name(b, "status");
@@ -510,7 +534,7 @@ json_node(JsonBuilder *b, const K8sNode *n)
     json_builder_begin_array(b);
     for (guint i = 0; i < n->addresses->len; i++) {
         json_builder_begin_object(b);
-        json_add_string(b, "type", "InternalIP");
+        view_json_add_string(b, "type", "InternalIP");
         json_add_addr(b, "address", &g_array_index(n->addresses, SimAddr, i));
         json_builder_end_object(b);
     }
@@ -518,8 +542,8 @@ json_node(JsonBuilder *b, const K8sNode *n)
     json_builder_set_member_name(b, "conditions");
     json_builder_begin_array(b);
     json_builder_begin_object(b);
-    json_add_string(b, "type", "Ready");
-    json_add_string(b, "status", n->ready ? "True" : "Unknown");
+    view_json_add_string(b, "type", "Ready");
+    view_json_add_string(b, "status", n->ready ? "True" : "Unknown");
     json_builder_end_object(b);
     json_builder_end_array(b);
     json_builder_end_object(b);
@@ -529,22 +553,22 @@ json_node(JsonBuilder *b, const K8sNode *n)
 static void
 json_pod(JsonBuilder *b, const K8sPod *p)
 {
-    json_begin_object(b, "v1", "Pod", &p->meta, NULL);
+    view_json_begin_object(b, "v1", "Pod", &p->meta, NULL);
     json_builder_set_member_name(b, "spec");
     json_builder_begin_object(b);
     if (p->node_name)
-        json_add_string(b, "nodeName", p->node_name);
+        view_json_add_string(b, "nodeName", p->node_name);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "status");
     json_builder_begin_object(b);
-    json_add_string(b, "phase", p->node_name ? "Running" : "Pending");
+    view_json_add_string(b, "phase", p->node_name ? "Running" : "Pending");
     if (p->ip.family != SIM_AF_NONE)
         json_add_addr(b, "podIP", &p->ip);
     json_builder_set_member_name(b, "conditions");
     json_builder_begin_array(b);
     json_builder_begin_object(b);
-    json_add_string(b, "type", "Ready");
-    json_add_string(b, "status", p->ready ? "True" : "False");
+    view_json_add_string(b, "type", "Ready");
+    view_json_add_string(b, "status", p->ready ? "True" : "False");
     json_builder_end_object(b);
     json_builder_end_array(b);
     json_builder_end_object(b);
@@ -560,11 +584,11 @@ json_service_ports(JsonBuilder *b, const K8sService *s)
         const K8sServicePort *p = g_ptr_array_index(s->ports, i);
         json_builder_begin_object(b);
         if (p->name && *p->name)
-            json_add_string(b, "name", p->name);
-        json_add_string(b, "protocol", sim_proto_k8s_name(p->protocol));
+            view_json_add_string(b, "name", p->name);
+        view_json_add_string(b, "protocol", sim_proto_k8s_name(p->protocol));
         json_add_int(b, "port", p->port);
         if (p->target_port_name)
-            json_add_string(b, "targetPort", p->target_port_name);
+            view_json_add_string(b, "targetPort", p->target_port_name);
         else
             json_add_int(b, "targetPort", p->target_port);
         if (p->node_port)
@@ -577,20 +601,20 @@ json_service_ports(JsonBuilder *b, const K8sService *s)
 static void
 json_service(JsonBuilder *b, const K8sService *s)
 {
-    json_begin_object(b, "v1", "Service", &s->meta, NULL);
+    view_json_begin_object(b, "v1", "Service", &s->meta, NULL);
     json_builder_set_member_name(b, "spec");
     json_builder_begin_object(b);
-    json_add_string(b, "type", k8s_service_type_name(s->type));
+    view_json_add_string(b, "type", k8s_service_type_name(s->type));
     g_autofree char *cip = view_cluster_ip(s);
-    json_add_string(b, "clusterIP", cip);
+    view_json_add_string(b, "clusterIP", cip);
     json_service_ports(b, s);
     json_add_map(b, "selector", s->selector);
     if (s->type == K8S_SVC_NODE_PORT || s->type == K8S_SVC_LOAD_BALANCER)
-        json_add_string(b, "externalTrafficPolicy",
-                        s->external_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
-    json_add_string(b, "internalTrafficPolicy",
-                    s->internal_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
-    json_add_string(b, "sessionAffinity", s->affinity_client_ip ? "ClientIP" : "None");
+        view_json_add_string(b, "externalTrafficPolicy",
+                             s->external_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
+    view_json_add_string(b, "internalTrafficPolicy",
+                         s->internal_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
+    view_json_add_string(b, "sessionAffinity", s->affinity_client_ip ? "ClientIP" : "None");
     if (s->health_check_node_port)
         json_add_int(b, "healthCheckNodePort", s->health_check_node_port);
     json_builder_end_object(b);
@@ -600,8 +624,8 @@ json_service(JsonBuilder *b, const K8sService *s)
 static void
 json_slice(JsonBuilder *b, const K8sEndpointSlice *s)
 {
-    json_begin_object(b, "discovery.k8s.io/v1", "EndpointSlice", &s->meta, NULL);
-    json_add_string(b, "addressType", s->address_type == SIM_AF_INET6 ? "IPv6" : "IPv4");
+    view_json_begin_object(b, "discovery.k8s.io/v1", "EndpointSlice", &s->meta, NULL);
+    view_json_add_string(b, "addressType", s->address_type == SIM_AF_INET6 ? "IPv6" : "IPv4");
     json_builder_set_member_name(b, "endpoints");
     json_builder_begin_array(b);
     for (guint i = 0; i < s->endpoints->len; i++) {
@@ -625,9 +649,9 @@ json_slice(JsonBuilder *b, const K8sEndpointSlice *s)
         json_builder_add_boolean_value(b, k8s_endpoint_terminating(e));
         json_builder_end_object(b);
         if (e->node_name)
-            json_add_string(b, "nodeName", e->node_name);
+            view_json_add_string(b, "nodeName", e->node_name);
         if (e->zone)
-            json_add_string(b, "zone", e->zone);
+            view_json_add_string(b, "zone", e->zone);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -636,9 +660,9 @@ json_slice(JsonBuilder *b, const K8sEndpointSlice *s)
     for (guint i = 0; i < s->ports->len; i++) {
         const K8sEndpointPort *p = g_ptr_array_index(s->ports, i);
         json_builder_begin_object(b);
-        json_add_string(b, "name", p->name ? p->name : "");
+        view_json_add_string(b, "name", p->name ? p->name : "");
         json_add_int(b, "port", p->port);
-        json_add_string(b, "protocol", sim_proto_k8s_name(p->protocol));
+        view_json_add_string(b, "protocol", sim_proto_k8s_name(p->protocol));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -651,8 +675,8 @@ view_get_json(const Cluster *c, ViewResource res, const char *ns, GString *out)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_add_string(b, "apiVersion", "v1");
-    json_add_string(b, "kind", "List");
+    view_json_add_string(b, "apiVersion", "v1");
+    view_json_add_string(b, "kind", "List");
     json_builder_set_member_name(b, "items");
     json_builder_begin_array(b);
     switch (res) {
@@ -685,6 +709,13 @@ gboolean
 view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char *ns, GString *out,
          char **empty_message)
 {
+    return view_get_at(c, NULL, res, fmt, ns, out, empty_message);
+}
+
+gboolean
+view_get_at(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt, const char *ns,
+            GString *out, char **empty_message)
+{
     if (fmt == VIEW_FORMAT_JSON) {
         view_get_json(c, res, ns, out);
         return TRUE;
@@ -696,7 +727,7 @@ view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char *ns, GSt
         rows = view_nodes_table(c, fmt, t);
         break;
     case VIEW_PODS:
-        rows = view_pods_table(c, fmt, ns, t);
+        rows = view_pods_table(c, tl, fmt, ns, t);
         break;
     case VIEW_SERVICES:
         rows = view_services_table(c, fmt, ns, t);
@@ -712,143 +743,5 @@ view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char *ns, GSt
         return FALSE;
     }
     view_tabwrite(out, t->str, 6, 3);
-    return TRUE;
-}
-
-/* ------------------------------------------------------------------ describe service */
-
-/* kubectl's formatEndpointSlices(): "IP:port" of ready endpoints for the port named port_name,
- * at most three, then "+ N more...". */
-static char *
-view_describe_endpoints(const Cluster *c, const K8sService *svc, const char *port_name)
-{
-    g_autoptr(GPtrArray) slices = cluster_service_slices(c, svc);
-    GString *out = g_string_new(NULL);
-    guint count = 0;
-    for (guint i = 0; i < slices->len; i++) {
-        const K8sEndpointSlice *s = g_ptr_array_index(slices, i);
-        for (guint j = 0; j < s->ports->len; j++) {
-            const K8sEndpointPort *p = g_ptr_array_index(s->ports, j);
-            if (g_strcmp0(p->name ? p->name : "", port_name ? port_name : "") != 0)
-                continue;
-            for (guint k = 0; k < s->endpoints->len; k++) {
-                const K8sEndpoint *e = g_ptr_array_index(s->endpoints, k);
-                if (!k8s_endpoint_ready(e) || e->addresses->len == 0)
-                    continue;
-                SimSockAddr sa = {g_array_index(e->addresses, SimAddr, 0), p->port};
-                char buf[SIM_SOCKADDR_STRLEN];
-                if (count++ < 3)
-                    g_string_append_printf(out, "%s%s", count > 1 ? "," : "",
-                                           sim_sockaddr_to_string(&sa, buf));
-            }
-        }
-    }
-    if (count > 3)
-        g_string_append_printf(out, " + %u more...", count - 3);
-    if (count == 0)
-        g_string_append(out, "<none>");
-    return g_string_free(out, FALSE);
-}
-
-/* "Labels:\tk=v\n\tk2=v2\n" as printLabelsMultiline() writes it. */
-static void
-view_describe_map(GString *t, const char *title, GHashTable *map)
-{
-    if (map == NULL || g_hash_table_size(map) == 0) {
-        g_string_append_printf(t, "%s\t<none>\n", title);
-        return;
-    }
-    g_autofree const char **keys = (const char **)g_hash_table_get_keys_as_array(map, NULL);
-    g_qsort_with_data(keys, g_hash_table_size(map), sizeof(char *), view_compare_keys, NULL);
-    for (guint i = 0; keys[i] != NULL; i++)
-        g_string_append_printf(t, "%s\t%s=%s\n", i == 0 ? title : "", keys[i],
-                               (const char *)g_hash_table_lookup(map, keys[i]));
-}
-
-static void
-view_describe_ips(GString *t, const K8sService *svc)
-{
-    if (svc->ip_family_policy != NULL || svc->cluster_ips->len > 0)
-        g_string_append_printf(t, "IP Family Policy:\t%s\n",
-                               svc->ip_family_policy ? svc->ip_family_policy : "SingleStack");
-    GString *fam = g_string_new(NULL);
-    for (guint i = 0; i < svc->cluster_ips->len; i++) {
-        const SimAddr *a = &g_array_index(svc->cluster_ips, SimAddr, i);
-        g_string_append_printf(fam, "%s%s", i ? "," : "",
-                               a->family == SIM_AF_INET6 ? "IPv6" : "IPv4");
-    }
-    g_autofree char *families = g_string_free(fam, fam->len == 0);
-    g_string_append_printf(t, "IP Families:\t%s\n", families ? families : "<none>");
-    g_autofree char *cip = view_cluster_ip(svc);
-    g_autofree char *ips = view_join_addrs(svc->cluster_ips);
-    g_string_append_printf(t, "IP:\t%s\n", cip);
-    g_string_append_printf(t, "IPs:\t%s\n", svc->cluster_ip_none ? "None" : ips ? ips : "<none>");
-    g_autofree char *ext = view_join_addrs(svc->external_ips);
-    if (ext)
-        g_string_append_printf(t, "External IPs:\t%s\n", ext);
-    if (svc->external_name)
-        g_string_append_printf(t, "External Name:\t%s\n", svc->external_name);
-    g_autofree char *lb = view_lb_ingress(svc);
-    if (lb)
-        g_string_append_printf(t, "LoadBalancer Ingress:\t%s\n", lb);
-}
-
-static void
-view_describe_ports(GString *t, const Cluster *c, const K8sService *svc)
-{
-    for (guint i = 0; i < svc->ports->len; i++) {
-        const K8sServicePort *p = g_ptr_array_index(svc->ports, i);
-        const char *name = p->name && *p->name ? p->name : "<unset>";
-        const char *proto = sim_proto_k8s_name(p->protocol);
-        g_string_append_printf(t, "Port:\t%s\t%u/%s\n", name, p->port, proto);
-        if (p->target_port_name)
-            g_string_append_printf(t, "TargetPort:\t%s/%s\n", p->target_port_name, proto);
-        else
-            g_string_append_printf(t, "TargetPort:\t%u/%s\n", p->target_port, proto);
-        if (p->node_port)
-            g_string_append_printf(t, "NodePort:\t%s\t%u/%s\n", name, p->node_port, proto);
-        g_autofree char *eps = view_describe_endpoints(c, svc, p->name);
-        g_string_append_printf(t, "Endpoints:\t%s\n", eps);
-    }
-}
-
-gboolean
-view_describe_service(const Cluster *c, const char *ns, const char *name, GString *out)
-{
-    const K8sService *svc = cluster_find_service(c, ns, name);
-    if (svc == NULL)
-        return FALSE;
-    g_autoptr(GString) t = g_string_new(NULL);
-    g_string_append_printf(t, "Name:\t%s\nNamespace:\t%s\n", svc->meta.name, svc->meta.namespace_);
-    view_describe_map(t, "Labels:", svc->meta.labels);
-    view_describe_map(t, "Annotations:", svc->meta.annotations);
-    g_autofree char *sel = k8s_labels_to_string(svc->selector);
-    g_string_append_printf(t, "Selector:\t%s\nType:\t%s\n", svc->selector ? sel : "<none>",
-                           k8s_service_type_name(svc->type));
-    view_describe_ips(t, svc);
-    view_describe_ports(t, c, svc);
-    g_string_append_printf(t, "Session Affinity:\t%s\n",
-                           svc->affinity_client_ip ? "ClientIP" : "None");
-    if (svc->type == K8S_SVC_NODE_PORT || svc->type == K8S_SVC_LOAD_BALANCER)
-        g_string_append_printf(t, "External Traffic Policy:\t%s\n",
-                               svc->external_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
-    if (svc->type != K8S_SVC_EXTERNAL_NAME)
-        g_string_append_printf(t, "Internal Traffic Policy:\t%s\n",
-                               svc->internal_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
-    if (svc->health_check_node_port && svc->type == K8S_SVC_LOAD_BALANCER &&
-        svc->external_policy == K8S_POLICY_LOCAL)
-        g_string_append_printf(t, "HealthCheck NodePort:\t%u\n", svc->health_check_node_port);
-    if (svc->source_ranges && svc->source_ranges->len) {
-        g_string_append(t, "LoadBalancer Source Ranges:\t");
-        for (guint i = 0; i < svc->source_ranges->len; i++) {
-            char buf[SIM_CIDR_STRLEN];
-            g_string_append_printf(
-                t, "%s%s", i ? "," : "",
-                sim_cidr_to_string(&g_array_index(svc->source_ranges, SimCidr, i), buf));
-        }
-        g_string_append_c(t, '\n');
-    }
-    g_string_append(t, "Events:\t<none>\n");
-    view_tabwrite(out, t->str, 0, 2);
     return TRUE;
 }

@@ -6,6 +6,7 @@
 #define KPSIM_KUBECTL_VIEW_H
 
 #include "model/cluster.h"
+#include "model/timeline.h"
 
 typedef enum {
     VIEW_NODES,
@@ -29,9 +30,23 @@ gboolean view_resource_parse(const char *text, ViewResource *out);
  * namespace, setting *empty_message to kubectl's "No resources found in default namespace.". */
 gboolean view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char *namespace_,
                   GString *out, char **empty_message);
+/* view_get() for the cluster as a timeline left it (tl nullable: as built): AGE columns are
+ * relative to c->now and pods the controllers created are as old as they are. */
+gboolean view_get_at(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt,
+                     const char *namespace_, GString *out, char **empty_message);
+/* Appends `kubectl get events` output for the controllers' log (ControllersRecord*) as it
+ * stands at c->now: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE, oldest first; -o json lists
+ * them as core/v1 Events. FALSE (nothing appended, *empty_message set) when the log is empty. */
+gboolean view_get_events(const Cluster *c, const GPtrArray *log, ViewFormat fmt, GString *out,
+                         char **empty_message);
 /* Appends `kubectl describe service NAME` output. FALSE when there is no such Service. */
 gboolean view_describe_service(const Cluster *c, const char *namespace_, const char *name,
                                GString *out);
+
+/* view_describe_service() for the cluster as a timeline left it (tl nullable): the Events
+ * section lists the controllers' records about the Service up to then. */
+gboolean view_describe_service_at(const Cluster *c, const Timeline *tl, const char *namespace_,
+                                  const char *name, GString *out);
 
 /* Formats text (cells separated by '\t', lines by '\n') the way Go's text/tabwriter does with
  * the given minimum width and padding, appending to out. */
