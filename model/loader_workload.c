@@ -170,11 +170,212 @@ ld_traffic_failover(const YtNode *n, const char *path, ScenarioTraffic *t, GErro
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- traffic.entry */
+
+/* The entry models as `entry:` spells them, in ScenarioEntryKind order. */
+static const char *const ld_entry_kinds[] = {
+    "direct", "dnsRoundRobin", "loadBalancer", "metallbL2", "metallbBGP", "externalIP", NULL};
+
+/* Decodes a positive duration field key of map n (kept when absent). */
+static gboolean
+ld_entry_duration(const YtNode *n, const char *key, const char *path, SimTime *out, GError **error)
+{
+    g_autofree char *p = ld_path(path, key);
+    if (!ld_duration(yt_map_get(n, key), p, out, error))
+        return FALSE;
+    if (*out <= 0)
+        return ld_fail(error, yt_map_get(n, key), "%s: Invalid value: must be positive", p);
+    return TRUE;
+}
+
+/* Decodes a count field key of map n between lo and hi (kept when absent). */
+static gboolean
+ld_entry_count(const YtNode *n, const char *key, const char *path, guint lo, guint hi, guint *out,
+               GError **error)
+{
+    gint64 v = *out;
+    if (!ld_get_int(n, key, path, &v, error))
+        return FALSE;
+    if (v < lo || v > hi)
+        return ld_fail(error, yt_map_get(n, key),
+                       "%s.%s: Invalid value: %" G_GINT64_FORMAT ": must be between %u and %u",
+                       path, key, v, lo, hi);
+    *out = (guint)v;
+    return TRUE;
+}
+
+/* Decodes dnsRoundRobin {addresses | nodes, port, ttl}. */
+static gboolean
+ld_entry_dns(const YtNode *n, const char *path, ScenarioEntry *e, GError **error)
+{
+    static const char *const nodes_values[] = {"all", "ready", NULL};
+    g_autofree char *ap = ld_path(path, "addresses"), *np = ld_path(path, "nodes");
+    const YtNode *addrs = yt_map_get(n, "addresses");
+    guint nodes = 0;
+    if (!ld_enum(NULL, yt_map_get(n, "nodes"), np, nodes_values, &nodes, error) ||
+        !ld_entry_duration(n, "ttl", path, &e->ttl, error))
+        return FALSE;
+    e->nodes_ready = nodes == 1;
+    if ((addrs != NULL) == (yt_map_get(n, "nodes") != NULL))
+        return ld_fail(error, n,
+                       "%s: give exactly one of 'addresses' (A records) and 'nodes' "
+                       "(all or ready: every node's address)",
+                       path);
+    guint len = addrs != NULL ? (addrs->type == YT_SEQUENCE ? addrs->items->len : 0) : 0;
+    if (addrs != NULL && (addrs->type != YT_SEQUENCE || len == 0))
+        return ld_fail(error, addrs, "%s: Required value: a list of at least one IP address", ap);
+    for (guint i = 0; i < len; i++) {
+        g_autofree char *ip = ld_path_index(ap, i);
+        SimAddr a = {0};
+        if (!ld_ip(NULL, addrs->items->pdata[i], ip, &a, error))
+            return FALSE;
+        if (a.family != SIM_AF_INET)
+            return ld_fail(error, addrs->items->pdata[i],
+                           "%s: Unsupported value: entry models are simulated over IPv4 only", ip);
+        g_array_append_val(e->records, a);
+    }
+    return TRUE;
+}
+
+/* Decodes the fields of one entry model's map n (address and port already read). */
+static gboolean
+ld_entry_model(Loader *ld, const YtNode *n, const char *path, ScenarioEntry *e, GError **error)
+{
+    g_autofree char *hp = ld_path(path, "healthCheck"), *bp = ld_path(path, "bfd");
+    const YtNode *hc = yt_map_get(n, "healthCheck"), *bfd = yt_map_get(n, "bfd");
+    static const char *const hc_fields[] = {"interval", "timeout", "healthyThreshold",
+                                            "unhealthyThreshold", NULL};
+    static const char *const bfd_fields[] = {"interval", "multiplier", NULL};
+    switch (e->kind) {
+    case SCENARIO_ENTRY_DIRECT:
+        return TRUE;
+    case SCENARIO_ENTRY_DNS_ROUND_ROBIN:
+        return ld_entry_dns(n, path, e, error);
+    case SCENARIO_ENTRY_LOAD_BALANCER:
+        return ld_check_fields(hc, hc_fields, "Scenario", hp, error) &&
+               ld_entry_duration(hc, "interval", hp, &e->hc_interval, error) &&
+               ld_entry_duration(hc, "timeout", hp, &e->hc_timeout, error) &&
+               ld_entry_count(hc, "healthyThreshold", hp, 1, 10, &e->hc_healthy, error) &&
+               ld_entry_count(hc, "unhealthyThreshold", hp, 1, 10, &e->hc_unhealthy, error) &&
+               ld_entry_duration(n, "flowIdleTimeout", path, &e->flow_idle_timeout, error);
+    case SCENARIO_ENTRY_METALLB_L2:
+        return ld_entry_duration(n, "failoverDelay", path, &e->failover_delay, error);
+    case SCENARIO_ENTRY_METALLB_BGP: {
+        SimTime interval = 300 * SIM_MSEC; /* FRR's bfd defaults: 300 ms, multiplier 3 */
+        guint mult = 3;
+        if (!ld_check_fields(bfd, bfd_fields, "Scenario", bp, error) ||
+            !ld_entry_duration(n, "holdTime", path, &e->hold_time, error) ||
+            !ld_entry_duration(bfd, "interval", bp, &interval, error) ||
+            !ld_entry_count(bfd, "multiplier", bp, 1, 255, &mult, error))
+            return FALSE;
+        e->bfd_detect = bfd != NULL ? interval * mult : 0;
+        return TRUE;
+    }
+    case SCENARIO_ENTRY_EXTERNAL_IP: {
+        g_autofree char *vp = ld_path(path, "via");
+        g_autoptr(GPtrArray) via = NULL;
+        if (!ld_string_list(yt_map_get(n, "via"), vp, TRUE, &via, error))
+            return FALSE;
+        if (via == NULL || via->len == 0)
+            return ld_fail(error, n,
+                           "%s: Required value: the node (or nodes) the external IP is "
+                           "routed to",
+                           vp);
+        const YtNode *v = yt_map_get(n, "via");
+        for (guint i = 0; i < via->len; i++) {
+            g_ptr_array_add(e->via, g_strdup(via->pdata[i]));
+            g_autofree char *ip = ld_path_index(vp, i);
+            ld_add_node_ref(ld, v->type == YT_SEQUENCE ? v->items->pdata[i] : v, ip);
+        }
+        return TRUE;
+    }
+    }
+    return TRUE;
+}
+
+/* Decodes traffic.entry: `direct` or a one-key map {MODEL: {...}} (see ScenarioEntry). The
+ * result is NULL for direct. */
+static gboolean
+ld_traffic_entry(Loader *ld, const YtNode *n, const char *path, ScenarioEntry **out, GError **error)
+{
+    static const char *const fields[][12] = {
+        {NULL},
+        {"addresses", "nodes", "port", "ttl", NULL},
+        {"address", "port", "healthCheck", "flowIdleTimeout", NULL},
+        {"address", "port", "failoverDelay", NULL},
+        {"address", "port", "holdTime", "bfd", NULL},
+        {"address", "port", "via", NULL},
+    };
+    guint kind = 0;
+    if (yt_is_null(n) || n->type == YT_SCALAR)
+        return ld_enum(NULL, n, path, ld_entry_kinds, &kind, error) &&
+               (kind == SCENARIO_ENTRY_DIRECT ||
+                ld_fail(error, n, "%s: %s needs its settings: {%s: {...}}", path,
+                        ld_entry_kinds[kind], ld_entry_kinds[kind]));
+    if (!ld_expect_map(n, path, error))
+        return FALSE;
+    if (n->pairs->len != 1)
+        return ld_fail(error, n,
+                       "%s: give exactly one entry model (direct, dnsRoundRobin, "
+                       "loadBalancer, metallbL2, metallbBGP or externalIP)",
+                       path);
+    const YtNode *key = g_array_index(n->pairs, YtPair, 0).key;
+    const YtNode *body = g_array_index(n->pairs, YtPair, 0).value;
+    if (!ld_enum(NULL, key, path, ld_entry_kinds, &kind, error))
+        return FALSE;
+    g_autofree char *p = ld_path(path, ld_entry_kinds[kind]);
+    if (kind == SCENARIO_ENTRY_DIRECT)
+        return ld_check_fields(body, fields[0], "Scenario", p, error);
+    if (!ld_check_fields(body, fields[kind], "Scenario", p, error) ||
+        !ld_expect_map(body, p, error))
+        return FALSE;
+    g_autoptr(ScenarioEntry) e = scenario_entry_new(kind);
+    g_autofree char *ap = ld_path(p, "address"), *pp = ld_path(p, "port");
+    e->pos = ld_pos(body);
+    if (!ld_ip(NULL, yt_map_get(body, "address"), ap, &e->address, error) ||
+        !ld_port(NULL, yt_map_get(body, "port"), pp, FALSE, &e->port, error))
+        return FALSE;
+    if (e->port == 0)
+        return ld_fail(error, body, "%s: Required value: the port clients connect to", pp);
+    if (kind != SCENARIO_ENTRY_DNS_ROUND_ROBIN && e->address.family == SIM_AF_NONE)
+        return ld_fail(error, body, "%s: Required value: the IP clients connect to", ap);
+    if (e->address.family == SIM_AF_INET6)
+        return ld_fail(error, yt_map_get(body, "address"),
+                       "%s: Unsupported value: entry models are simulated over IPv4 only", ap);
+    if (!ld_entry_model(ld, body, p, e, error))
+        return FALSE;
+    *out = g_steal_pointer(&e);
+    return TRUE;
+}
+
+/* Fills `to` from the entry: its address:port, or one target per A record (dnsRoundRobin
+ * over nodes: filled when the run is built). Fails when `to` was given as well. */
+static gboolean
+ld_traffic_entry_targets(const YtNode *item, const char *p, ScenarioTraffic *t, GError **error)
+{
+    const ScenarioEntry *e = t->entry;
+    if (yt_map_get(item, "to") != NULL)
+        return ld_fail(error, yt_map_get(item, "to"),
+                       "%s: give either 'to' (direct) or 'entry' (%s), not both", p,
+                       ld_entry_kinds[e->kind]);
+    if (e->kind != SCENARIO_ENTRY_DNS_ROUND_ROBIN) {
+        SimSockAddr sa = {e->address, e->port};
+        g_array_append_val(t->to, sa);
+        return TRUE;
+    }
+    for (guint i = 0; i < e->records->len; i++) {
+        SimSockAddr sa = {g_array_index(e->records, SimAddr, i), e->port};
+        g_array_append_val(t->to, sa);
+    }
+    return TRUE;
+}
+
 /* Decodes the scalar fields of one traffic entry into t. */
 static gboolean
-ld_traffic_fields(const YtNode *item, const char *p, ScenarioTraffic *t, GError **error)
+ld_traffic_fields(Loader *ld, const YtNode *item, const char *p, ScenarioTraffic *t, GError **error)
 {
     g_autofree char *fp = ld_path(p, "from"), *tp = ld_path(p, "to"), *rp = ld_path(p, "rate");
+    g_autofree char *np = ld_path(p, "entry");
     g_autofree char *pp = ld_path(p, "protocol"), *qp = ld_path(p, "request");
     g_autofree char *sp = ld_path(p, "start"), *ep = ld_path(p, "stop");
     g_autofree char *op = ld_path(p, "failover");
@@ -183,7 +384,9 @@ ld_traffic_fields(const YtNode *item, const char *p, ScenarioTraffic *t, GError 
     const YtNode *rate_node = yt_map_get(item, "rate");
     if (!ld_get_string(item, "name", p, &t->name, error) ||
         !ld_string(yt_map_get(item, "from"), fp, &t->from, error) ||
-        !ld_traffic_targets(item, tp, t->to, error) ||
+        !ld_traffic_entry(ld, yt_map_get(item, "entry"), np, &t->entry, error) ||
+        !(t->entry != NULL ? ld_traffic_entry_targets(item, p, t, error)
+                           : ld_traffic_targets(item, tp, t->to, error)) ||
         !ld_protocol(NULL, yt_map_get(item, "protocol"), pp, &t->protocol, error) ||
         !ld_text(rate_node, rp, &rate, error) ||
         !ld_get_int(item, "connections", p, &conns, error) ||
@@ -247,6 +450,7 @@ ld_traffic_free(ScenarioTraffic *t)
     g_free(t->name);
     g_free(t->from);
     g_array_unref(t->to);
+    scenario_entry_free(t->entry);
     g_free(t);
 }
 
@@ -258,7 +462,7 @@ ld_traffic(Loader *ld, const YtNode *n, const char *path, GError **error)
     static const char *const fields[] = {
         "name",     "from",  "to",   "protocol",       "rate",       "connections",
         "request",  "start", "stop", "connectTimeout", "synRetries", "responseTimeout",
-        "failover", NULL};
+        "failover", "entry",      NULL};
     if (!ld_expect_seq(n, path, error))
         return FALSE;
     for (guint i = 0; n != NULL && n->type == YT_SEQUENCE && i < n->items->len; i++) {
@@ -277,7 +481,8 @@ ld_traffic(Loader *ld, const YtNode *n, const char *path, GError **error)
         t->syn_retries = SCENARIO_SYN_RETRIES;
         t->response_timeout = SCENARIO_RESPONSE_TIMEOUT;
         t->failover_retry_after = SCENARIO_FAILOVER_RETRY_AFTER;
-        if (!ld_traffic_fields(item, p, t, error) || !ld_traffic_check(ld, item, p, t, error)) {
+        if (!ld_traffic_fields(ld, item, p, t, error) ||
+            !ld_traffic_check(ld, item, p, t, error)) {
             ld_traffic_free(t);
             return FALSE;
         }

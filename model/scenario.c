@@ -21,6 +21,36 @@ scenario_client_free(ScenarioClient *c)
     g_free(c);
 }
 
+/* See model/scenario.h. */
+ScenarioEntry *
+scenario_entry_new(ScenarioEntryKind kind)
+{
+    ScenarioEntry *e = g_new0(ScenarioEntry, 1);
+    e->kind = kind;
+    e->records = g_array_new(FALSE, TRUE, sizeof(SimAddr));
+    e->ttl = SCENARIO_ENTRY_DNS_TTL;
+    e->hc_interval = SCENARIO_ENTRY_HC_INTERVAL;
+    e->hc_timeout = SCENARIO_ENTRY_HC_TIMEOUT;
+    e->hc_healthy = SCENARIO_ENTRY_HC_HEALTHY;
+    e->hc_unhealthy = SCENARIO_ENTRY_HC_UNHEALTHY;
+    e->flow_idle_timeout = SCENARIO_ENTRY_FLOW_IDLE;
+    e->failover_delay = SCENARIO_ENTRY_L2_FAILOVER;
+    e->hold_time = SCENARIO_ENTRY_BGP_HOLD;
+    e->via = g_ptr_array_new_with_free_func(g_free);
+    return e;
+}
+
+/* See model/scenario.h. NULL-safe. */
+void
+scenario_entry_free(ScenarioEntry *e)
+{
+    if (e == NULL)
+        return;
+    g_array_unref(e->records);
+    g_ptr_array_unref(e->via);
+    g_free(e);
+}
+
 /* Frees a traffic description; NULL-safe. */
 static void
 scenario_traffic_free(ScenarioTraffic *t)
@@ -30,6 +60,7 @@ scenario_traffic_free(ScenarioTraffic *t)
     g_free(t->name);
     g_free(t->from);
     g_clear_pointer(&t->to, g_array_unref);
+    scenario_entry_free(t->entry);
     g_free(t);
 }
 

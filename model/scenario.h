@@ -17,6 +17,57 @@ typedef struct {
     K8sPos pos;
 } ScenarioClient;
 
+/* How a traffic's connections reach the cluster (traffic.entry; model/entry.h runs them). */
+typedef enum {
+    SCENARIO_ENTRY_DIRECT,          /* to: node addresses, round-robin per connection */
+    SCENARIO_ENTRY_DNS_ROUND_ROBIN, /* a name with rotating A records, cached for a TTL */
+    SCENARIO_ENTRY_LOAD_BALANCER,   /* a health-checking passthrough cloud load balancer */
+    SCENARIO_ENTRY_METALLB_L2,      /* MetalLB layer 2: one announcing node, ARP failover */
+    SCENARIO_ENTRY_METALLB_BGP,     /* MetalLB BGP: an upstream router's ECMP over nodes */
+    SCENARIO_ENTRY_EXTERNAL_IP,     /* spec.externalIPs routed to chosen nodes */
+} ScenarioEntryKind;
+
+/* traffic.entry: one of dnsRoundRobin, loadBalancer, metallbL2, metallbBGP, externalIP (the
+ * loader fills the defaults; absent = direct over `to`). */
+typedef struct {
+    ScenarioEntryKind kind;
+    SimAddr address; /* the load-balancer / external IP (all but dnsRoundRobin) */
+    guint16 port;
+    K8sPos pos;
+    /* dnsRoundRobin */
+    GArray *records;      /* SimAddr: addresses: [...] (empty with nodes:) */
+    gboolean nodes_ready; /* nodes: ready (only Ready nodes' addresses) vs nodes: all */
+    SimTime ttl;          /* ttl: client cache lifetime, default 30 s */
+    /* loadBalancer */
+    SimTime hc_interval;       /* healthCheck.interval, default 8 s (GCE) */
+    SimTime hc_timeout;        /* healthCheck.timeout, default 1 s */
+    guint hc_healthy;          /* healthCheck.healthyThreshold, default 1 */
+    guint hc_unhealthy;        /* healthCheck.unhealthyThreshold, default 3 */
+    SimTime flow_idle_timeout; /* flowIdleTimeout: the LB's connection tracking, 600 s */
+    /* metallbL2 */
+    SimTime failover_delay; /* failoverDelay: memberlist failure detection, default 10 s */
+    /* metallbBGP */
+    SimTime hold_time;  /* holdTime: BGP hold timer, default 90 s */
+    SimTime bfd_detect; /* bfd: {interval, multiplier}: detection time, 0 = no BFD */
+    /* externalIP */
+    GPtrArray *via; /* char*: node names the router sends the IP to (ECMP when more) */
+} ScenarioEntry;
+
+/* Defaults of the entry fields above (docs in model/entry.h). */
+#define SCENARIO_ENTRY_DNS_TTL (30 * SIM_SEC)
+#define SCENARIO_ENTRY_HC_INTERVAL (8 * SIM_SEC)
+#define SCENARIO_ENTRY_HC_TIMEOUT (1 * SIM_SEC)
+#define SCENARIO_ENTRY_HC_HEALTHY 1
+#define SCENARIO_ENTRY_HC_UNHEALTHY 3
+#define SCENARIO_ENTRY_FLOW_IDLE (600 * SIM_SEC)
+#define SCENARIO_ENTRY_L2_FAILOVER (10 * SIM_SEC)
+#define SCENARIO_ENTRY_BGP_HOLD (90 * SIM_SEC)
+
+/* An entry of kind with every default. (transfer full) */
+ScenarioEntry *scenario_entry_new(ScenarioEntryKind kind);
+void scenario_entry_free(ScenarioEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScenarioEntry, scenario_entry_free)
+
 typedef struct {
     char *name;
     char *from;          /* client name */
@@ -37,6 +88,10 @@ typedef struct {
      * probed again by one connection; a success clears it. */
     guint failover_after;         /* failover.after: consecutive failures; 0 (default) = off */
     SimTime failover_retry_after; /* failover.retryAfter: how long to skip it, default 30 s */
+    /* entry: how connections reach the cluster; NULL = direct to `to`. With an entry, `to`
+     * holds the entry's IP:PORT (dnsRoundRobin: one per record; with nodes:, filled from the
+     * cluster's nodes when the run is built). (owned, nullable) */
+    ScenarioEntry *entry;
 } ScenarioTraffic;
 
 /* Defaults of the traffic fields above. */

@@ -266,6 +266,8 @@ struct WorkloadTraffic {
     WorkloadTargetHealth *health; /* one per target of spec->to */
     SimTime stop;                 /* min(spec->stop, end of run) */
     WorkloadTrafficStats stats;
+    WorkloadTargetFunc target_func; /* (nullable) replaces round-robin */
+    gpointer target_data;
 };
 
 struct Workload {
@@ -446,6 +448,15 @@ workload_traffic_stats(const Workload *w, guint i)
 }
 
 /* See model/workload.h. */
+void
+workload_set_target_func(Workload *w, guint i, WorkloadTargetFunc func, gpointer data)
+{
+    g_return_if_fail(w != NULL && i < w->n_traffic);
+    w->traffic[i].target_func = func;
+    w->traffic[i].target_data = data;
+}
+
+/* See model/workload.h. */
 guint64
 workload_undecided(const Workload *w)
 {
@@ -508,6 +519,11 @@ static guint
 workload_next_target(WorkloadTraffic *t, SimTime now)
 {
     guint n = t->spec->to->len, pick = t->next_target;
+    if (t->target_func != NULL) {
+        pick = t->target_func(t->index, now, t->target_data);
+        g_assert(pick < n);
+        return pick;
+    }
     if (t->spec->failover_after > 0) {
         for (guint i = 0; i < n; i++) {
             guint j = (t->next_target + i) % n;

@@ -144,6 +144,13 @@ void workload_finish(Workload *w);
 const WorkloadRequest *workload_lookup(const Workload *w, SimProto proto, const SimSockAddr *client,
                                        const SimSockAddr *target);
 
+/* Chooses the `to` index of traffic's next connection at now (an entry model's client-side
+ * choice, e.g. a DNS cache); it replaces round-robin and failover. */
+typedef guint (*WorkloadTargetFunc)(guint traffic, SimTime now, gpointer data);
+/* Installs func (NULL: round-robin again) as the target chooser of traffic index i; data is
+ * borrowed. */
+void workload_set_target_func(Workload *w, guint i, WorkloadTargetFunc func, gpointer data);
+
 /* The records of traffic index i (the scenario's order). (transfer none) */
 const WorkloadTrafficStats *workload_traffic_stats(const Workload *w, guint i);
 /* The host of the client named name, or NULL. (transfer none) */
