@@ -13,7 +13,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/loader.h"
 #include "model/probe.h"
+#include "model/timeline.h"
 #include "sim/net.h"
 
 G_DEFINE_QUARK(kpsim-expect-error-quark, expect_error)
@@ -27,6 +29,7 @@ expectation_free(Expectation *e)
         return;
     g_free(e->text);
     g_free(e->traffic);
+    g_free(e->target);
     g_free(e->pods);
     g_clear_pointer(&e->selector, g_hash_table_unref);
     g_free(e->threshold.text);
@@ -277,6 +280,76 @@ expect_parse_pods(const ExpectParse *ep, Expectation *e, GError **error)
     return TRUE;
 }
 
+/* Reads a duration threshold "[OP] DURATION" ("<= 80s", "1m30s") of field into e (value in
+ * seconds), upper bound by default. */
+static gboolean
+expect_parse_duration(const ExpectParse *ep, Expectation *e, const char *field, GError **error)
+{
+    const char *text = expect_field(ep, field);
+    const char *p = text != NULL ? text : "";
+    while (g_ascii_isspace(*p))
+        p++;
+    e->threshold.op = EXPECT_OP_LE;
+    expect_read_op(&p, &e->threshold.op);
+    while (g_ascii_isspace(*p))
+        p++;
+    SimTime d;
+    if (*p == '\0' || !sim_time_parse(p, &d, NULL) || d < 0)
+        return expect_fail(ep, error, field,
+                           "invalid duration bound \"%s\": write [>=|<=|>|<|==] DURATION, e.g. "
+                           "\"<= 80s\"",
+                           text ? text : "");
+    e->threshold.value = (double)d / (double)SIM_SEC;
+    e->threshold.text = g_strdup(p);
+    return TRUE;
+}
+
+/* Reads {target: IP:PORT} (optional) and checks it is one of the traffic's `to` entries. */
+static gboolean
+expect_parse_target(const ExpectParse *ep, Expectation *e, GError **error)
+{
+    const char *text = expect_field(ep, "target");
+    if (text == NULL)
+        return TRUE;
+    const Scenario *sc = ep->c->scenario;
+    SimSockAddr want;
+    char norm[SIM_SOCKADDR_STRLEN];
+    if (!sim_sockaddr_parse(text, &want, FALSE))
+        return expect_fail(ep, error, "target", "expected IP:PORT, got \"%s\"", text);
+    sim_sockaddr_to_string(&want, norm);
+    g_autoptr(GString) known = g_string_new(NULL);
+    for (guint i = 0; i < sc->traffic->len; i++) {
+        const ScenarioTraffic *t = sc->traffic->pdata[i];
+        for (guint j = 0; g_str_equal(t->name, e->traffic) && j < t->to->len; j++) {
+            char buf[SIM_SOCKADDR_STRLEN];
+            const char *to = sim_sockaddr_to_string(&g_array_index(t->to, SimSockAddr, j), buf);
+            if (g_str_equal(norm, to)) {
+                e->target = g_strdup(to);
+                return TRUE;
+            }
+            g_string_append_printf(known, "%s%s", known->len ? ", " : "", to);
+        }
+    }
+    return expect_fail(ep, error, "target", "traffic %s does not send to %s (its targets: %s)",
+                       e->traffic, text, known->str);
+}
+
+/* {traffic, [target], blackHole}. */
+static gboolean
+expect_parse_black_hole(const ExpectParse *ep, Expectation *e, GError **error)
+{
+    static const char *const allowed[] = {"traffic", "target", "blackHole", "at", NULL};
+    e->kind = EXPECT_BLACK_HOLE;
+    if (!expect_only(ep, allowed, "a blackHole", error) || !expect_parse_traffic(ep, e, error) ||
+        !expect_parse_target(ep, e, error) ||
+        !expect_parse_duration(ep, e, "blackHole", error))
+        return FALSE;
+    e->text = g_strdup_printf("traffic %s%s%s: black hole %s %s", e->traffic,
+                              e->target ? " to " : "", e->target ? e->target : "",
+                              expect_op_name(e->threshold.op), e->threshold.text);
+    return TRUE;
+}
+
 /* Reads a node name (nullable field) and checks the cluster has the node. */
 static gboolean
 expect_parse_node(const ExpectParse *ep, const char *field, gboolean required, char **out,
@@ -510,7 +583,10 @@ expect_parse_probe(const ExpectParse *ep, Expectation *e, GError **error)
         return FALSE;
     char from[SIM_SOCKADDR_STRLEN], to[SIM_SOCKADDR_STRLEN];
     GString *t = g_string_new(NULL);
-    g_string_append_printf(t, "probe on %s from %s to %s/%s: verdict %s", e->node,
+    char at[SIM_TIME_STRLEN];
+    e->at = ep->item->at;
+    g_string_append_printf(t, "probe on %s%s%s from %s to %s/%s: verdict %s", e->node,
+                           e->at > 0 ? " at " : "", e->at > 0 ? sim_time_format(e->at, at) : "",
                            e->from.port ? sim_sockaddr_to_string(&e->from, from)
                                         : sim_addr_to_string(&e->from.addr, from),
                            sim_sockaddr_to_string(&e->to, to), sim_proto_k8s_name(e->protocol),
@@ -531,9 +607,7 @@ expect_parse_kind(const ExpectParse *ep, Expectation *e, GError **error)
 {
     static const char *const shares[] = {"maxShare", "minShare", "imbalance"};
     if (expect_has(ep, "blackHole"))
-        return expect_fail(ep, error, "blackHole",
-                           "blackHole expectations are not supported "
-                           "yet");
+        return expect_parse_black_hole(ep, e, error);
     if (expect_has(ep, "probe") || expect_has(ep, "verdict"))
         return expect_parse_probe(ep, e, error);
     if (expect_has(ep, "succeeded"))
@@ -548,7 +622,7 @@ expect_parse_kind(const ExpectParse *ep, Expectation *e, GError **error)
     return expect_fail(ep, error, NULL,
                        "an expectation needs one of succeeded, sourceIPSeenByPods (with "
                        "traffic), maxShare, minShare, imbalance (with pods), probe with "
-                       "verdict, or drops");
+                       "verdict, drops, or blackHole (with traffic)");
 }
 
 /* See model/expect.h. */
@@ -557,17 +631,17 @@ expect_parse(const Cluster *c, const ScenarioItem *item, guint index, GError **e
 {
     g_return_val_if_fail(c != NULL && item != NULL, NULL);
     ExpectParse ep = {.c = c, .item = item, .index = index};
-    if (item->at != 0) {
-        expect_fail(&ep, error, "at",
-                    "expectations are judged at the end of the run (probes on the cluster at "
-                    "0s); 'at' is not supported yet");
-        return NULL;
-    }
     g_autoptr(Expectation) e = g_new0(Expectation, 1);
     e->pos = item->pos;
     e->masquerade = -1;
     if (!expect_parse_kind(&ep, e, error))
         return NULL;
+    if (item->at != 0 && e->kind != EXPECT_PROBE) {
+        expect_fail(&ep, error, "at",
+                    "'at' is not supported here: only probes are judged at a time, the other "
+                    "expectations over the whole run");
+        return NULL;
+    }
     return g_steal_pointer(&e);
 }
 
@@ -790,6 +864,8 @@ expect_probe_observed(const Probe *p, const GPtrArray *endpoints)
                            list, p->masquerade ? "true" : "false");
 }
 
+static ExpectResult *expect_probe_result(const Expectation *e, const Probe *p);
+
 /* {probe, verdict, endpoints, masquerade}: probe_run on the node's rules as built. */
 static ExpectResult *
 expect_eval_probe(const Expectation *e, const Cluster *c)
@@ -803,6 +879,13 @@ expect_eval_probe(const Expectation *e, const Cluster *c)
         g_clear_error(&error);
         return expect_result_new(e, FALSE, msg);
     }
+    return expect_probe_result(e, p);
+}
+
+/* Compares what probe p found with what e expects. */
+static ExpectResult *
+expect_probe_result(const Expectation *e, const Probe *p)
+{
     g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < p->endpoints->len; i++) {
         char buf[SIM_SOCKADDR_STRLEN];
@@ -818,6 +901,46 @@ expect_eval_probe(const Expectation *e, const Cluster *c)
     for (guint i = 0; ok && e->endpoints != NULL && i < seen->len; i++)
         ok = g_str_equal(e->endpoints->pdata[i], seen->pdata[i]);
     return expect_result_new(e, ok, expect_probe_observed(p, seen));
+}
+
+/* {probe, at}: the probe on the rules node had programmed by e->at, in a cluster replay()
+ * builds and the timeline replays. */
+static ExpectResult *
+expect_eval_probe_at(const Expectation *e, ExpectReplayFunc replay, gpointer data)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = NULL;
+    g_autoptr(Timeline) tl = NULL;
+    g_autoptr(Probe) p = NULL;
+    GError *error = NULL;
+    const K8sNode *node = NULL;
+    if (replay(data, &sc, &c, &error) && (node = cluster_find_node(c, e->node)) != NULL) {
+        TimelineOptions opt = {.at = e->at, .family = e->to.addr.family, .node = e->node};
+        tl = timeline_new(c, &opt, &error);
+    }
+    if (tl != NULL)
+        p = probe_run_rules(c, node, timeline_rules(tl, node), &e->from, &e->to, e->protocol,
+                            &error);
+    if (p == NULL) {
+        char *msg = g_strdup_printf("the probe could not run: %s",
+                                    error ? error->message : "the replayed cluster has no such node");
+        g_clear_error(&error);
+        return expect_result_new(e, FALSE, msg);
+    }
+    return expect_probe_result(e, p);
+}
+
+/* ExpectReplayFunc loading the scenario file of the Cluster data again, with its seed. */
+static gboolean
+expect_replay_file(gpointer data, Scenario **sc, Cluster **c, GError **error)
+{
+    const Scenario *orig = ((const Cluster *)data)->scenario;
+    *sc = loader_load_scenario(orig->file, error);
+    if (*sc == NULL)
+        return FALSE;
+    (*sc)->seed = orig->seed;
+    *c = cluster_build(*sc, error);
+    return *c != NULL;
 }
 
 /* {node, drops}: the reason's counter on the node (or summed over every node). */
@@ -841,6 +964,43 @@ expect_eval_drops(const Expectation *e, const RunReport *rep)
                                              count == 1 ? "" : "s", reason));
 }
 
+/* {traffic, [target], blackHole}: the window from the first fault to the end of the last second
+ * with a failure (of the target, or of any target). Open until the traffic stopped: at least
+ * that long, so upper bounds fail. */
+static ExpectResult *
+expect_eval_black_hole(const Expectation *e, const RunReport *rep)
+{
+    const ReportTraffic *t = expect_find_traffic(rep, e->traffic);
+    const ReportTarget *tg = NULL;
+    for (guint i = 0; t != NULL && e->target != NULL && i < t->targets->len; i++)
+        if (g_str_equal(((ReportTarget *)t->targets->pdata[i])->target, e->target))
+            tg = t->targets->pdata[i];
+    if (t == NULL || (e->target != NULL && tg == NULL))
+        return expect_result_new(e, FALSE, g_strdup("the traffic was not run"));
+    if (rep->first_fault < 0)
+        return expect_result_new(e, expect_holds(&e->threshold, 0.0),
+                                 g_strdup("0s (the run had no fault event)"));
+    SimTime end = tg != NULL ? (tg->fault_fail_last >= 0 ? (tg->fault_fail_last + 1) * SIM_SEC : -1)
+                             : t->blackhole_end;
+    SimTime len = end >= 0 ? end - rep->first_fault : 0;
+    /* still failing in the traffic's last second: the hole had not closed */
+    gboolean open = end >= 0 && t->recovered < 0 && end >= t->blackhole_end;
+    gboolean ok = expect_holds(&e->threshold, (double)len / (double)SIM_SEC);
+    if (open && e->threshold.op != EXPECT_OP_GE && e->threshold.op != EXPECT_OP_GT)
+        ok = FALSE;
+    guint64 lost = tg != NULL ? tg->fault_failed : t->lost;
+    char d[SIM_TIME_STRLEN], f[SIM_TIME_STRLEN];
+    g_autofree char *why =
+        end < 0 ? g_strdup("no connection failed since")
+        : open  ? g_strdup("still failing when the traffic stopped")
+                : g_strdup_printf("%" G_GUINT64_FORMAT " connection%s failed in it", lost,
+                                  lost == 1 ? "" : "s");
+    return expect_result_new(e, ok,
+                             g_strdup_printf("%s%s from the first fault at %s (%s)",
+                                             open ? "at least " : "", sim_time_format(len, d),
+                                             sim_time_format(rep->first_fault, f), why));
+}
+
 /* See model/expect.h. */
 ExpectResult *
 expect_evaluate(const Expectation *e, const Cluster *c, const RunReport *rep)
@@ -857,9 +1017,12 @@ expect_evaluate(const Expectation *e, const Cluster *c, const RunReport *rep)
     case EXPECT_SOURCE_IP:
         return expect_eval_source_ip(e, c, rep);
     case EXPECT_PROBE:
-        return expect_eval_probe(e, c);
+        return e->at > 0 ? expect_eval_probe_at(e, expect_replay_file, (gpointer)c)
+                         : expect_eval_probe(e, c);
     case EXPECT_DROPS:
         return expect_eval_drops(e, rep);
+    case EXPECT_BLACK_HOLE:
+        return expect_eval_black_hole(e, rep);
     }
     g_assert_not_reached();
 }
@@ -872,9 +1035,24 @@ expect_evaluate_probes(const GPtrArray *expectations, const Cluster *c)
     GPtrArray *results = g_ptr_array_new_with_free_func((GDestroyNotify)expect_result_free);
     for (guint i = 0; i < expectations->len; i++) {
         const Expectation *e = expectations->pdata[i];
-        g_ptr_array_add(results, e->kind == EXPECT_PROBE ? expect_evaluate(e, c, NULL) : NULL);
+        g_ptr_array_add(results,
+                        e->kind == EXPECT_PROBE && e->at == 0 ? expect_evaluate(e, c, NULL) : NULL);
     }
     return results;
+}
+
+/* See model/expect.h. */
+void
+expect_evaluate_probes_at(GPtrArray *results, const GPtrArray *expectations,
+                          ExpectReplayFunc replay, gpointer data)
+{
+    g_return_if_fail(results != NULL && expectations != NULL && replay != NULL);
+    g_return_if_fail(results->len == expectations->len);
+    for (guint i = 0; i < expectations->len; i++) {
+        const Expectation *e = expectations->pdata[i];
+        if (e->kind == EXPECT_PROBE && e->at > 0 && results->pdata[i] == NULL)
+            results->pdata[i] = expect_eval_probe_at(e, replay, data);
+    }
 }
 
 /* See model/expect.h. */

@@ -6,15 +6,20 @@
  * that succeeded, how evenly the pods of a label selector were loaded (largest and smallest
  * share, imbalance = largest share over the mean share), whether the pods saw the client's own
  * address or a node's (externalTrafficPolicy), what one node's rules do with a new connection
- * (the verdict, DNAT targets and masquerade of `kpsim trace`), and how many packets a node
- * dropped for one reason. The loader keeps each expectation as flattened text (ScenarioItem);
+ * (the verdict, DNAT targets and masquerade of `kpsim trace`), how many packets a node
+ * dropped for one reason, and how long a fault left a traffic (or one of its targets) failing:
+ * the black hole, from the run's first fault to the end of the last second of start time with
+ * a failed connection (model/report.h), 0 s when nothing failed after the fault or the run had
+ * no fault. A black hole still open when the traffic stopped fails every upper bound. The loader keeps each expectation as flattened text (ScenarioItem);
  * this module gives it a type, a readable sentence and FILE:LINE:COLUMN errors, then evaluates
  * it. Symbols use the prefix expect_.
  *
- * Probes are judged on the cluster at 0 s, before a run's events change it; the rest at the end
- * of the run. A pod's counters are not kept per traffic, so sourceIPSeenByPods is judged over
- * the pods behind the Services the traffic's targets belong to. Left out: expectations at
- * another time (`at`), and blackHole; both are rejected with an error, never ignored.
+ * Probes are judged on the cluster at 0 s, before a run's events change it, or - with `at` - on
+ * the rules the node's kube-proxy had programmed by then (the scenario replayed up to that time
+ * by model/timeline.h, as `kpsim trace --at` does); the rest at the end of the run. A pod's
+ * counters are not kept per traffic, so sourceIPSeenByPods is judged over the pods behind the
+ * Services the traffic's targets belong to. `at` on another kind is rejected with an error
+ * (they are judged over the whole run), never ignored.
  */
 #ifndef KPSIM_EXPECT_H
 #define KPSIM_EXPECT_H
@@ -37,6 +42,7 @@ typedef enum {
     EXPECT_SOURCE_IP, /* {traffic, sourceIPSeenByPods: preserved|snat} */
     EXPECT_PROBE,     /* {probe: {node, from, to, protocol}, verdict, endpoints, masquerade} */
     EXPECT_DROPS,     /* {node, drops: {REASON: threshold}} */
+    EXPECT_BLACK_HOLE, /* {traffic, [target: IP:PORT], blackHole: "<= 80s"} */
 } ExpectKind;
 
 typedef enum {
@@ -47,7 +53,8 @@ typedef enum {
     EXPECT_OP_EQ,
 } ExpectOp;
 
-/* "OP VALUE": value is a fraction when percent or for ratio kinds, a count for drops. */
+/* "OP VALUE": value is a fraction when percent or for ratio kinds, a count for drops, seconds
+ * for blackHole (text then the duration as written, "80s"). */
 typedef struct {
     ExpectOp op;
     double value;
@@ -58,7 +65,8 @@ typedef struct {
     ExpectKind kind;
     char *text; /* "traffic web succeeded >= 95%" */
     K8sPos pos;
-    char *traffic;        /* (nullable) SUCCEEDED, SOURCE_IP */
+    char *traffic;        /* (nullable) SUCCEEDED, SOURCE_IP, BLACK_HOLE */
+    char *target;         /* (nullable) BLACK_HOLE: one `to` entry of traffic, as written */
     char *pods;           /* (nullable) the selector as written, share kinds */
     GHashTable *selector; /* (nullable) key -> value of pods */
     ExpectThreshold threshold;
@@ -73,6 +81,7 @@ typedef struct {
     GPtrArray *endpoints;
     int masquerade; /* PROBE: -1 not checked, else 0/1 */
     int reason;     /* DROPS: SimDropReason */
+    SimTime at;     /* PROBE: judged on the rules of this time; 0: the cluster before the run */
 } Expectation;
 
 /* One evaluated expectation. */
@@ -102,10 +111,21 @@ gboolean expect_needs_run(const GPtrArray *expectations);
 /* Judges e against c (probes) and rep (the rest; rep may be NULL only when e is a probe).
  * (transfer full) */
 ExpectResult *expect_evaluate(const Expectation *e, const Cluster *c, const RunReport *rep);
-/* Judges the probe expectations on c as it is now - before a run, whose events change the
- * cluster - and leaves NULL in the slots of the others. (transfer full) */
+/* Judges the probe expectations without `at` on c as it is now - before a run, whose events
+ * change the cluster - and leaves NULL in the slots of the others. (transfer full) */
 GPtrArray *expect_evaluate_probes(const GPtrArray *expectations, const Cluster *c);
-/* Fills the NULL slots of results (from expect_evaluate_probes) from rep and c after the run. */
+
+/* Builds a fresh scenario and cluster, as the caller loaded them (same file, manifests and
+ * overrides), for a probe `at` a time to replay. (transfer full: both, sc outliving c) */
+typedef gboolean (*ExpectReplayFunc)(gpointer data, Scenario **sc, Cluster **c, GError **error);
+/* Fills the slots of the probes with `at`: for each, replay() builds a cluster that is replayed
+ * up to the time (events and controllers, model/timeline.h) and the probe runs on the node's
+ * rules of then. A replay that fails leaves a failed result saying why. */
+void expect_evaluate_probes_at(GPtrArray *results, const GPtrArray *expectations,
+                               ExpectReplayFunc replay, gpointer data);
+/* Fills the NULL slots of results (from expect_evaluate_probes) from rep and c after the run.
+ * Probes with `at` still unevaluated are replayed from c->scenario->file (its spec.manifests
+ * included; -f manifests are not known here: use expect_evaluate_probes_at() for them). */
 void expect_evaluate_run(GPtrArray *results, const GPtrArray *expectations, const Cluster *c,
                          const RunReport *rep);
 /* Every expectation judged, ExpectResult* in order: expect_evaluate_probes() then

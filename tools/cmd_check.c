@@ -29,7 +29,8 @@ const KpsimCommand cmd_check_entry = {
 static const char cmd_check_description[] =
     "Evaluates every entry of spec.expect: {traffic, succeeded}, {pods, maxShare|minShare|\n"
     "imbalance}, {traffic, sourceIPSeenByPods: preserved|snat}, {probe: {node, from, to,\n"
-    "protocol}, verdict, endpoints, masquerade} and {node, drops: {REASON: THRESHOLD}}.\n"
+    "protocol}, verdict, endpoints, masquerade, [at: TIME]}, {node, drops: {REASON:\n"
+    "THRESHOLD}} and {traffic, [target: IP:PORT], blackHole: \"<= DURATION\"}.\n"
     "The scenario is simulated only when an expectation needs the run's results.\n"
     "Exit status: 0 every expectation holds, 1 one fails, 2 bad input or usage.";
 
@@ -38,6 +39,8 @@ typedef struct {
     char *seed;
     char **manifests;
     gboolean json;
+    char *max_events, *max_memory; /* --max-events, --max-memory (tools/cli.h) */
+    BudgetLimits limits;
 } CheckArgs;
 
 /* Frees the parsed options. */
@@ -47,6 +50,8 @@ check_args_clear(CheckArgs *a)
     g_free(a->junit);
     g_free(a->seed);
     g_strfreev(a->manifests);
+    g_free(a->max_events);
+    g_free(a->max_memory);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CheckArgs, check_args_clear)
@@ -68,6 +73,8 @@ check_load(const CheckArgs *a, const char *path, Scenario **sc_out, Cluster **cl
         if (!run_override(sc, set, NULL))
             return cli_usage_error(&cmd_check_entry, "--seed %s: not an unsigned integer", a->seed);
     }
+    if (!cli_budget_check(sc, NULL, &a->limits))
+        return KPSIM_EXIT_USAGE;
     g_autoptr(Cluster) cluster = cluster_build(sc, &error);
     if (cluster == NULL)
         return cli_input_error(error);
@@ -78,6 +85,32 @@ check_load(const CheckArgs *a, const char *path, Scenario **sc_out, Cluster **cl
     *sc_out = g_steal_pointer(&sc);
     *cluster_out = g_steal_pointer(&cluster);
     return KPSIM_EXIT_OK;
+}
+
+/* What check_replay() loads again. */
+typedef struct {
+    const CheckArgs *args;
+    const char *path;
+} CheckReplay;
+
+/* ExpectReplayFunc: the scenario, manifests and --seed loaded again, quietly (check_load()
+ * already printed the warnings), for a probe `at` a time. */
+static gboolean
+check_replay(gpointer data, Scenario **sc, Cluster **c, GError **error)
+{
+    const CheckReplay *r = data;
+    *sc = loader_load_scenario(r->path, error);
+    for (guint i = 0; *sc != NULL && r->args->manifests && r->args->manifests[i] != NULL; i++)
+        if (!loader_add_manifest(*sc, r->args->manifests[i], error))
+            g_clear_pointer(sc, scenario_free);
+    if (*sc == NULL)
+        return FALSE;
+    if (r->args->seed != NULL) {
+        g_autofree char *set = g_strdup_printf("seed=%s", r->args->seed);
+        run_override(*sc, set, NULL); /* check_load() accepted it */
+    }
+    *c = cluster_build(*sc, error);
+    return *c != NULL;
 }
 
 /* The text output: one line per expectation, then a summary. */
@@ -141,7 +174,7 @@ check_json(const Scenario *sc, const GPtrArray *results, gboolean ran, GString *
 
 /* Runs the simulation of cluster and returns its report, or NULL after printing the error. */
 static RunReport *
-check_simulate(const Cluster *cluster)
+check_simulate(const Cluster *cluster, const BudgetLimits *limits)
 {
     GError *error = NULL;
     g_autoptr(Run) run = run_new(cluster, &error);
@@ -149,7 +182,8 @@ check_simulate(const Cluster *cluster)
         cli_input_error(error);
         return NULL;
     }
-    run_execute(run, NULL, NULL);
+    if (!cli_run_limited(&cmd_check_entry, run, limits->max_events))
+        return NULL;
     return run_report(run);
 }
 
@@ -165,10 +199,15 @@ cmd_check_run(int argc, char **argv)
         {"junit", 0, 0, G_OPTION_ARG_FILENAME, &a.junit, "Also write a JUnit XML report to FILE",
          "FILE"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print a JSON object instead of the text", NULL},
+        {"max-events", 0, 0, G_OPTION_ARG_STRING, &a.max_events,
+         "Refuse or stop a run past N simulated events (default 1e9; 0: no limit)", "N"},
+        {"max-memory", 0, 0, G_OPTION_ARG_STRING, &a.max_memory,
+         "Refuse a run estimated to need more memory (default 4G; 0: no limit)", "SIZE"},
         {NULL},
     };
     int status;
-    if (!cli_parse(&cmd_check_entry, cmd_check_description, entries, &argc, &argv, &status))
+    if (!cli_parse(&cmd_check_entry, cmd_check_description, entries, &argc, &argv, &status) ||
+        !cli_budget_limits(&cmd_check_entry, a.max_events, a.max_memory, &a.limits, &status))
         return status;
     if (argc != 2)
         return cli_usage_error(&cmd_check_entry,
@@ -185,7 +224,9 @@ cmd_check_run(int argc, char **argv)
         return cli_usage_error(&cmd_check_entry, "%s has no expectations (spec.expect)", argv[1]);
     gboolean ran = expect_needs_run(expectations);
     g_autoptr(GPtrArray) results = expect_evaluate_probes(expectations, cluster);
-    g_autoptr(RunReport) rep = ran ? check_simulate(cluster) : NULL;
+    CheckReplay replay = {.args = &a, .path = argv[1]};
+    expect_evaluate_probes_at(results, expectations, check_replay, &replay);
+    g_autoptr(RunReport) rep = ran ? check_simulate(cluster, &a.limits) : NULL;
     if (ran && rep == NULL)
         return KPSIM_EXIT_USAGE;
     expect_evaluate_run(results, expectations, cluster, rep);
