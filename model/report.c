@@ -48,6 +48,7 @@ report_pod_free(ReportPod *p)
     g_free(p->namespace_);
     g_free(p->node);
     g_free(p->ip);
+    g_array_unref(p->entries);
     g_free(p);
 }
 
@@ -192,6 +193,7 @@ report_add_pod(RunReport *r, const char *name)
     g_return_val_if_fail(r != NULL && name != NULL, NULL);
     ReportPod *p = g_new0(ReportPod, 1);
     p->name = g_strdup(name);
+    p->entries = g_array_new(FALSE, FALSE, sizeof(ReportPodEntry));
     g_ptr_array_add(r->pods, p);
     return p;
 }
@@ -496,10 +498,16 @@ report_summarize_sources(RunReport *r)
     else if (snat > 0)
         g_string_append_printf(s, "; %s saw a node address (SNAT)",
                                report_format_percent((double)snat / total, b));
+    guint64 other = total - preserved - snat;
+    if (other > 0)
+        g_string_append_printf(s, "; %s came from neither the client's nor a node's address "
+                                  "(other pods, e.g. a proxy's upstream connections)",
+                               report_format_percent((double)other / total, b));
     report_say(r, s);
 }
 
-/* How the connections spread over the pods that got any. */
+/* How the connections spread over the pods that got any, and the imbalance: the largest share
+ * over the even split among them. */
 static void
 report_summarize_spread(RunReport *r)
 {
@@ -532,6 +540,71 @@ report_summarize_spread(RunReport *r)
                                busy->len, report_format_percent(lo, b),
                                report_format_percent(hi, c));
     }
+    if (busy->len > 1) {
+        char d[G_ASCII_DTOSTR_BUF_SIZE];
+        g_string_append_printf(s, "; imbalance %s (the busiest pod's share over the even split %s)",
+                               g_ascii_formatd(d, sizeof d, "%.2f", hi * busy->len),
+                               report_format_percent(1.0 / busy->len, b));
+    }
+    report_say(r, s);
+}
+
+/* TRUE when some traffic target is external with externalTrafficPolicy Local. */
+static gboolean
+report_has_local_target(const RunReport *r)
+{
+    for (guint i = 0; i < r->traffic->len; i++) {
+        const ReportTraffic *t = r->traffic->pdata[i];
+        for (guint j = 0; j < t->targets->len; j++)
+            if (g_strcmp0(((ReportTarget *)t->targets->pdata[j])->external_policy, "Local") == 0)
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/* The Local skew: with externalTrafficPolicy Local a node splits what enters it over its own
+ * pods only, so when the busy pods are spread unevenly over nodes the pods' shares follow the
+ * nodes' ("node1 2 pods, 50% (25% each); node2 1 pod, 50%"), against the even split 1/n. */
+static void
+report_summarize_local_skew(RunReport *r)
+{
+    if (!report_has_local_target(r))
+        return;
+    guint pods = 0, least = G_MAXUINT, most = 0;
+    double top = 0;
+    GString *s = g_string_new("under externalTrafficPolicy Local each node splits the connections "
+                              "entering it over its own pods only:");
+    for (guint i = 0; i < r->nodes->len; i++) {
+        const ReportNode *n = r->nodes->pdata[i];
+        guint k = 0;
+        double share = 0;
+        for (guint j = 0; j < r->pods->len; j++) {
+            const ReportPod *p = r->pods->pdata[j];
+            if (p->connections > 0 && g_strcmp0(p->node, n->name) == 0) {
+                k++;
+                share += p->share;
+                top = MAX(top, p->share);
+            }
+        }
+        if (k == 0)
+            continue;
+        char b[16], c[16];
+        g_string_append_printf(s, "%s %s %u pod%s, %s", pods ? ";" : "", n->name, k,
+                               k == 1 ? "" : "s", report_format_percent(share, b));
+        if (k > 1)
+            g_string_append_printf(s, " (%s each)", report_format_percent(share / k, c));
+        pods += k;
+        least = MIN(least, k);
+        most = MAX(most, k);
+    }
+    if (pods < 2 || least == most) {
+        g_string_free(s, TRUE);
+        return;
+    }
+    char b[16], c[16];
+    g_string_append_printf(s, ". The busiest pod gets %s against an even %s; Cluster policy "
+                              "would even it out at the cost of SNAT and hops",
+                           report_format_percent(top, b), report_format_percent(1.0 / pods, c));
     report_say(r, s);
 }
 
@@ -602,6 +675,7 @@ report_summarize(RunReport *r)
     report_summarize_nodes(r);
     report_summarize_sources(r);
     report_summarize_spread(r);
+    report_summarize_local_skew(r);
     report_summarize_saturation(r);
     report_summarize_drops(r);
 }

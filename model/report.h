@@ -71,7 +71,16 @@ typedef struct {
     guint64 queue_peak;       /* most requests waiting for a free worker at once */
     guint concurrency;
     guint64 connections_before; /* connections accepted before the first fault (all: none) */
+    /* ReportPodEntry: where this pod's client connections entered the cluster, by node, in the
+     * order of the report's nodes; only nodes that sent it any. */
+    GArray *entries;
 } ReportPod;
+
+/* Client connections a pod accepted that had been addressed to one node. */
+typedef struct {
+    guint node; /* index in RunReport.nodes */
+    guint64 connections;
+} ReportPodEntry;
 
 /* A drop counter: reason as sim_drop_reason_name() spells it. */
 typedef struct {
@@ -172,8 +181,9 @@ ReportEvent *report_add_event(RunReport *r, SimTime at, const char *kind, const 
 void report_compute_shares(RunReport *r);
 /* Replaces r->summary with sentences derived from the numbers: outcomes and latency per
  * traffic, failing targets and why (when the data shows it), nodes that forwarded everything
- * elsewhere, how often the client's address reached the pods and why, the spread over pods,
- * saturation and kernel drops. Never mentions anything the data does not show. */
+ * elsewhere, how often the client's address reached the pods and why, the spread over pods
+ * with its imbalance (largest share over the even split), the skew externalTrafficPolicy Local
+ * gives pods spread unevenly over nodes, saturation and kernel drops. Never mentions anything the data does not show. */
 void report_summarize(RunReport *r);
 
 /* Formats a latency in milliseconds the way the report prints it ("1.2", "0.85", "1234");

@@ -66,6 +66,14 @@ const GError *run_capture_error(const Run *r);
  * client timeout more for connections in flight; connections still undecided count as dropped.
  * progress may be NULL. Call once. */
 void run_execute(Run *r, RunProgressFunc progress, gpointer data);
+/* Asks run_execute() to end at the end of the current simulated step (at most one simulated
+ * second later; the progress callback runs after every step): the traffic stops, connections
+ * still open count as dropped and the report covers the simulated time so far. Only sets a
+ * flag, atomically, so it may be called from the progress callback or another thread. */
+void run_request_stop(Run *r);
+/* TRUE when run_execute() ended early because of run_request_stop(). */
+gboolean run_was_stopped(const Run *r);
+
 /* The report of an executed run, sentences included (wall_seconds left 0). (transfer full) */
 RunReport *run_report(const Run *r);
 

@@ -85,12 +85,25 @@ check "Cluster: the Service's badge" grep -q 'externalTrafficPolicy: Cluster' "$
 check "Cluster: cross-node hops drawn dashed" grep -q 'class="cross"' "$seed"
 check "Cluster: the journey masquerades to node1's address" \
     grep -q 'source 203\.0\.113\.10 → 192\.168\.1\.101' "$seed"
+check "Cluster: the paths matrix, a cell per node and pod" \
+    test "$(count 'class="cell"' "$seed")" -eq 4 -a "$(count 'class="cell local"' "$seed")" -eq 2
+check "Cluster: node3's connections cross to both pods" \
+    test "$(grep -c 'cross-node hop: [0-9]* connections ([0-9.]*%) addressed to node3' "$seed")" -eq 2
 check "Local: no SNAT label" sh -c "! grep -q 'SNAT to' '$local'"
 check "Local: the Service's badge" grep -q 'externalTrafficPolicy: Local' "$local"
 check "Local: no cross-node hop" sh -c "! grep -q 'class=\"cross\"' '$local'"
 check "Local: node3 is marked as dropping" grep -q 'class="node drops"' "$local"
 check "Local: node3's drops and failures are written" \
     sh -c "grep -q 'packets dropped: ' '$local' && grep -q 'client connections failed here' '$local'"
+
+# ---- nftables mode: the rules are the nft table and the journey follows nft's chains
+run nft scenarios/seed-nginx-nodeport-nft.yaml
+check "nftables: each node's nft table" \
+    test "$(grep -c '<summary>node[123]: [0-9]* rules (nft list table)</summary>' "$tmp/nft/report.html")" -eq 3
+check "nftables: the journey DNATs and masquerades" \
+    sh -c "grep -q 'destination 192\.168\.1\.101:30080 → 10\.1\.' '$tmp/nft/report.html' &&
+        grep -q 'source 203\.0\.113\.10 → 192\.168\.1\.101' '$tmp/nft/report.html'"
+check "nftables: no empty iptables dump" sh -c "! grep -q '^\*nat' '$tmp/nft/report.html'"
 
 # ---- a large cluster is aggregated: 40 nodes and 100 pods
 mkdir -p "$tmp/big"

@@ -109,7 +109,61 @@ check "run -f sends the default traffic" grep -q "^nodeports " "$tmp/manifests.t
 check "run -f says the traffic is the default" grep -q "the scenario has no traffic" "$tmp/manifests.txt"
 check "run --help names itself" sh -c "'$KPSIM' run --help | grep -q 'kpsim run'"
 
+# ---- entry models (model/entry.h): each scenario's expectations hold, its timeline says why
+for sc in lb-health-check-local metallb-l2-failover metallb-bgp-ecmp dns-round-robin; do
+    "$KPSIM" check "scenarios/$sc.yaml" >"$tmp/$sc.check" 2>&1
+    check "entry: kpsim check $sc passes" test $? -eq 0
+    "$KPSIM" run "scenarios/$sc.yaml" --no-pcap --no-wall-clock >"$tmp/$sc.txt" 2>&1
+done
+check "entry lb: node3 (no pod) out of rotation at 0 s" \
+    grep -q "^0s  *lb-out-of-rotation  *node3 .*503: no local ready endpoint" "$tmp/lb-health-check-local.txt"
+check "entry lb: dead node2 out after 3 timed-out probes" \
+    grep -q "^49s  *lb-out-of-rotation  *node2 .*failed 3 times in a row (timeout)" "$tmp/lb-health-check-local.txt"
+check "entry l2: failover after failoverDelay" \
+    grep -q "^30s  *l2-failover  *node2  *gratuitous ARP: 192.0.2.60 moves from node3 to node2" \
+    "$tmp/metallb-l2-failover.txt"
+check "entry bgp: BFD withdraws after 0.9 s" \
+    grep -q "^20.9s  *bgp-withdrawn  *node2 .*BFD session down" "$tmp/metallb-bgp-ecmp.txt"
+check "entry bgp: the hold timer withdraws after 30 s" \
+    grep -q "^50s  *bgp-withdrawn  *node2 .*hold timer expired" "$tmp/metallb-bgp-ecmp.txt"
+check "entry bgp: node3 (no endpoint) is never a next hop" \
+    sh -c "! grep -q 'bgp-announced  *node3' '$tmp/metallb-bgp-ecmp.txt'"
+check "entry dns: the dead address leaves the client's cache at the TTL" \
+    grep -q "^2m0.*dns-resolved  *web  *the client caches 192.168.1.101, 192.168.1.102 for 60 s" \
+    "$tmp/dns-round-robin.txt"
+"$KPSIM" run scenarios/lb-health-check-local.yaml -o "$tmp/lb" --quiet --no-wall-clock --duration 10s
+check "entry lb: the report is written" test -s "$tmp/lb/report.json"
+check "entry lb: report.json has the rotation event" grep -q '"lb-out-of-rotation"' "$tmp/lb/report.json"
+
 # ---- captures, read by tshark
+# ---- the grace period is a scenario field: 20 s instead of 50 s moves the end of the window in
+# which node1 and node3 still send connections to node2's dead pod 30 s earlier (NotReady at
+# 40 s instead of 70 s, kube-proxy in step by the next second).
+# last_failing FILE TARGET: the disruption's last failing second of TARGET in a JSON report.
+last_failing() {
+    grep -A3 "\"target\" : \"$2\",\$" "$1" | grep -A2 '"failed"' |
+        sed -n 's/.*"last_failing_second" : \([0-9]*\).*/\1/p'
+}
+NF=scenarios/node-failure.yaml
+"$KPSIM" run "$NF" --json --no-pcap --duration 90s >"$tmp/grace50.json" 2>/dev/null
+"$KPSIM" run "$NF" --json --no-pcap --duration 90s \
+    --set controllers.nodeMonitorGracePeriod=20s >"$tmp/grace20.json" 2>/dev/null
+for target in 192.168.1.101:30080 192.168.1.103:30080; do
+    w50=$(last_failing "$tmp/grace50.json" $target)
+    w20=$(last_failing "$tmp/grace20.json" $target)
+    check "grace 50s: $target fails until NotReady at 70 s (got '$w50')" test "${w50:-0}" -eq 70
+    check "grace 20s: the window through $target ends 30 s earlier (got '$w20')" \
+        test "${w20:-0}" -eq $((w50 - 30))
+done
+check "the dead node's own address fails to the end with either grace period" \
+    test "$(last_failing "$tmp/grace20.json" 192.168.1.102:30080)" -eq 89
+
+# ---- the time-and-faults scenarios keep their promises (kpsim check runs them).
+for s in scenarios/switch-policy-midrun.yaml scenarios/udp-stale-conntrack.yaml; do
+    "$KPSIM" check "$s" >"$tmp/check.out" 2>&1
+    check "kpsim check $s: every expectation holds" grep -q ' passed, 0 failed$' "$tmp/check.out"
+done
+
 if command -v tshark >/dev/null 2>&1; then
     "$KPSIM" run "$LOCAL" -o "$tmp/local" --quiet --no-wall-clock --duration 5s
     for f in "$tmp"/a/pcap/*.pcap "$tmp"/local/pcap/*.pcap; do
@@ -147,6 +201,14 @@ if command -v tshark >/dev/null 2>&1; then
                 sh -c "! grep -q '	192\.168\.1\.[0-9]*	10\.1\.' '$tmp/syn'"
         fi
     done
+    # passthrough load balancer: the SYN reaches a node still addressed to the LB IP
+    syns "$tmp/lb" node1 >"$tmp/syn"
+    check "entry lb: node1 receives the client's SYN to the LB IP on eth0" \
+        grep -q "^2	$CLIENT	192.0.2.50	80$" "$tmp/syn"
+    # its health check is a real HTTP probe from the router to the healthCheckNodePort
+    syns "$tmp/lb" node3 >"$tmp/syn"
+    check "entry lb: node3 receives the health check on its healthCheckNodePort" \
+        grep -q "^2	169\.254\.200\.1	192\.168\.1\.103	32000$" "$tmp/syn"
 else
     echo "run: tshark not installed, capture checks skipped"
 fi

@@ -10,7 +10,9 @@
 
 #include "model/kube_proxy.h"
 #include "model/loader.h"
+#include "model/controllers.h"
 #include "model/run.h"
+#include "model/timeline.h"
 #include "tools/report.h"
 
 #ifndef KPSIM_SRCDIR
@@ -281,7 +283,8 @@ START_TEST(sentences_for_cluster_policy)
                           "node after entering the cluster");
     ck_assert_sentence(r, "pods saw the client's address on 0% of connections: "
                           "externalTrafficPolicy Cluster SNATs at the entry node");
-    ck_assert_sentence(r, "connections spread over 2 pods: nginx-a 50.3%, nginx-b 49.7%");
+    ck_assert_sentence(r, "connections spread over 2 pods: nginx-a 50.3%, nginx-b 49.7%; "
+                          "imbalance 1.01 (the busiest pod's share over the even split 50%)");
     ck_assert_uint_eq(r->summary->len, 5);
 }
 END_TEST
@@ -345,6 +348,53 @@ START_TEST(sentences_for_local_policy_and_failures)
                           "64 workers");
     ck_assert_sentence(r, "node3 dropped 4000 packets (netfilter-drop 4000)");
     report_free(r);
+}
+END_TEST
+
+START_TEST(sentences_for_local_skew_with_uneven_pods)
+{
+    g_autoptr(RunReport) r = report_new();
+    ReportTraffic *t = report_add_traffic(r, "web");
+    t->from = g_strdup("laptop");
+    t->protocol = g_strdup("TCP");
+    t->sent = t->succeeded = 2000;
+    add_target(t, "192.168.1.101:30080", "node1", "Local", TRUE, 1000, 0);
+    add_target(t, "192.168.1.102:30080", "node2", "Local", TRUE, 1000, 0);
+    add_node(r, "node1", 2, 1000, 1000, 0);
+    add_node(r, "node2", 1, 1000, 1000, 0);
+    add_pod(r, "web-a", "node1", 500, 500);
+    add_pod(r, "web-b", "node1", 500, 500);
+    add_pod(r, "web-c", "node2", 1000, 1000);
+    report_compute_shares(r);
+    report_summarize(r);
+    ck_assert_sentence(r, "connections spread over 3 pods: web-a 25%, web-b 25%, web-c 50%; "
+                          "imbalance 1.50 (the busiest pod's share over the even split 33.3%)");
+    ck_assert_sentence(r, "under externalTrafficPolicy Local each node splits the connections "
+                          "entering it over its own pods only: node1 2 pods, 50% (25% each); "
+                          "node2 1 pod, 50%. The busiest pod gets 50% against an even 33.3%; "
+                          "Cluster policy would even it out at the cost of SNAT and hops");
+    ck_assert_sentence(r, "pods saw the client's address on 100% of connections: "
+                          "externalTrafficPolicy Local keeps it");
+    /* Evenly spread pods (or Cluster targets) skew nothing: no such sentence. A pod that saw
+     * another pod's address (a proxy's upstream connection) is counted apart. */
+    g_autoptr(RunReport) even = report_new();
+    ReportTraffic *t2 = report_add_traffic(even, "web");
+    t2->sent = t2->succeeded = 2000;
+    add_target(t2, "192.168.1.101:30080", "node1", "Local", TRUE, 1000, 0);
+    add_node(even, "node1", 1, 1000, 1000, 0);
+    add_node(even, "node2", 1, 1000, 1000, 0);
+    add_pod(even, "web-a", "node1", 1000, 1000);
+    add_pod(even, "web-c", "node2", 1000, 1000);
+    ReportPod *backend = add_pod(even, "backend", "node3", 1000, 0);
+    backend->source_snat = 0;
+    backend->source_other = 1000;
+    report_compute_shares(even);
+    report_summarize(even);
+    ck_assert_sentence(even, "pods saw the client's address on 66.7% of connections; 33.3% came "
+                             "from neither the client's nor a node's address (other pods, e.g. a "
+                             "proxy's upstream connections)");
+    for (guint i = 0; i < even->summary->len; i++)
+        ck_assert_ptr_null(strstr(even->summary->pdata[i], "each node splits"));
 }
 END_TEST
 
@@ -540,13 +590,232 @@ START_TEST(overrides_change_the_scenario)
     ck_assert_int_eq(sc->pod_service_time, 2 * SIM_MSEC);
     ck_assert(run_override(sc, "traffic.a.request.response=5000", &error));
     ck_assert_uint_eq(a->response_bytes, 5000);
-    const char *bad[] = {"nope=1",   "traffic.zzz.rate=1",  "traffic.a.rate=fast",
-                         "duration", "traffic.a.start=60s", "pods.concurrency=0"};
+    ck_assert(run_override(sc, "traffic.a.failover.after=3", &error));
+    ck_assert(run_override(sc, "traffic.a.failover.retryAfter=10s", &error));
+    ck_assert_uint_eq(a->failover_after, 3);
+    ck_assert_int_eq(a->failover_retry_after, 10 * SIM_SEC);
+    /* only the named entry */
+    ck_assert_uint_eq(b->failover_after, 0);
+    ck_assert(run_override(sc, "traffic.*.failover.after=0", &error)); /* off again */
+    ck_assert_uint_eq(a->failover_after, 0);
+    const char *bad[] = {"nope=1",
+                         "traffic.zzz.rate=1",
+                         "traffic.a.rate=fast",
+                         "duration",
+                         "traffic.a.start=60s",
+                         "pods.concurrency=0",
+                         "traffic.a.failover.after=-1",
+                         "traffic.a.failover.after=1000001",
+                         "traffic.a.failover.retryAfter=0s",
+                         "traffic.a.failover.retryAfter=soon",
+                         "traffic.a.failover=3"};
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_clear_error(&error);
         ck_assert_msg(!run_override(sc, bad[i], &error), "accepted %s", bad[i]);
         ck_assert(g_error_matches(error, RUN_ERROR, RUN_ERROR_OVERRIDE));
     }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ timeline (--at) */
+
+/* scenarios/node-failure.yaml loaded and built, with an optional --set. */
+static void
+load_node_failure(const char *override, Scenario **sc, Cluster **c)
+{
+    g_autofree char *path = g_build_filename(KPSIM_SRCDIR, "scenarios", "node-failure.yaml", NULL);
+    g_autoptr(GError) error = NULL;
+    *sc = loader_load_scenario(path, &error);
+    ck_assert_msg(*sc != NULL, "%s", error ? error->message : "");
+    if (override != NULL)
+        ck_assert(run_override(*sc, override, NULL));
+    *c = cluster_build(*sc, &error);
+    ck_assert_msg(*c != NULL, "%s", error ? error->message : "");
+}
+
+/* The pod of c on node, or NULL. */
+static const K8sPod *
+pod_on(const Cluster *c, const char *node)
+{
+    for (guint i = 0; i < c->pods->len; i++) {
+        const K8sPod *p = c->pods->pdata[i];
+        if (g_strcmp0(p->node_name, node) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Does rs DNAT anything to the address ip? */
+static gboolean
+rules_reach(const NfRuleset *rs, const char *ip)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    nf_ruleset_save(rs, NF_TABLE_NAT, text);
+    g_autofree char *needle = g_strdup_printf("--to-destination %s:", ip);
+    return strstr(text->str, needle) != NULL;
+}
+
+/* A timeline of c at at, every node's rules kept. */
+static Timeline *
+timeline_at_time(Cluster *c, SimTime at)
+{
+    TimelineOptions opt = {.at = at};
+    g_autoptr(GError) error = NULL;
+    Timeline *tl = timeline_new(c, &opt, &error);
+    ck_assert_msg(tl != NULL, "%s", error ? error->message : "");
+    ck_assert_int_eq(timeline_at(tl), at);
+    ck_assert_int_eq(c->now, at);
+    return tl;
+}
+
+START_TEST(timeline_before_the_fault_is_the_start)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = NULL;
+    load_node_failure(NULL, &sc, &c);
+    g_autoptr(Timeline) tl = timeline_at_time(c, 10 * SIM_SEC);
+    for (guint i = 0; i < c->nodes->len; i++) {
+        const K8sNode *n = c->nodes->pdata[i];
+        ck_assert(n->ready);
+        ck_assert(!timeline_node_down(tl, n, NULL));
+        ck_assert_int_eq(timeline_synced_at(tl, n), 0);
+        ck_assert(!timeline_rules_stale(tl, n));
+        ck_assert(rules_reach(timeline_rules(tl, n), "10.1.1.2"));
+    }
+    ck_assert_uint_eq(timeline_log(tl)->len, 0);
+}
+END_TEST
+
+/* From 20 s to 70 s the API server knows nothing: every node still sends to node2's pod. */
+START_TEST(timeline_during_the_grace_period_nothing_has_noticed)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = NULL;
+    load_node_failure(NULL, &sc, &c);
+    g_autoptr(Timeline) tl = timeline_at_time(c, 69 * SIM_SEC);
+    const K8sNode *node1 = cluster_find_node(c, "node1"), *node2 = cluster_find_node(c, "node2");
+    SimTime since = -1;
+    ck_assert(timeline_node_down(tl, node2, &since));
+    ck_assert_int_eq(since, 20 * SIM_SEC);
+    ck_assert(node2->ready);
+    ck_assert(pod_on(c, "node2")->ready);
+    ck_assert(rules_reach(timeline_rules(tl, node1), "10.1.1.2"));
+    ck_assert(!timeline_rules_stale(tl, node1));
+    const GPtrArray *log = timeline_log(tl);
+    ck_assert_uint_eq(log->len, 1);
+    ck_assert_int_eq(((ControllersRecord *)log->pdata[0])->kind, CONTROLLERS_NODE_DOWN);
+}
+END_TEST
+
+/* At 70 s (a check exactly then: included) node2 is NotReady and its pod not ready, but the
+ * EndpointSlice changes at 71 s: the rules are still the old ones, and not stale yet. */
+START_TEST(timeline_not_ready_then_resync_one_second_later)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = NULL;
+    load_node_failure(NULL, &sc, &c);
+    const K8sNode *node1 = cluster_find_node(c, "node1"), *node2 = cluster_find_node(c, "node2");
+    {
+        g_autoptr(Timeline) tl = timeline_at_time(c, 70 * SIM_SEC);
+        ck_assert(!node2->ready);
+        ck_assert(!pod_on(c, "node2")->ready);
+        ck_assert(rules_reach(timeline_rules(tl, node1), "10.1.1.2"));
+        ck_assert_int_eq(timeline_synced_at(tl, node1), 0);
+    }
+    g_autoptr(Scenario) sc2 = NULL;
+    g_autoptr(Cluster) c2 = NULL;
+    load_node_failure(NULL, &sc2, &c2);
+    node1 = cluster_find_node(c2, "node1");
+    node2 = cluster_find_node(c2, "node2");
+    g_autoptr(Timeline) tl = timeline_at_time(c2, 71 * SIM_SEC);
+    ck_assert_int_eq(timeline_synced_at(tl, node1), 71 * SIM_SEC);
+    ck_assert(!rules_reach(timeline_rules(tl, node1), "10.1.1.2"));
+    ck_assert(rules_reach(timeline_rules(tl, node1), "10.1.0.2"));
+    ck_assert(!timeline_rules_stale(tl, node1));
+    /* node2 is down: it keeps the rules of 0 s, which the API server has moved past. */
+    ck_assert_int_eq(timeline_synced_at(tl, node2), 0);
+    ck_assert(rules_reach(timeline_rules(tl, node2), "10.1.1.2"));
+    ck_assert(timeline_rules_stale(tl, node2));
+}
+END_TEST
+
+/* The grace period is a scenario field: 20 s moves NotReady from 70 s to 40 s. */
+START_TEST(timeline_follows_the_grace_period)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = NULL;
+    load_node_failure("controllers.nodeMonitorGracePeriod=20s", &sc, &c);
+    const K8sNode *node1 = cluster_find_node(c, "node1");
+    g_autoptr(Timeline) tl = timeline_at_time(c, 41 * SIM_SEC);
+    ck_assert(!cluster_find_node(c, "node2")->ready);
+    ck_assert_int_eq(timeline_synced_at(tl, node1), 41 * SIM_SEC);
+    ck_assert(!rules_reach(timeline_rules(tl, node1), "10.1.1.2"));
+}
+END_TEST
+
+/* 300 s after NotReady the pod is evicted (Terminating) and replaced on a Ready node; the
+ * replacement is as old as its creation, and only the node asked for keeps rules. */
+START_TEST(timeline_after_eviction_has_the_replacement)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = NULL;
+    load_node_failure(NULL, &sc, &c);
+    TimelineOptions opt = {.at = 400 * SIM_SEC, .node = "node3"};
+    g_autoptr(Timeline) tl = timeline_new(c, &opt, NULL);
+    ck_assert(tl != NULL);
+    ck_assert_uint_eq(c->pods->len, 3);
+    const K8sPod *old = pod_on(c, "node2"), *fresh = NULL;
+    ck_assert(old->terminating && !old->ready);
+    for (guint i = 0; i < c->pods->len; i++) {
+        const K8sPod *p = c->pods->pdata[i];
+        if (timeline_created_at(tl, p) > 0)
+            fresh = p;
+    }
+    ck_assert(fresh != NULL && fresh->ready && !fresh->terminating);
+    ck_assert_int_eq(timeline_created_at(tl, fresh), 370 * SIM_SEC);
+    ck_assert_int_eq(timeline_created_at(tl, old), 0);
+    char ip[SIM_ADDR_STRLEN];
+    const K8sNode *node3 = cluster_find_node(c, "node3");
+    ck_assert(rules_reach(timeline_rules(tl, node3), sim_addr_to_string(&fresh->ip, ip)));
+    ck_assert(timeline_rules(tl, cluster_find_node(c, "node1")) == NULL);
+    ck_assert(!timeline_rules_stale(tl, cluster_find_node(c, "node1")));
+    const GPtrArray *log = timeline_log(tl);
+    for (guint i = 0; i < log->len; i++)
+        ck_assert_int_le(((ControllersRecord *)log->pdata[i])->at, 400 * SIM_SEC);
+}
+END_TEST
+
+/* A crashed container is down until kubelet restarts it after the back-off (10 s), then
+ * Ready again podStartupTime later; the timeline knows when it restarted. */
+START_TEST(timeline_tracks_crashed_containers)
+{
+    g_autofree char *path = g_build_filename(KPSIM_SRCDIR, "scenarios", "node-failure.yaml", NULL);
+    g_autofree char *text = NULL;
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    g_autoptr(GString) crash = g_string_new(text);
+    ck_assert(g_string_replace(crash, "{at: 20s, nodeDown: node2}",
+                               "{at: 20s, podCrash: nginx-deployment-lw5gknqv2p-npzb7}", 1) == 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Scenario) sc = loader_load_scenario_text(path, crash->str, crash->len, &error);
+    ck_assert_msg(sc != NULL, "%s", error ? error->message : "");
+    g_autoptr(Cluster) c = cluster_build(sc, &error);
+    ck_assert_msg(c != NULL, "%s", error ? error->message : "");
+    const K8sPod *pod = pod_on(c, "node2");
+    SimTime restarted = 0;
+    {
+        g_autoptr(Timeline) tl = timeline_at_time(c, 25 * SIM_SEC);
+        ck_assert(!timeline_container_running(tl, pod, &restarted));
+        ck_assert_int_eq(restarted, -1);
+        ck_assert(!pod->ready);
+    }
+    g_autoptr(Scenario) sc2 = loader_load_scenario_text(path, crash->str, crash->len, NULL);
+    g_autoptr(Cluster) c2 = cluster_build(sc2, NULL);
+    pod = pod_on(c2, "node2");
+    g_autoptr(Timeline) tl = timeline_at_time(c2, 40 * SIM_SEC);
+    ck_assert(timeline_container_running(tl, pod, &restarted));
+    ck_assert_int_eq(restarted, 30 * SIM_SEC);
+    ck_assert_uint_eq(pod->restart_count, 1);
+    ck_assert(pod->ready);
 }
 END_TEST
 
@@ -814,6 +1083,7 @@ run_suite(void)
     tcase_add_test(unit, sentences_for_cluster_policy);
     tcase_add_test(unit, sentences_follow_the_data);
     tcase_add_test(unit, sentences_for_local_policy_and_failures);
+    tcase_add_test(unit, sentences_for_local_skew_with_uneven_pods);
     tcase_add_test(unit, sentences_without_traffic);
     tcase_add_test(unit, format_helpers);
     tcase_add_test(unit, json_report_has_the_contract_fields);
@@ -822,6 +1092,14 @@ run_suite(void)
     tcase_add_test(unit, loader_rejects_bad_pod_fields);
     tcase_add_test(unit, overrides_change_the_scenario);
     suite_add_tcase(s, unit);
+    TCase *timeline = tcase_create("timeline");
+    tcase_add_test(timeline, timeline_before_the_fault_is_the_start);
+    tcase_add_test(timeline, timeline_during_the_grace_period_nothing_has_noticed);
+    tcase_add_test(timeline, timeline_not_ready_then_resync_one_second_later);
+    tcase_add_test(timeline, timeline_follows_the_grace_period);
+    tcase_add_test(timeline, timeline_after_eviction_has_the_replacement);
+    tcase_add_test(timeline, timeline_tracks_crashed_containers);
+    suite_add_tcase(s, timeline);
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 120);
     tcase_add_test(runs, seed_every_connection_succeeds_and_pods_see_nodes);

@@ -123,9 +123,9 @@ json_traffic(JsonBuilder *b, const ReportTraffic *t)
     json_builder_end_object(b);
 }
 
-/* One element of pods[]. */
+/* One element of pods[] (r: the report, for node names). */
 static void
-json_pod(JsonBuilder *b, const ReportPod *p)
+json_pod(JsonBuilder *b, const RunReport *r, const ReportPod *p)
 {
     json_builder_begin_object(b);
     json_member_string(b, "name", p->name);
@@ -147,6 +147,16 @@ json_pod(JsonBuilder *b, const ReportPod *p)
     json_member_int(b, "sent", (gint64)p->bytes_sent);
     json_builder_end_object(b);
     json_member_int(b, "queue_peak", (gint64)p->queue_peak);
+    json_builder_set_member_name(b, "entered_via");
+    json_builder_begin_object(b);
+    for (guint i = 0; i < p->entries->len; i++) {
+        const ReportPodEntry *e = &g_array_index(p->entries, ReportPodEntry, i);
+        if (e->node >= r->nodes->len)
+            continue;
+        const ReportNode *n = r->nodes->pdata[e->node];
+        json_member_int(b, n->name, (gint64)e->connections);
+    }
+    json_builder_end_object(b);
     json_builder_end_object(b);
 }
 
@@ -408,7 +418,7 @@ json_build(const RunReport *r)
     json_builder_set_member_name(b, "pods");
     json_builder_begin_array(b);
     for (guint i = 0; i < r->pods->len; i++)
-        json_pod(b, r->pods->pdata[i]);
+        json_pod(b, r, r->pods->pdata[i]);
     json_builder_end_array(b);
     json_builder_set_member_name(b, "nodes");
     json_builder_begin_array(b);

@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+/* Above this many nodes the paths matrix is left to report.json and report.html. */
+#define TEXT_PATHS_MAX_NODES 8
+
 /* ------------------------------------------------------------------ aligned tables */
 
 typedef struct {
@@ -200,6 +203,46 @@ text_pods(const RunReport *r, GString *out)
         text_cell(t, "%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
                   p->source_preserved, p->source_snat, p->source_other);
         text_cell_u64(t, p->queue_peak);
+    }
+    text_table_print(t, out);
+}
+
+/* Connections p accepted that had been addressed to node index node. */
+static guint64
+text_pod_entered(const ReportPod *p, guint node)
+{
+    for (guint i = 0; i < p->entries->len; i++) {
+        const ReportPodEntry *e = &g_array_index(p->entries, ReportPodEntry, i);
+        if (e->node == node)
+            return e->connections;
+    }
+    return 0;
+}
+
+/* The paths matrix: per pod, the client connections it served by the node they were addressed
+ * to. Printed for clusters of up to TEXT_PATHS_MAX_NODES nodes (report.json has it always). */
+static void
+text_paths(const RunReport *r, GString *out)
+{
+    guint64 any = 0;
+    for (guint i = 0; i < r->pods->len; i++)
+        any += ((const ReportPod *)r->pods->pdata[i])->entries->len;
+    if (any == 0 || r->nodes->len > TEXT_PATHS_MAX_NODES)
+        return;
+    g_string_append(out, "\nPaths (each pod's connections by the node they were addressed to; "
+                         "* = the pod's own node):\n");
+    g_autoptr(TextTable) t = text_table_new(2 + r->nodes->len);
+    text_cells(t, "POD", "NODE", NULL);
+    for (guint j = 0; j < r->nodes->len; j++)
+        text_cell(t, "VIA %s", ((const ReportNode *)r->nodes->pdata[j])->name);
+    for (guint i = 0; i < r->pods->len; i++) {
+        const ReportPod *p = r->pods->pdata[i];
+        text_cells(t, p->name, p->node, NULL);
+        for (guint j = 0; j < r->nodes->len; j++) {
+            const ReportNode *n = r->nodes->pdata[j];
+            text_cell(t, "%" G_GUINT64_FORMAT "%s", text_pod_entered(p, j),
+                      g_strcmp0(n->name, p->node) == 0 ? "*" : "");
+        }
     }
     text_table_print(t, out);
 }
@@ -501,6 +544,7 @@ report_text_write(const RunReport *r, GString *out)
     text_header(r, out);
     text_traffic(r, out);
     text_pods(r, out);
+    text_paths(r, out);
     text_nodes(r, out);
     text_services(r, out);
     text_timeline(r, out);
