@@ -14,7 +14,7 @@
 static const KpsimCommand *const commands[] = {
     &cmd_run_entry,   &cmd_tour_entry, &cmd_trace_entry,
     &cmd_rules_entry, &cmd_get_entry,  &cmd_describe_entry,
-    &cmd_check_entry, &cmd_expose_entry,
+    &cmd_check_entry, &cmd_expose_entry, &cmd_compare_entry,
 };
 
 static void
