@@ -194,10 +194,9 @@ ld_endpoint_addresses(const LdObject *o, const YtNode *item, const char *path, S
     for (guint i = 0; i < len; i++) {
         g_autofree char *p = ld_path_index(path, i);
         const YtNode *addr = n->items->pdata[i];
-        char *text = NULL;
+        g_autofree char *text = NULL;
         if (!ld_string(addr, p, &text, error))
             return FALSE;
-        g_autofree char *owned = text;
         if (family == SIM_AF_NONE)
             continue;
         SimAddr a;

@@ -13,12 +13,38 @@
 
 /* ---------------------------------------------------------------- errors */
 
+/* text with control characters written as Go's %q writes them ("\n", "\t", "\x01"), so that
+ * an error quoting a value read from the input stays one line. (transfer full) */
+static char *
+ld_escape_controls(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+    for (const char *c = text; *c != '\0'; c++) {
+        guchar b = (guchar)*c;
+        if (b == '\n')
+            g_string_append(out, "\\n");
+        else if (b == '\t')
+            g_string_append(out, "\\t");
+        else if (b == '\r')
+            g_string_append(out, "\\r");
+        else if (b < 0x20 || b == 0x7f)
+            g_string_append_printf(out, "\\x%02x", b);
+        else
+            g_string_append_c(out, (char)b);
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* Formats the one-line error at file:line:column. */
+static void ld_set_error_va(GError **error, const char *file, guint line, guint column,
+                            const char *prefix, const char *fmt, va_list ap) G_GNUC_PRINTF(6, 0);
+
 static void
 ld_set_error_va(GError **error, const char *file, guint line, guint column, const char *prefix,
                 const char *fmt, va_list ap)
 {
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    g_autofree char *raw = g_strdup_vprintf(fmt, ap);
+    g_autofree char *msg = ld_escape_controls(raw);
     g_set_error(error, LOADER_ERROR, LOADER_ERROR_INVALID, "%s:%u:%u: error: %s%s",
                 file != NULL ? file : "<unknown>", line, column, prefix, msg);
 }

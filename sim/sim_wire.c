@@ -329,9 +329,14 @@ wire_l4_hlen(const SimPacket *p)
         return SCTP_HLEN + (p->payload == 0 ? SCTP_INIT_LEN : SCTP_DATA_HLEN);
     case SIM_PROTO_ICMP:
     case SIM_PROTO_ICMPV6: {
-        /* Only error messages, which quote a datagram of their own family. */
+        /* Only error messages (the types the parser accepts), which quote a datagram of their
+         * own family. */
         guint8 fam = p->proto == SIM_PROTO_ICMP ? SIM_AF_INET : SIM_AF_INET6;
-        if (p->src.addr.family != fam || p->quote.src.addr.family != fam ||
+        guint8 t = p->icmp_type;
+        gboolean error_type = fam == SIM_AF_INET6 ? t < 128
+                                                  : (t == 3 || t == 4 || t == 5 || t == 11 ||
+                                                     t == 12);
+        if (!error_type || p->src.addr.family != fam || p->quote.src.addr.family != fam ||
             p->quote.dst.addr.family != fam)
             return 0;
         return ICMP_HLEN + (fam == SIM_AF_INET ? IPV4_HLEN : IPV6_HLEN) + ICMP_QUOTE_L4;

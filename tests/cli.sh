@@ -45,4 +45,72 @@ expect 0 "get -f on the default cluster" -- get -f scenarios/nginx-deployment.ya
 expect 0 "get -f pods are spread over the default nodes" -- get -f scenarios/nginx-deployment.yaml pods -o wide &&
     grep_in "$out" "Running" "-f pods running"
 
+# --at TIME: the cluster replayed to a time of the scenario (model/timeline.h).
+NF=scenarios/node-failure.yaml
+for bad in soon -5s 1x 10s5 "" 99999999999999999999h; do
+    expect 2 "get --at '$bad'" -- get "$NF" pods --at "$bad" &&
+        grep_in "$err" "^kpsim get: invalid --at" "bad --at is a usage error" &&
+        empty "$out" "bad --at stdout"
+done
+expect 2 "rules with a bad --at" -- rules "$NF" --node node1 --at never &&
+    grep_in "$err" "^kpsim rules: invalid --at 'never'" "rules names the bad --at"
+expect 2 "trace with a bad --at" -- trace "$NF" --node node1 --from 203.0.113.10 \
+    --to 192.168.1.101:30080 --at 1.5.3s && grep_in "$err" "^kpsim trace: invalid --at" "trace --at"
+expect 2 "describe with a bad --at" -- describe "$NF" service nginx-service-nodeport --at -1 &&
+    grep_in "$err" "^kpsim describe: invalid --at" "describe --at"
+expect 2 "get --at without a value" -- get "$NF" pods --at
+expect 0 "get --at 0 applies nothing yet" -- get "$NF" nodes --at 0 &&
+    grep_not "$out" "NotReady" "every node Ready at 0 s"
+expect 0 "get --at after the scenario's end" -- get "$NF" nodes --at 1h &&
+    grep_in "$out" "node2   NotReady" "node2 NotReady an hour in"
+expect 0 "get events without --at: the whole scenario" -- get "$NF" events &&
+    grep_in "$out" "NodeNotReady" "events until the end" && grep_not "$out" "PodsEvicted" "not past the end"
+expect 0 "get events of a scenario without events" -- get "$SEED" events &&
+    grep_in "$err" "No resources found in default namespace." "kubectl's empty message for events" &&
+    empty "$out" "no events stdout"
+expect 0 "get events -o json" -- get "$NF" events -o json --at 70s &&
+    grep_in "$out" '"reason" : "NodeNotReady"' "events at exactly --at are in" &&
+    grep_not "$out" '"reason" : "EndpointsUpdated"' "the slice update 1 s later is not"
+expect 0 "trace --at on a node that is down" -- trace "$NF" --node node2 --from 203.0.113.10 \
+    --to 192.168.1.102:30080 --at 30s --json && grep_in "$out" '"verdict" : "down"' "down verdict"
+expect 0 "rules --at on the default cluster (no events)" -- rules -f scenarios/nginx-deployment.yaml \
+    --node node1 --at 10s && grep_in "$out" "^# At 10s: the rules kube-proxy programmed at 0s$" "at 10s"
+expect 0 "trace --at through IPv6 rules" -- trace "$NF" --node node1 --from 2001:db8::1 \
+    --to [2001:db8::2]:30080 --at 10s && grep_in "$out" "Verdict: NONE" "no IPv6 service"
+
+# Limits (model/budget.h): absurd runs are refused before they start, at the field responsible.
+expect 2 "run refuses a rate that needs too many events" -- run "$SEED" --set 'traffic.*.rate=1e9' &&
+    grep_in "$err" "^scenarios/seed-nginx-nodeport.yaml:[0-9]*:[0-9]*: error: the run would process about" \
+        "the event estimate is positioned" && grep_in "$err" "more than --max-events" "names the flag" &&
+    empty "$out" "refused run stdout"
+expect 2 "run refuses what needs more than --max-memory" -- run "$SEED" --max-memory 1M &&
+    grep_in "$err" "error: the run would need about .* more than --max-memory 1.0 MiB" "memory refusal"
+expect 2 "check refuses past --max-events" -- check scenarios/expect-seed.yaml --max-events 1000 &&
+    grep_in "$err" "more than --max-events 1000 allows" "check has the limit too"
+expect 0 "--max-events 0 lifts the limit" -- run "$SEED" --max-events 0 --quiet
+expect 2 "a bad --max-memory is a usage error" -- run "$SEED" --max-memory lots &&
+    grep_in "$err" "^kpsim run: --max-memory lots: not a size" "bad size"
+expect 2 "absurd replicas are a load error, not an allocation" -- get tests/bad/replicas-absurd.yaml pods &&
+    grep_in "$err" "must be less than or equal to 150000" "replicas limit"
+
+# Ctrl-C: a long run stops at the next simulated second, keeps a consistent report marked as
+# interrupted, leaves no temporary file and exits 130.
+"$KPSIM" run "$SEED" --duration 10h --no-wall-clock -o "$tmp/int" >"$out" 2>"$err" &
+run_pid=$!
+sleep 2
+kill -INT "$run_pid"
+wait "$run_pid"
+rc=$?
+if [ "$rc" -eq 130 ]; then pass=$((pass + 1)); else echo "FAIL interrupted run: exit $rc, want 130"; fail=$((fail + 1)); fi
+grep_in "$err" "^kpsim run: interrupted at .* of simulated time; kept $tmp/int/report.txt" "says what was kept"
+grep_in "$tmp/int/report.txt" "interrupted at .* of 10h simulated (SIGINT)" "the report is marked"
+grep_in "$tmp/int/report.json" '"interrupted at ' "report.json is marked"
+grep_in "$out" "^Wrote $tmp/int/report.txt" "the report is printed"
+if [ -z "$(find "$tmp/int" -name '*.tmp')" ] && [ -s "$tmp/int/pcap/node1.pcap" ]; then
+    pass=$((pass + 1))
+else
+    echo "FAIL interrupted run: temporary files left or captures missing"
+    fail=$((fail + 1))
+fi
+
 finish cli

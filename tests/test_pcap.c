@@ -579,6 +579,7 @@ START_TEST(abort_removes_the_temporary_and_keeps_the_old_capture)
     ck_assert_uint_eq(g_bytes_get_size(b), 3);
     {
         g_autoptr(SimPcap) scoped = sim_pcap_open(path, 0, NULL); /* autoptr aborts */
+        ck_assert_ptr_nonnull(scoped);
         ck_assert(g_file_test(tmp, G_FILE_TEST_EXISTS));
     }
     ck_assert(!g_file_test(tmp, G_FILE_TEST_EXISTS));

@@ -130,6 +130,21 @@ cli_load(const char *scenario_path, char **manifests, Scenario **sc_out, Cluster
     return TRUE;
 }
 
+gboolean
+cli_parse_at(const KpsimCommand *cmd, const char *text, SimTime *at)
+{
+    *at = -1;
+    if (text == NULL)
+        return TRUE;
+    if (sim_time_parse(text, at, NULL))
+        return TRUE;
+    cli_usage_error(cmd,
+                    "invalid --at '%s' (a time since the scenario began, such as 72s, 1m30s "
+                    "or 500ms)",
+                    text);
+    return FALSE;
+}
+
 /* The directory holding the running executable, or NULL. */
 static char *
 cli_exe_dir(void)
@@ -194,4 +209,76 @@ cli_append_json(GString *out, JsonBuilder *b, guint indent)
     json_generator_set_indent(gen, indent);
     g_autofree char *text = json_generator_to_data(gen, NULL);
     g_string_append_printf(out, "%s\n", text);
+}
+
+gboolean
+cli_budget_limits(const KpsimCommand *cmd, const char *max_events, const char *max_memory,
+                  BudgetLimits *limits, int *status)
+{
+    *limits = (BudgetLimits){BUDGET_DEFAULT_MAX_EVENTS, BUDGET_DEFAULT_MAX_MEMORY};
+    if (max_events != NULL && !budget_parse_count(max_events, &limits->max_events)) {
+        *status = cli_usage_error(cmd,
+                                  "--max-events %s: not a count (e.g. 1000000, 2e9, 500M; 0 "
+                                  "for no limit)",
+                                  max_events);
+        return FALSE;
+    }
+    if (max_memory != NULL && !budget_parse_size(max_memory, &limits->max_memory)) {
+        *status = cli_usage_error(cmd,
+                                  "--max-memory %s: not a size (e.g. 512M, 4G, 8GiB; 0 for no "
+                                  "limit)",
+                                  max_memory);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cli_budget_check(const Scenario *sc, const Cluster *c, const BudgetLimits *limits)
+{
+    BudgetEstimate est;
+    budget_estimate(sc, c, &est);
+    GError *error = NULL;
+    if (budget_check(&est, limits, &error))
+        return TRUE;
+    cli_input_error(error);
+    return FALSE;
+}
+
+/* What cli_run_limited()'s progress callback needs. */
+typedef struct {
+    Run *run;
+    guint64 max_events;
+    guint64 events;
+    SimTime now;
+    gboolean over;
+} CliRunLimit;
+
+/* Stops the run once it passes its event limit (a RunProgressFunc). */
+static void
+cli_run_limit_progress(SimTime now, SimTime limit, guint64 events, gpointer data)
+{
+    CliRunLimit *l = data;
+    l->now = now;
+    l->events = events;
+    if (l->max_events > 0 && events > l->max_events && !l->over) {
+        l->over = TRUE;
+        run_request_stop(l->run);
+    }
+}
+
+gboolean
+cli_run_limited(const KpsimCommand *cmd, Run *run, guint64 max_events)
+{
+    CliRunLimit l = {.run = run, .max_events = max_events};
+    run_execute(run, cli_run_limit_progress, &l);
+    if (!l.over)
+        return TRUE;
+    char at[SIM_TIME_STRLEN];
+    fprintf(stderr,
+            "kpsim %s: stopped at %s of simulated time after %" G_GUINT64_FORMAT
+            " events, more than --max-events %" G_GUINT64_FORMAT
+            " allows (raise --max-events, or shorten or slow the traffic)\n",
+            cmd->name, sim_time_format(l.now, at), l.events, max_events);
+    return FALSE;
 }

@@ -11,7 +11,9 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "model/budget.h"
 #include "model/cluster.h"
+#include "model/run.h"
 
 #define KPSIM_EXIT_OK 0
 #define KPSIM_EXIT_FAILED 1
@@ -32,6 +34,7 @@ extern const KpsimCommand cmd_tour_entry;
 extern const KpsimCommand cmd_run_entry;
 extern const KpsimCommand cmd_check_entry;
 extern const KpsimCommand cmd_expose_entry;
+extern const KpsimCommand cmd_compare_entry;
 
 /* Parses argv with entries (a GOptionEntry table) for cmd, leaving positional arguments in
  * argv. On --help prints the help and returns FALSE with *status = 0; on an error prints
@@ -49,6 +52,9 @@ int cli_input_error(GError *error);
  * cluster first, then the scenario. */
 gboolean cli_load(const char *scenario_path, char **manifests, Scenario **sc, Cluster **cluster,
                   GError **error);
+/* Parses an --at TIME value (a time since the scenario began: "72s", "1m30s", "500ms", "0").
+ * text NULL (no --at) sets *at to -1. On a bad value prints a usage error and returns FALSE. */
+gboolean cli_parse_at(const KpsimCommand *cmd, const char *text, SimTime *at);
 /* The built-in seed example's path: scenarios/seed-nginx-nodeport.yaml beside the executable,
  * in the source tree, or in the installed data directory. (transfer full) (nullable) */
 char *cli_seed_scenario_path(void);
@@ -61,5 +67,17 @@ const K8sNode *cli_find_node(const KpsimCommand *cmd, const Cluster *c, const ch
 void cli_append_json(GString *out, JsonBuilder *b, guint indent);
 /* Writes out to stdout in one go; returns KPSIM_EXIT_OK or, on a write error, 1. */
 int cli_write_stdout(const GString *out);
+
+/* --max-events and --max-memory (run, check): parses their texts (NULL: the defaults of
+ * model/budget.h) into *limits; on a bad value prints a usage error for cmd, sets *status and
+ * returns FALSE. */
+gboolean cli_budget_limits(const KpsimCommand *cmd, const char *max_events,
+                           const char *max_memory, BudgetLimits *limits, int *status);
+/* Estimates the run of sc (c NULL before cluster_build()) and checks it against limits; prints
+ * the "FILE:LINE:COL: error: ..." line and returns FALSE when it is over. */
+gboolean cli_budget_check(const Scenario *sc, const Cluster *c, const BudgetLimits *limits);
+/* run_execute(run) that stops once more than max_events events (0: no limit) were processed;
+ * then prints "kpsim NAME: stopped at ..." and returns FALSE. */
+gboolean cli_run_limited(const KpsimCommand *cmd, Run *run, guint64 max_events);
 
 #endif

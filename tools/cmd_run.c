@@ -10,9 +10,17 @@
  * file. The wall clock is read here, never in model/: for the report's wall_seconds (0 with
  * --no-wall-clock, which keeps golden files stable), the progress line (only on a terminal, only
  * for runs longer than about a second) and --stats.
+ *
+ * Limits: before anything is built, the run is estimated (model/budget.h) and refused with exit
+ * status 2 and an error at the field responsible when it would pass --max-events or
+ * --max-memory; while it runs, passing --max-events stops it (same status, nothing written).
+ * SIGINT and SIGTERM (Ctrl-C) end the simulation at the next simulated second: the report of
+ * the time simulated so far is written, marked as interrupted, the captures up to then are
+ * kept, and kpsim exits with status 130.
  */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -50,7 +58,14 @@ static const char cmd_run_description[] =
     "traffic.NAME.connections|start|stop|request.bytes|request.response|connectTimeout|\n"
     "synRetries|responseTimeout.\n"
     "The same scenario and seed give byte-identical report.json (with --no-wall-clock) and\n"
-    "pcaps.";
+    "pcaps.\n"
+    "\n"
+    "A run that would process more than --max-events simulated events (default 1e9, about\n"
+    "ten minutes) or need more than --max-memory (default 4G) is refused before it starts,\n"
+    "with the field responsible; --max-events 0 or --max-memory 0 lifts the limit.\n"
+    "Ctrl-C (SIGINT) or SIGTERM ends the run at the next simulated second: the report of the\n"
+    "time simulated so far is written (marked as interrupted), with the captures up to then,\n"
+    "and the exit status is 130.";
 
 typedef struct {
     char *output;
@@ -58,7 +73,10 @@ typedef struct {
     char *duration;
     char **set;
     char **manifests;
+    char *max_events;
+    char *max_memory;
     gboolean json, no_pcap, quiet, no_wall_clock, stats;
+    BudgetLimits limits; /* parsed from max_events and max_memory */
 } RunArgs;
 
 /* Frees the parsed options. */
@@ -70,6 +88,8 @@ run_args_clear(RunArgs *a)
     g_free(a->duration);
     g_strfreev(a->set);
     g_strfreev(a->manifests);
+    g_free(a->max_events);
+    g_free(a->max_memory);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunArgs, run_args_clear)
@@ -85,7 +105,8 @@ run_print_warnings(const GPtrArray *warnings, gboolean quiet)
 }
 
 /* Loads the scenario (or the default cluster) and the manifests, applies --seed, --duration
- * and --set, builds the cluster. On failure prints the error and returns the exit status. */
+ * and --set, checks the budget, builds the cluster. On failure prints the error and returns
+ * the exit status. */
 static int
 run_load(const RunArgs *a, const char *path, Scenario **sc_out, Cluster **cluster_out)
 {
@@ -113,6 +134,8 @@ run_load(const RunArgs *a, const char *path, Scenario **sc_out, Cluster **cluste
             g_error_free(error);
             return status;
         }
+    if (!cli_budget_check(sc, NULL, &a->limits))
+        return KPSIM_EXIT_USAGE;
     g_autoptr(Cluster) cluster = cluster_build(sc, &error);
     if (cluster == NULL)
         return cli_input_error(error);
@@ -231,22 +254,78 @@ run_write_html(const char *dir, const GString *html, GError **error)
     return TRUE;
 }
 
-/* ------------------------------------------------------------------ progress and stats */
+/* ------------------------------------------------------------------ progress, limits, signals */
 
+/* The signal (SIGINT, SIGTERM) that asked the run to end, 0 before one arrives. A handler can
+ * only reach a file-scope flag; run_progress() turns it into run_request_stop(). */
+static volatile sig_atomic_t run_signal;
+
+/* SIGINT/SIGTERM handler: records the signal and nothing else (async-signal-safe). */
+static void
+run_on_signal(int signo)
+{
+    run_signal = signo;
+}
+
+/* The handlers in place before kpsim run installed its own. */
 typedef struct {
-    gint64 started; /* monotonic microseconds */
-    gint64 last;    /* when the line was last drawn */
+    struct sigaction old_int, old_term;
+} RunSignals;
+
+/* Installs run_on_signal() for SIGINT and SIGTERM, saving the previous handlers. */
+static void
+run_signals_install(RunSignals *saved)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = run_on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    run_signal = 0;
+    sigaction(SIGINT, &sa, &saved->old_int);
+    sigaction(SIGTERM, &sa, &saved->old_term);
+}
+
+/* Puts the previous handlers back. */
+static void
+run_signals_restore(const RunSignals *saved)
+{
+    sigaction(SIGINT, &saved->old_int, NULL);
+    sigaction(SIGTERM, &saved->old_term, NULL);
+}
+
+/* The state of a run as it goes: the progress line, the event limit and the stop. */
+typedef struct {
+    Run *run;               /* (transfer none) while run_execute() runs */
+    guint64 max_events;     /* 0: unlimited */
+    gboolean show;          /* draw the progress line */
+    gint64 started;         /* monotonic microseconds */
+    gint64 last;            /* when the line was last drawn */
     gboolean shown;
+    SimTime now;            /* simulated time at the last step */
+    guint64 events;         /* events processed by then */
+    gboolean over_events;   /* stopped because events passed max_events */
+    gboolean interrupted;   /* stopped because of a signal */
+    double wall;            /* seconds run_execute() took */
 } RunProgress;
 
-/* Draws "kpsim run: 12s of 70s simulated, 1.2M events" on stderr once the run has taken a
+/* Called after every simulated second: stops the run on a signal or past --max-events, and
+ * draws "kpsim run: 12s of 70s simulated, 1.2M events" on stderr once the run has taken a
  * second, at most 10 times a second. */
 static void
 run_progress(SimTime now, SimTime limit, guint64 events, gpointer data)
 {
     RunProgress *p = data;
+    p->now = now;
+    p->events = events;
+    if (p->max_events > 0 && events > p->max_events && !p->over_events) {
+        p->over_events = TRUE;
+        run_request_stop(p->run);
+    }
+    if (run_signal != 0)
+        run_request_stop(p->run);
     gint64 t = g_get_monotonic_time();
-    if (t - p->started < G_USEC_PER_SEC || t - p->last < G_USEC_PER_SEC / 10)
+    if (!p->show || t - p->started < G_USEC_PER_SEC || t - p->last < G_USEC_PER_SEC / 10)
         return;
     char n[SIM_TIME_STRLEN], l[SIM_TIME_STRLEN];
     fprintf(stderr, "\rkpsim run: %s of at most %s simulated, %" G_GUINT64_FORMAT " events\033[K",
@@ -280,9 +359,10 @@ run_print_stats(const RunReport *rep, double wall)
 
 /* Runs the simulation with captures (when dir is set and pcaps are wanted) and returns the
  * report, or NULL after printing an error, with *status the exit status: 2 when nothing could
- * start (bad input, an unusable DIR), 1 when the captures could not be completed. */
+ * start (bad input, an unusable DIR) or the run passed --max-events, 1 when the captures could
+ * not be completed. progress says how the run ended. */
 static RunReport *
-run_simulate(const RunArgs *a, const Cluster *cluster, double *wall, int *status)
+run_simulate(const RunArgs *a, const Cluster *cluster, RunProgress *progress, int *status)
 {
     GError *error = NULL;
     *status = KPSIM_EXIT_USAGE;
@@ -299,13 +379,27 @@ run_simulate(const RunArgs *a, const Cluster *cluster, double *wall, int *status
         run_files_abort(&files);
         return NULL;
     }
-    *status = KPSIM_EXIT_FAILED;
-    RunProgress progress = {.started = g_get_monotonic_time()};
-    gboolean show = !a->quiet && isatty(STDERR_FILENO);
-    run_execute(run, show ? run_progress : NULL, &progress);
-    *wall = (double)(g_get_monotonic_time() - progress.started) / G_USEC_PER_SEC;
-    if (progress.shown)
+    *progress = (RunProgress){.run = run, .max_events = a->limits.max_events,
+                              .show = !a->quiet && isatty(STDERR_FILENO),
+                              .started = g_get_monotonic_time()};
+    run_execute(run, run_progress, progress);
+    progress->wall = (double)(g_get_monotonic_time() - progress->started) / G_USEC_PER_SEC;
+    progress->interrupted = run_was_stopped(run) && !progress->over_events;
+    progress->run = NULL;
+    if (progress->shown)
         fputs("\r\033[K", stderr);
+    if (progress->over_events) {
+        char at[SIM_TIME_STRLEN];
+        fprintf(stderr,
+                "kpsim run: stopped at %s of simulated time after %" G_GUINT64_FORMAT
+                " events, more than --max-events %" G_GUINT64_FORMAT
+                " allows; nothing was written (raise --max-events, or shorten or slow the "
+                "traffic)\n",
+                sim_time_format(progress->now, at), progress->events, a->limits.max_events);
+        run_files_abort(&files);
+        return NULL;
+    }
+    *status = KPSIM_EXIT_FAILED;
     const GError *capture_error = run_capture_error(run);
     if (capture_error != NULL) {
         fprintf(stderr, "kpsim run: %s\n", capture_error->message);
@@ -318,6 +412,40 @@ run_simulate(const RunArgs *a, const Cluster *cluster, double *wall, int *status
         return NULL;
     }
     return run_report(run);
+}
+
+/* Marks rep as covering only the simulated time before the signal (its duration becomes
+ * that time, so that "Simulated ..." and the rates say what was simulated). */
+static void
+run_note_interrupted(RunReport *rep, const RunProgress *progress)
+{
+    char at[SIM_TIME_STRLEN], of[SIM_TIME_STRLEN];
+    sim_time_format(rep->duration, of);
+    rep->duration = MIN(rep->duration, progress->now);
+    g_ptr_array_insert(rep->notes, 0,
+                       g_strdup_printf("interrupted at %s of %s simulated (%s): the report "
+                                       "covers the time simulated so far; connections still "
+                                       "open then count as dropped",
+                                       sim_time_format(progress->now, at), of,
+                                       run_signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+}
+
+/* Says on stderr what an interrupted run kept. */
+static void
+run_say_kept(const RunArgs *a, const RunProgress *progress)
+{
+    char at[SIM_TIME_STRLEN];
+    sim_time_format(progress->now, at);
+    if (a->output != NULL)
+        fprintf(stderr,
+                "kpsim run: interrupted at %s of simulated time; kept %s/report.txt, "
+                "report.json and report.html%s, covering 0s-%s and marked as interrupted\n",
+                at, a->output, a->no_pcap ? "" : " and the captures in pcap/", at);
+    else
+        fprintf(stderr,
+                "kpsim run: interrupted at %s of simulated time; the report above covers "
+                "0s-%s and is marked as interrupted\n",
+                at, at);
 }
 
 /* Writes the report files and stdout. */
@@ -347,8 +475,56 @@ run_output(const RunArgs *a, RunReport *rep, const Cluster *cluster)
     return cli_write_stdout(a->json ? json : text);
 }
 
-/* kpsim run: load, adjust, build, simulate, judge the expectations, report. Exits 1 when an
- * expectation fails (after writing the report). */
+/* Load, adjust, build, check the budget, simulate, judge the expectations, report. Exits 1
+ * when an expectation fails (after writing the report), 128 + the signal when interrupted. */
+static int
+run_main(const RunArgs *a, const char *path)
+{
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) cluster = NULL;
+    int status;
+    if ((status = run_load(a, path, &sc, &cluster)) != KPSIM_EXIT_OK)
+        return status;
+    guint defaulted = run_add_default_traffic(sc, cluster);
+    if (defaulted > 0 && !cli_budget_check(sc, cluster, &a->limits))
+        return KPSIM_EXIT_USAGE;
+    GError *error = NULL;
+    g_autoptr(GPtrArray) expectations = expect_parse_all(cluster, &error);
+    if (expectations == NULL)
+        return cli_input_error(error);
+    g_autoptr(GPtrArray) results = expect_evaluate_probes(expectations, cluster);
+    if (run_signal != 0) {
+        fprintf(stderr, "kpsim run: interrupted before the simulation started; nothing was "
+                        "written\n");
+        return 128 + run_signal;
+    }
+    RunProgress progress;
+    g_autoptr(RunReport) rep = run_simulate(a, cluster, &progress, &status);
+    if (rep == NULL)
+        return status;
+    expect_evaluate_run(results, expectations, cluster, rep);
+    if (results->len > 0)
+        expect_fill_report(rep, results);
+    rep->wall_seconds = a->no_wall_clock ? 0 : progress.wall;
+    if (defaulted > 0)
+        g_ptr_array_add(rep->notes,
+                        g_strdup_printf("the scenario has no traffic: %s sends the default, 50 "
+                                        "connections/s to every node address at every nodePort",
+                                        ((ScenarioClient *)sc->clients->pdata[0])->name));
+    if (progress.interrupted)
+        run_note_interrupted(rep, &progress);
+    if (a->stats)
+        run_print_stats(rep, progress.wall);
+    if ((status = run_output(a, rep, cluster)) != KPSIM_EXIT_OK)
+        return status;
+    if (progress.interrupted) {
+        run_say_kept(a, &progress);
+        return 128 + run_signal;
+    }
+    return expect_count_failed(results) > 0 ? KPSIM_EXIT_FAILED : KPSIM_EXIT_OK;
+}
+
+/* kpsim run: options, then run_main() with SIGINT and SIGTERM caught. */
 static int
 cmd_run_run(int argc, char **argv)
 {
@@ -370,6 +546,10 @@ cmd_run_run(int argc, char **argv)
          "Report wall_seconds as 0 (stable output for golden files)", NULL},
         {"stats", 0, 0, G_OPTION_ARG_NONE, &a.stats,
          "Print wall time, rates and peak memory on stderr", NULL},
+        {"max-events", 0, 0, G_OPTION_ARG_STRING, &a.max_events,
+         "Refuse or stop a run past N simulated events (default 1e9; 0: no limit)", "N"},
+        {"max-memory", 0, 0, G_OPTION_ARG_STRING, &a.max_memory,
+         "Refuse a run estimated to need more memory (default 4G; 0: no limit)", "SIZE"},
         {NULL},
     };
     int status;
@@ -377,38 +557,17 @@ cmd_run_run(int argc, char **argv)
         return status;
     if (argc > 2)
         return cli_usage_error(&cmd_run_entry, "too many arguments");
+    if (!cli_budget_limits(&cmd_run_entry, a.max_events, a.max_memory, &a.limits, &status))
+        return status;
     g_autofree char *path = argc == 2 ? g_strdup(argv[1]) : NULL;
     if (path == NULL && a.manifests == NULL && (path = cli_seed_scenario_path()) == NULL) {
         fprintf(stderr, "kpsim: the seed example (scenarios/seed-nginx-nodeport.yaml) was not "
                         "found beside the kpsim binary or in its data directory\n");
         return KPSIM_EXIT_USAGE;
     }
-    g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) cluster = NULL;
-    if ((status = run_load(&a, path, &sc, &cluster)) != KPSIM_EXIT_OK)
-        return status;
-    guint defaulted = run_add_default_traffic(sc, cluster);
-    GError *error = NULL;
-    g_autoptr(GPtrArray) expectations = expect_parse_all(cluster, &error);
-    if (expectations == NULL)
-        return cli_input_error(error);
-    g_autoptr(GPtrArray) results = expect_evaluate_probes(expectations, cluster);
-    double wall = 0;
-    g_autoptr(RunReport) rep = run_simulate(&a, cluster, &wall, &status);
-    if (rep == NULL)
-        return status;
-    expect_evaluate_run(results, expectations, cluster, rep);
-    if (results->len > 0)
-        expect_fill_report(rep, results);
-    rep->wall_seconds = a.no_wall_clock ? 0 : wall;
-    if (defaulted > 0)
-        g_ptr_array_add(rep->notes,
-                        g_strdup_printf("the scenario has no traffic: %s sends the default, 50 "
-                                        "connections/s to every node address at every nodePort",
-                                        ((ScenarioClient *)sc->clients->pdata[0])->name));
-    if (a.stats)
-        run_print_stats(rep, wall);
-    if ((status = run_output(&a, rep, cluster)) != KPSIM_EXIT_OK)
-        return status;
-    return expect_count_failed(results) > 0 ? KPSIM_EXIT_FAILED : KPSIM_EXIT_OK;
+    RunSignals saved;
+    run_signals_install(&saved);
+    status = run_main(&a, path);
+    run_signals_restore(&saved);
+    return status;
 }
