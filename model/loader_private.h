@@ -148,6 +148,9 @@ void ld_node_ref_free(LdNodeRef *r);
 /* Decodes the kind: Scenario document (at most one, only in a scenario file)
  * (loader_scenario.c). */
 gboolean ld_scenario_doc(Loader *ld, const YtNode *root, GError **error);
+/* Decodes spec.generate and adds the Deployments and Services it describes
+ * (loader_generate.c). */
+gboolean ld_generate(Loader *ld, const YtNode *n, const char *path, GError **error);
 /* Decodes spec.clients [{name, address}] (loader_workload.c). */
 gboolean ld_clients(Loader *ld, const YtNode *n, const char *path, GError **error);
 /* Decodes spec.traffic (loader_workload.c). Defaults: protocol TCP, request 100 bytes, response

@@ -327,9 +327,10 @@ ld_flatten(const YtNode *n, const char *prefix, GHashTable *fields)
     }
 }
 
-static const char *const ld_event_kinds[] = {"nodeDown", "nodeUp", "nodeDrain",    "podKill",
-                                             "podCrash", "ready",  "scale",        "patch",
-                                             "apply",    "delete", "proxyRestart", NULL};
+static const char *const ld_event_kinds[] = {
+    "nodeDown",       "nodeUp",   "nodeDrain", "nodeUncordon", "podKill",
+    "podCrash",       "podReady", "ready",     "scale",        "patch",
+    "rolloutRestart", "apply",    "delete",    "proxyRestart", NULL};
 
 /* Picks the one action key of an event, with did-you-mean for unknown keys. */
 static gboolean
@@ -356,8 +357,9 @@ ld_event_kind(const YtNode *item, const char *path, const YtPair **action, GErro
     }
     if (*action == NULL)
         return ld_fail(error, item,
-                       "%s: an event needs an action: nodeDown, nodeUp, nodeDrain, podKill, "
-                       "podCrash, ready, scale, patch, apply, delete or proxyRestart",
+                       "%s: an event needs an action: nodeDown, nodeUp, nodeDrain, "
+                       "nodeUncordon, podKill, podCrash, podReady, scale, patch, rolloutRestart, "
+                       "apply, delete or proxyRestart",
                        path);
     return TRUE;
 }
@@ -393,7 +395,9 @@ ld_events(Loader *ld, const YtNode *n, const char *path, GError **error)
             return ld_fail(error, item, "%s: Required value: when the event happens", atp);
         const char *kind = action->key->text;
         gboolean node_action = strcmp(kind, "nodeDown") == 0 || strcmp(kind, "nodeUp") == 0 ||
-                               strcmp(kind, "nodeDrain") == 0 || strcmp(kind, "proxyRestart") == 0;
+                               strcmp(kind, "nodeDrain") == 0 ||
+                               strcmp(kind, "nodeUncordon") == 0 ||
+                               strcmp(kind, "proxyRestart") == 0;
         if (node_action && action->value->type == YT_SCALAR && !yt_is_null(action->value)) {
             g_autofree char *kp = ld_path(p, kind);
             ld_add_node_ref(ld, action->value, kp);
@@ -413,7 +417,7 @@ ld_expect(Loader *ld, const YtNode *n, const char *path, GError **error)
                                        "maxShare",   "minShare",  "imbalance", "sourceIPSeenByPods",
                                        "verdict",    "endpoints", "blackHole", "drops",
                                        "node",       "from",      "to",        "protocol",
-                                       "masquerade", "at",        NULL};
+                                       "masquerade", "at",        "target",    NULL};
     if (!ld_expect_seq(n, path, error))
         return FALSE;
     for (guint i = 0; n != NULL && n->type == YT_SEQUENCE && i < n->items->len; i++) {
@@ -523,13 +527,14 @@ ld_scenario_spec(Loader *ld, const YtNode *spec, GError **error)
     static const char *const fields[] = {"seed",      "duration", "cluster", "proxy",
                                          "manifests", "clients",  "traffic", "events",
                                          "expect",    "patches",  "pods",    "controllers",
-                                         NULL};
+                                         "generate",  NULL};
     if (!ld_check_fields(spec, fields, "Scenario", "spec", error))
         return FALSE;
     const YtNode *proxy = yt_map_get(spec, "proxy");
     if (!ld_seed(ld, yt_map_get(spec, "seed"), error) ||
         !ld_duration(yt_map_get(spec, "duration"), "spec.duration", &ld->sc->duration, error) ||
         !ld_cluster(ld, yt_map_get(spec, "cluster"), "spec.cluster", error) ||
+        !ld_generate(ld, yt_map_get(spec, "generate"), "spec.generate", error) ||
         !ld_expect_map(proxy, "spec.proxy", error) ||
         (!yt_is_null(proxy) && !ld_proxy_config(ld, proxy, "spec.proxy", FALSE, error)) ||
         !ld_pods(ld, yt_map_get(spec, "pods"), "spec.pods", error) ||

@@ -844,6 +844,43 @@ END_TEST
 
 /* ---------------------------------------------------------------- main */
 
+START_TEST(generate_makes_deployments_and_services_like_manifests)
+{
+    static const char head[] = "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\n"
+                               "metadata: {name: g}\nspec:\n  generate:\n";
+    g_autofree char *text = g_strconcat(
+        head,
+        "    deployments: {count: 3, replicas: 2, namePrefix: web,\n"
+        "                  ports: [{port: 80, name: http}, {port: 53, protocol: UDP}]}\n"
+        "    services: {perDeployment: 2, type: NodePort, nodePortBase: 31000}\n",
+        NULL);
+    g_autoptr(Scenario) sc = load_ok(text);
+    ck_assert_uint_eq(sc->deployments->len, 3);
+    ck_assert_uint_eq(sc->services->len, 6);
+    const K8sDeployment *d = sc->deployments->pdata[2];
+    ck_assert_str_eq(d->meta.name, "web3");
+    ck_assert_int_eq(d->replicas, 2);
+    ck_assert_str_eq(g_hash_table_lookup(d->template_.labels, "app"), "web3");
+    const K8sService *s = sc->services->pdata[3];
+    ck_assert_str_eq(s->meta.name, "web2-2");
+    ck_assert_str_eq(g_hash_table_lookup(s->selector, "app"), "web2");
+    ck_assert_int_eq(s->type, K8S_SVC_NODE_PORT);
+    ck_assert_uint_eq(s->ports->len, 2);
+    const K8sServicePort *p = s->ports->pdata[1];
+    ck_assert_str_eq(p->name, "p2");
+    ck_assert_int_eq(p->protocol, SIM_PROTO_UDP);
+    ck_assert_uint_eq(p->node_port, 31007); /* the 8th port written */
+    g_autofree char *bad = g_strconcat(head, "    deployments: {count: 2, ports: [80, 80]}\n", NULL);
+    assert_error(bad, "t.yaml:6:41: error: spec.generate.deployments.ports[1]: Duplicate value: "
+                      "80/TCP");
+    g_autofree char *far = g_strconcat(
+        head, "    deployments: {count: 40000}\n",
+        "    services: {type: NodePort, nodePortBase: 30000}\n", NULL);
+    assert_error(far, "t.yaml:7:46: error: spec.generate.services.nodePortBase: Invalid value: "
+                      "30000: 40000 node ports do not fit below 65536");
+}
+END_TEST
+
 static Suite *
 loader_suite(void)
 {
@@ -876,6 +913,7 @@ loader_suite(void)
     tc = tcase_create("helpers");
     tcase_add_test(tc, k8s_helpers_match_selectors_and_print_labels);
     tcase_add_test(tc, yaml_tree_resolves_scalars_and_suggests_names);
+    tcase_add_test(tc, generate_makes_deployments_and_services_like_manifests);
     suite_add_tcase(s, tc);
     return s;
 }
