@@ -121,17 +121,24 @@ ld_traffic_request(const YtNode *n, const char *path, ScenarioTraffic *t, GError
     return TRUE;
 }
 
-/* Decodes how a traffic entry's clients give up: connectTimeout and synRetries (TCP) and
- * responseTimeout (UDP). The defaults are set by ld_traffic(). */
+/* Decodes how a traffic entry's clients connect and give up: connectTimeout and synRetries
+ * (TCP), responseTimeout (UDP) and sourcePort. The defaults are set by ld_traffic(). */
 static gboolean
 ld_traffic_timeouts(const YtNode *item, const char *p, ScenarioTraffic *t, GError **error)
 {
     g_autofree char *cp = ld_path(p, "connectTimeout"), *rp = ld_path(p, "responseTimeout");
-    gint64 retries = t->syn_retries;
+    gint64 retries = t->syn_retries, port = 0;
     if (!ld_duration(yt_map_get(item, "connectTimeout"), cp, &t->connect_timeout, error) ||
         !ld_duration(yt_map_get(item, "responseTimeout"), rp, &t->response_timeout, error) ||
-        !ld_get_int(item, "synRetries", p, &retries, error))
+        !ld_get_int(item, "synRetries", p, &retries, error) ||
+        !ld_get_int(item, "sourcePort", p, &port, error))
         return FALSE;
+    if (port < 0 || port > 65535 || (port == 0 && yt_map_get(item, "sourcePort") != NULL))
+        return ld_fail(error, yt_map_get(item, "sourcePort"),
+                       "%s.sourcePort: Invalid value: %" G_GINT64_FORMAT
+                       ": must be between 1 and 65535, inclusive",
+                       p, port);
+    t->source_port = (guint16)port;
     if (t->connect_timeout <= 0)
         return ld_fail(error, yt_map_get(item, "connectTimeout"),
                        "%s: Invalid value: must be positive", cp);
@@ -462,7 +469,7 @@ ld_traffic(Loader *ld, const YtNode *n, const char *path, GError **error)
     static const char *const fields[] = {
         "name",     "from",  "to",   "protocol",       "rate",       "connections",
         "request",  "start", "stop", "connectTimeout", "synRetries", "responseTimeout",
-        "failover", "entry",      NULL};
+        "failover", "entry",  "sourcePort", NULL};
     if (!ld_expect_seq(n, path, error))
         return FALSE;
     for (guint i = 0; n != NULL && n->type == YT_SEQUENCE && i < n->items->len; i++) {

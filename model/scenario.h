@@ -83,6 +83,11 @@ typedef struct {
     SimTime connect_timeout;  /* connectTimeout: TCP connect timeout, default 10 s */
     guint syn_retries;        /* synRetries: TCP SYN retransmissions, default 6 */
     SimTime response_timeout; /* responseTimeout: UDP wait for the answer, default 2 s */
+    /* sourcePort: every connection's client port (a DNS forwarder, a statsd or syslog sender
+     * that keeps one socket); 0 (default) = an ephemeral port per connection. A connection
+     * whose 4-tuple is still in use fails at once (EADDRINUSE, counted as refused), so pair it
+     * with a closed loop of one connection. */
+    guint16 source_port;
     /* Client-side failover (failover: {after, retryAfter}): a target whose last failover_after
      * connections all failed is left out of the round-robin for failover_retry_after, then
      * probed again by one connection; a success clears it. */

@@ -732,7 +732,9 @@ workload_connect(WorkloadTraffic *t)
     gboolean udp = spec->protocol == SIM_PROTO_UDP;
     SimTcpOptions opts = {.connect_timeout = workload_timeout(spec),
                           .syn_retries = spec->syn_retries};
-    if (!udp && t->src != NULL && t->src->family == c->key.target.addr.family)
+    if (spec->source_port != 0)
+        opts.local_port = spec->source_port;
+    else if (!udp && t->src != NULL && t->src->family == c->key.target.addr.family)
         opts.local_port = workload_tcp_port(w, t->src, &c->key.target);
     c->socket = t->host == NULL ? NULL
                                 : sim_socket_connect(t->host, spec->protocol, &c->key.target, &opts,

@@ -164,6 +164,18 @@ for s in scenarios/switch-policy-midrun.yaml scenarios/udp-stale-conntrack.yaml;
     check "kpsim check $s: every expectation holds" grep -q ' passed, 0 failed$' "$tmp/check.out"
 done
 
+# ---- a UDP client that keeps one source port is pinned by conntrack: in the second after its
+# pod dies every exchange of it fails (fresh ports fail only when the stale rules pick the dead
+# pod), and kube-proxy's UDP flush at the 21 s sync unpins it.
+"$KPSIM" run scenarios/udp-stale-conntrack.yaml --no-wall-clock >"$tmp/udp.txt" 2>&1
+# The pinned traffic's row for second 20: SECOND SENT SUCCEEDED TIMEOUT ...
+row=$(sed -n '/^Second by second, traffic pinned/,/^$/p' "$tmp/udp.txt" | awk '$1 == "20s"')
+check "pinned UDP client: every exchange of the stale second times out (got '$row')" \
+    sh -c "[ -n '$row' ] && echo '$row' | awk '{ exit !(\$2 > 0 && \$3 == 0 && \$4 == \$2) }'"
+row=$(sed -n '/^Second by second, traffic pinned/,/^$/p' "$tmp/udp.txt" | awk '$1 == "21s"')
+check "pinned UDP client: unpinned by the 21 s flush (got '$row')" \
+    sh -c "[ -n '$row' ] && echo '$row' | awk '{ exit !(\$2 > 0 && \$3 == \$2) }'"
+
 if command -v tshark >/dev/null 2>&1; then
     "$KPSIM" run "$LOCAL" -o "$tmp/local" --quiet --no-wall-clock --duration 5s
     for f in "$tmp"/a/pcap/*.pcap "$tmp"/local/pcap/*.pcap; do
