@@ -728,10 +728,14 @@ events_apply(const Cluster *c, const ScenarioItem *it, guint index, RunEvent *e,
                            "apply: Required value: a manifest file");
     e->file = g_strdup(file);
     const char *base = c->scenario->file;
-    g_autofree char *dir = base != NULL && base[0] != '<' ? g_path_get_dirname(base) : NULL;
-    g_autofree char *path = g_path_is_absolute(file) || dir == NULL || strcmp(dir, ".") == 0
-                                ? g_strdup(file)
-                                : g_build_filename(dir, file, NULL);
+    g_autofree char *path = NULL;
+    if (base == NULL || base[0] == '<')
+        path = g_strdup(file);
+    else if (!loader_resolve_manifest(base, file, &path))
+        return events_fail(error, EVENTS_ERROR_INVALID, it, index,
+                           "apply: %s lies outside the scenario's directory (after symlinks and "
+                           "..): a scenario reads only files below its own directory",
+                           file);
     g_autoptr(Scenario) scratch = scenario_new(path);
     g_autoptr(GError) local = NULL;
     if (!loader_add_manifest(scratch, path, &local))

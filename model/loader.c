@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 G_DEFINE_QUARK(kpsim - loader - error - quark, loader_error)
@@ -66,6 +67,26 @@ ld_resolve_manifest(const char *scenario_file, const char *entry)
     if (strcmp(dir, ".") == 0)
         return g_strdup(entry);
     return g_build_filename(dir, entry, NULL);
+}
+
+/* See loader.h. */
+gboolean
+loader_resolve_manifest(const char *scenario_file, const char *entry, char **path)
+{
+    g_return_val_if_fail(scenario_file != NULL && entry != NULL && path != NULL, FALSE);
+    *path = ld_resolve_manifest(scenario_file, entry);
+    g_autofree char *dir = g_path_get_dirname(scenario_file);
+    char *real_scenario = realpath(scenario_file, NULL);
+    char *real_dir = real_scenario != NULL ? realpath(dir, NULL) : NULL;
+    char *real_file = real_dir != NULL ? realpath(*path, NULL) : NULL;
+    gsize n = real_dir != NULL ? strlen(real_dir) : 0;
+    free(real_scenario);
+    gboolean inside = real_file == NULL || real_dir == NULL ||
+                      (strncmp(real_file, real_dir, n) == 0 &&
+                       (real_file[n] == '/' || (n == 1 && real_dir[0] == '/')));
+    free(real_dir);
+    free(real_file);
+    return inside;
 }
 
 /* ---------------------------------------------------------------- documents */
@@ -262,7 +283,12 @@ ld_manifests(Loader *ld, const YtNode *n, const char *path, GError **error)
     for (guint i = 0; entries != NULL && i < entries->len; i++) {
         const YtNode *at = n->items->pdata[i];
         const char *entry = entries->pdata[i];
-        g_autofree char *file = ld_resolve_manifest(at->file, entry);
+        g_autofree char *file = NULL;
+        if (!loader_resolve_manifest(at->file, entry, &file))
+            return ld_fail(error, at,
+                           "manifest '%s' lies outside the scenario's directory (after symlinks "
+                           "and ..): a scenario reads only files below its own directory",
+                           entry);
         g_autofree char *text = NULL;
         gsize len = 0;
         int err_no = 0;

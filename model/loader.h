@@ -26,6 +26,13 @@ Scenario *loader_load_scenario(const char *path, GError **error);
 /* Adds the Kubernetes objects of a manifest file (a -f argument) to sc. A kind: Scenario document
  * in it is an error. */
 gboolean loader_add_manifest(Scenario *sc, const char *path, GError **error);
+/* Resolves entry, a manifest a scenario file names (spec.manifests, an apply event), against
+ * the scenario file's directory into *path. Returns FALSE when the file exists but, symlinks
+ * and ".." followed, lies outside that directory: a scenario only reads files of its own tree,
+ * so one from an untrusted change cannot make a CI runner read (and quote in its errors) other
+ * files. A file that does not exist passes: reading it reports the error; so do the manifests
+ * of a scenario that is not a file (loaded from text under a name). (transfer full) */
+gboolean loader_resolve_manifest(const char *scenario_file, const char *entry, char **path);
 /* The same for a YAML text already in memory; name is used in error positions. */
 gboolean loader_add_manifest_text(Scenario *sc, const char *name, const char *text, gsize len,
                                   GError **error);
