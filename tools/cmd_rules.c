@@ -17,7 +17,7 @@ static int cmd_rules_run(int argc, char **argv);
 const KpsimCommand cmd_rules_entry = {
     .name = "rules",
     .args = "SCENARIO --node NODE [--table nat|filter] [--ipv6] [--at TIME] [-f MANIFEST]...",
-    .summary = "print a node's kube-proxy rules as iptables-save does",
+    .summary = "print a node's kube-proxy rules (iptables-save, or nft list table in nftables mode)",
     .run = cmd_rules_run,
 };
 
