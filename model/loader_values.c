@@ -44,9 +44,10 @@ ld_set_error_va(GError **error, const char *file, guint line, guint column, cons
                 const char *fmt, va_list ap)
 {
     g_autofree char *raw = g_strdup_vprintf(fmt, ap);
-    g_autofree char *msg = ld_escape_controls(raw);
-    g_set_error(error, LOADER_ERROR, LOADER_ERROR_INVALID, "%s:%u:%u: error: %s%s",
-                file != NULL ? file : "<unknown>", line, column, prefix, msg);
+    g_autofree char *whole = g_strconcat(prefix, raw, NULL);
+    g_autofree char *msg = ld_escape_controls(whole); /* the prefix quotes a name: escape it too */
+    g_set_error(error, LOADER_ERROR, LOADER_ERROR_INVALID, "%s:%u:%u: error: %s",
+                file != NULL ? file : "<unknown>", line, column, msg);
 }
 
 /* See loader_private.h. */
