@@ -542,22 +542,45 @@ ld_deployment_spec(const LdObject *o, const YtNode *spec, K8sDeployment *d, gboo
            ld_deployment_template(o, spec, d, patch, error);
 }
 
+/* Appends text as Go's strconv.Quote does for printable UTF-8 (%#v quotes map keys and values). */
+static void
+ld_go_quote(GString *out, const char *text)
+{
+    g_string_append_c(out, '"');
+    for (const char *c = text; *c != '\0'; c++) {
+        guchar b = (guchar)*c;
+        if (b == '"' || b == '\\')
+            g_string_append_printf(out, "\\%c", b);
+        else if (b == '\n')
+            g_string_append(out, "\\n");
+        else if (b == '\t')
+            g_string_append(out, "\\t");
+        else if (b == '\r')
+            g_string_append(out, "\\r");
+        else if (b < 0x20 || b == 0x7f)
+            g_string_append_printf(out, "\\x%02x", b);
+        else
+            g_string_append_c(out, (char)b);
+    }
+    g_string_append_c(out, '"');
+}
+
 /* Formats labels as Go's %#v prints a map[string]string (keys sorted). (transfer full) */
 static char *
 ld_go_map(GHashTable *labels)
 {
     if (labels == NULL)
         return g_strdup("map[string]string(nil)");
-    g_autofree char *flat = k8s_labels_to_string(labels);
     GString *out = g_string_new("map[string]string{");
-    if (g_hash_table_size(labels) > 0) {
-        g_auto(GStrv) pairs = g_strsplit(flat, ",", -1);
-        for (guint i = 0; pairs[i] != NULL; i++) {
-            char *eq = strchr(pairs[i], '=');
-            *eq = '\0';
-            g_string_append_printf(out, "%s\"%s\":\"%s\"", i > 0 ? ", " : "", pairs[i], eq + 1);
-        }
+    GList *keys = g_list_sort(g_hash_table_get_keys(labels), (GCompareFunc)strcmp);
+    for (GList *k = keys; k != NULL; k = k->next) {
+        if (k != keys)
+            g_string_append(out, ", ");
+        ld_go_quote(out, k->data);
+        g_string_append_c(out, ':');
+        ld_go_quote(out, g_hash_table_lookup(labels, k->data));
     }
+    g_list_free(keys);
     g_string_append_c(out, '}');
     return g_string_free(out, FALSE);
 }
