@@ -13,6 +13,7 @@
 
 #include "model/budget.h"
 #include "model/kube_proxy.h"
+#include "model/pod_apps.h"
 #include "model/workload.h"
 
 G_DEFINE_QUARK(kpsim - budget - error - quark, budget_error)
@@ -34,6 +35,7 @@ G_DEFINE_QUARK(kpsim - budget - error - quark, budget_error)
 #define BUDGET_PACKETS_PER_CONNECTION 10 /* SYN, SYN-ACK, ACK, request, response, FINs, ACKs */
 #define BUDGET_CAPTURES_PER_PACKET 4     /* client, entry node in and out, the pod's veth */
 #define BUDGET_RECORD_BYTES 100          /* pcap record header, SLL2 header, IP and TCP headers */
+#define BUDGET_MAX_PROXY_HOPS 8          /* proxying workloads one connection may cross */
 #define BUDGET_SHORTEST_CONNECTION (4 * 10 * SIM_USEC) /* two veth round trips */
 
 /* ------------------------------------------------------------------ saturating arithmetic */
@@ -174,15 +176,53 @@ budget_traffic_what(const Scenario *sc, const ScenarioTraffic *t, char *what, gs
         g_snprintf(what, len, "traffic %s: rate %g connections/s for %s", t->name, t->rate, d);
 }
 
+/* Whether meta carries the annotation that makes a pod a proxy (model/pod_apps.h). */
+static gboolean
+budget_is_proxy(const K8sMeta *meta)
+{
+    return meta->annotations != NULL &&
+           g_hash_table_contains(meta->annotations, POD_APPS_PROXY_ANNOTATION);
+}
+
+/* How many connections one client connection may become: itself plus one more per proxying
+ * workload it can pass through (an Ingress controller opening its own connection to a backend),
+ * at most BUDGET_MAX_PROXY_HOPS of them. */
+static guint64
+budget_proxy_factor(const BudgetObjects *o)
+{
+    guint64 hops = 0;
+    for (guint i = 0; i < o->deployments->len; i++) {
+        const K8sDeployment *d = o->deployments->pdata[i];
+        hops += budget_is_proxy(&d->meta) ? 1 : 0;
+    }
+    for (guint i = 0; !o->built && i < o->pods->len; i++)
+        hops += budget_is_proxy(&((const K8sPod *)o->pods->pdata[i])->meta) ? 1 : 0;
+    return 1 + MIN(hops, BUDGET_MAX_PROXY_HOPS);
+}
+
+/* Scales one traffic entry's share by factor (budget_proxy_factor()). */
+static void
+budget_traffic_scale(BudgetTraffic *bt, guint64 factor)
+{
+    bt->connections = budget_mul(bt->connections, factor);
+    bt->in_flight = budget_mul(bt->in_flight, factor);
+    bt->conntrack = budget_mul(bt->conntrack, factor);
+    bt->events = budget_mul(bt->events, factor);
+    bt->pcap_bytes = budget_mul(bt->pcap_bytes, factor);
+}
+
 /* Adds every traffic entry to out, remembering the biggest contributors. */
 static void
-budget_all_traffic(const Scenario *sc, guint64 conntrack_cap, BudgetEstimate *out)
+budget_all_traffic(const Scenario *sc, const BudgetObjects *o, guint64 conntrack_cap,
+                   BudgetEstimate *out)
 {
+    guint64 factor = budget_proxy_factor(o);
     guint64 most_events = 0, most_memory = 0;
     for (guint i = 0; i < sc->traffic->len; i++) {
         const ScenarioTraffic *t = sc->traffic->pdata[i];
         BudgetTraffic bt;
         budget_traffic(sc, t, &bt);
+        budget_traffic_scale(&bt, factor);
         out->connections = budget_add(out->connections, bt.connections);
         out->in_flight = budget_add(out->in_flight, bt.in_flight);
         out->conntrack = budget_add(out->conntrack, bt.conntrack);
@@ -193,12 +233,12 @@ budget_all_traffic(const Scenario *sc, guint64 conntrack_cap, BudgetEstimate *ou
                        budget_mul(MIN(bt.conntrack, conntrack_cap), BUDGET_CONNTRACK_BYTES));
         if (bt.events >= most_events) {
             most_events = bt.events;
-            out->events_pos = t->pos;
+            out->events_pos = t->load_pos.line != 0 ? t->load_pos : t->pos;
             budget_traffic_what(sc, t, out->events_what, sizeof out->events_what);
         }
         if (mem >= most_memory) {
             most_memory = mem;
-            out->memory_pos = t->pos;
+            out->memory_pos = t->load_pos.line != 0 ? t->load_pos : t->pos;
             budget_traffic_what(sc, t, out->memory_what, sizeof out->memory_what);
         }
     }
@@ -230,7 +270,7 @@ budget_estimate(const Scenario *sc, const Cluster *c, BudgetEstimate *out)
         .nodes = sc->nodes->len,
     };
     o.shared_rules = kube_proxy_rules_node_independent(&sc->proxy, o.services);
-    budget_all_traffic(sc, budget_conntrack_cap(sc), out);
+    budget_all_traffic(sc, &o, budget_conntrack_cap(sc), out);
     K8sPos pods_pos = {0};
     char pods_what[sizeof out->memory_what];
     out->pods = budget_pods(&o, &pods_pos, pods_what, sizeof pods_what);

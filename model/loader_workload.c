@@ -412,6 +412,9 @@ ld_traffic_fields(Loader *ld, const YtNode *item, const char *p, ScenarioTraffic
                        ": must be between 1 and 10000000",
                        p, conns);
     t->connections = (guint)conns;
+    const YtNode *load = rate_node != NULL ? rate_node : yt_map_get(item, "connections");
+    if (load != NULL)
+        t->load_pos = ld_pos(load);
     return ld_traffic_timeouts(item, p, t, error);
 }
 

@@ -79,6 +79,7 @@ typedef struct {
     guint response_bytes;
     SimTime start, stop;
     K8sPos pos;
+    K8sPos load_pos; /* the rate: or connections: value; line 0 when neither is written */
     /* How the clients give up (added for the run time; the loader fills the defaults). */
     SimTime connect_timeout;  /* connectTimeout: TCP connect timeout, default 10 s */
     guint syn_retries;        /* synRetries: TCP SYN retransmissions, default 6 */

@@ -80,8 +80,8 @@ expect 0 "trace --at through IPv6 rules" -- trace "$NF" --node node1 --from 2001
 
 # Limits (model/budget.h): absurd runs are refused before they start, at the field responsible.
 expect 2 "run refuses a rate that needs too many events" -- run "$SEED" --set 'traffic.*.rate=1e9' &&
-    grep_in "$err" "^scenarios/seed-nginx-nodeport.yaml:[0-9]*:[0-9]*: error: the run would process about" \
-        "the event estimate is positioned" && grep_in "$err" "more than --max-events" "names the flag" &&
+    grep_in "$err" "^scenarios/seed-nginx-nodeport.yaml:$(grep -n ' rate: ' "$SEED" | head -n 1 | cut -d: -f1):13: error: the run would process about" \
+        "the event estimate points at the rate" && grep_in "$err" "more than --max-events" "names the flag" &&
     empty "$out" "refused run stdout"
 expect 2 "run refuses what needs more than --max-memory" -- run "$SEED" --max-memory 1M &&
     grep_in "$err" "error: the run would need about .* more than --max-memory 1.0 MiB" "memory refusal"

@@ -12,6 +12,7 @@
 #include "model/events.h"
 #include "model/loader.h"
 #include "model/run.h"
+#include "tools/cli.h"
 #include "tools/report.h"
 
 #ifndef KPSIM_SRCDIR
@@ -876,6 +877,36 @@ START_TEST(run_without_events_has_no_fault_sections)
 }
 END_TEST
 
+/* The run-time backstop of --max-events (tools/cli.c): when the estimate was too low, the run
+ * still stops at the end of the simulated second in which it passed the limit, and says so. */
+START_TEST(event_limit_stops_a_run_that_outgrows_it)
+{
+    const char *traffic = "  clients: [{name: c, address: 203.0.113.10}]\n"
+                          "  traffic:\n"
+                          "    - {name: web, from: c, to: [192.168.1.101:30080], rate: 200/s}\n";
+    g_autofree char *text = scenario_text(2, traffic, "");
+    g_autoptr(Scenario) sc = NULL;
+    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Run) full = run_new(c, &error);
+    ck_assert_msg(full != NULL, "%s", error ? error->message : "");
+    ck_assert(cli_run_limited(&cmd_run_entry, full, 0)); /* 0: no limit */
+    ck_assert(!run_was_stopped(full));
+    g_autoptr(RunReport) all = run_report(full);
+    g_autoptr(Scenario) sc2 = NULL;
+    g_autoptr(Cluster) c2 = build(text, &sc2);
+    g_autoptr(Run) limited = run_new(c2, &error);
+    guint64 limit = all->events_processed / 10;
+    ck_assert(!cli_run_limited(&cmd_run_entry, limited, limit));
+    ck_assert(run_was_stopped(limited));
+    g_autoptr(RunReport) part = run_report(limited);
+    ck_assert_uint_gt(part->events_processed, limit);
+    /* 200 connections/s of ~31 events each: one more simulated second is at most ~10k events */
+    ck_assert_uint_lt(part->events_processed, limit + 20000);
+    ck_assert_uint_lt(part->events_processed, all->events_processed / 2);
+}
+END_TEST
+
 static Suite *
 events_suite(void)
 {
@@ -903,6 +934,7 @@ events_suite(void)
     tcase_add_test(tc, set_changes_controller_timings);
     tcase_add_test(tc, failover_stops_sending_to_the_dead_nodes_address_and_keeps_probing_it);
     tcase_add_test(tc, run_without_events_has_no_fault_sections);
+    tcase_add_test(tc, event_limit_stops_a_run_that_outgrows_it);
     tcase_add_test(tc, rolling_restart_is_lossless_only_with_a_pre_stop_sleep);
     tcase_add_test(tc, crashed_container_refuses_connections_until_kubelet_restarts_it);
     suite_add_tcase(s, tc);
