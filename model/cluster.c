@@ -522,6 +522,33 @@ cluster_find_service(const Cluster *c, const char *ns, const char *name)
     return NULL;
 }
 
+/* The pod ns/name, or NULL (it may have left since the scenario started). Cost: O(pods).
+ * (transfer none) */
+K8sPod *
+cluster_find_pod(const Cluster *c, const char *ns, const char *name)
+{
+    g_return_val_if_fail(c != NULL, NULL);
+    for (guint i = 0; name != NULL && i < c->pods->len; i++) {
+        K8sPod *p = c->pods->pdata[i];
+        if (strcmp(p->meta.name, name) == 0 && g_strcmp0(p->meta.namespace_, ns) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* The Deployment ns/name, or NULL. Cost: O(deployments). (transfer none) */
+K8sDeployment *
+cluster_find_deployment(const Cluster *c, const char *ns, const char *name)
+{
+    g_return_val_if_fail(c != NULL, NULL);
+    for (guint i = 0; name != NULL && i < c->deployments->len; i++) {
+        K8sDeployment *d = c->deployments->pdata[i];
+        if (strcmp(d->meta.name, name) == 0 && g_strcmp0(d->meta.namespace_, ns) == 0)
+            return d;
+    }
+    return NULL;
+}
+
 /* The pod whose IP is ip, or NULL. Cost: O(pods). (transfer none) */
 K8sPod *
 cluster_find_pod_by_ip(const Cluster *c, const SimAddr *ip)

@@ -37,6 +37,9 @@ K8sNode *cluster_find_node(const Cluster *c, const char *name);
 K8sService *cluster_find_service(const Cluster *c, const char *ns, const char *name);
 /* The pod with this IP, or NULL. */
 K8sPod *cluster_find_pod_by_ip(const Cluster *c, const SimAddr *ip);
+/* The pod / Deployment ns/name, or NULL. Cost: linear in pods / Deployments. (transfer none) */
+K8sPod *cluster_find_pod(const Cluster *c, const char *ns, const char *name);
+K8sDeployment *cluster_find_deployment(const Cluster *c, const char *ns, const char *name);
 /* The EndpointSlices of a Service, in name order. (transfer container) */
 GPtrArray *cluster_service_slices(const Cluster *c, const K8sService *svc);
 /* TRUE when addr is local to node as the kernel's addrtype LOCAL sees it: the node's addresses

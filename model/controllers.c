@@ -729,24 +729,12 @@ controllers_apply_service(Controllers *ctl, const K8sService *src)
 
 /* ------------------------------------------------------------------ events */
 
-/* The pod ns/name of the cluster, or NULL (it may have left since the scenario started). */
-static K8sPod *
-controllers_find_pod(Controllers *ctl, const char *ns, const char *name)
-{
-    for (guint i = 0; i < ctl->c->pods->len; i++) {
-        K8sPod *p = ctl->c->pods->pdata[i];
-        if (strcmp(p->meta.name, name) == 0 && g_strcmp0(p->meta.namespace_, ns) == 0)
-            return p;
-    }
-    return NULL;
-}
-
 /* podKill: a graceful delete (kubectl delete pod), or with force / grace 0 the pod dies at once
  * and leaves the API; its Deployment replaces it either way. */
 static void
 controllers_pod_kill(Controllers *ctl, const RunEvent *e)
 {
-    K8sPod *pod = controllers_find_pod(ctl, e->namespace_, e->pod);
+    K8sPod *pod = cluster_find_pod(ctl->c, e->namespace_, e->pod);
     if (pod == NULL) {
         controllers_record(ctl, CONTROLLERS_POD_KILLED, e->pod, "already gone");
         return;
@@ -792,7 +780,7 @@ controllers_delete(Controllers *ctl, const RunEvent *e)
 {
     g_autofree char *subject = g_strdup_printf("%s/%s", e->namespace_, e->name);
     K8sService *svc = cluster_find_service(ctl->c, e->namespace_, e->name);
-    K8sPod *pod = controllers_find_pod(ctl, e->namespace_, e->name);
+    K8sPod *pod = cluster_find_pod(ctl->c, e->namespace_, e->name);
     switch (e->delete_kind) {
     case EVENTS_DELETE_SERVICE:
         controllers_record(ctl, CONTROLLERS_DELETED, subject, "Service%s",
@@ -819,7 +807,7 @@ controllers_delete(Controllers *ctl, const RunEvent *e)
 static void
 controllers_pod_event(Controllers *ctl, const RunEvent *e)
 {
-    K8sPod *pod = controllers_find_pod(ctl, e->namespace_, e->pod);
+    K8sPod *pod = cluster_find_pod(ctl->c, e->namespace_, e->pod);
     if (pod == NULL) {
         controllers_record(
             ctl, e->kind == EVENT_POD_CRASH ? CONTROLLERS_POD_CRASHED : CONTROLLERS_POD_PROBE,

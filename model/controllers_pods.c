@@ -697,18 +697,6 @@ controllers_pods_free(Controllers *ctl)
 
 /* ------------------------------------------------------------------ Deployment events */
 
-/* The Deployment ns/name of the cluster, or NULL. */
-static K8sDeployment *
-controllers_find_deployment(Controllers *ctl, const char *ns, const char *name)
-{
-    for (guint i = 0; i < ctl->c->deployments->len; i++) {
-        K8sDeployment *d = ctl->c->deployments->pdata[i];
-        if (strcmp(d->meta.name, name) == 0 && g_strcmp0(d->meta.namespace_, ns) == 0)
-            return d;
-    }
-    return NULL;
-}
-
 /* Merges patch into *map ("" removes a key); TRUE when *map changed. */
 static gboolean
 controllers_merge_labels(GHashTable **map, GHashTable *patch)
@@ -749,7 +737,7 @@ controllers_patch_strategy(K8sDeployment *d, const RunEvent *e)
 void
 controllers_deployment_event(Controllers *ctl, const RunEvent *e)
 {
-    K8sDeployment *d = controllers_find_deployment(ctl, e->namespace_, e->deployment);
+    K8sDeployment *d = cluster_find_deployment(ctl->c, e->namespace_, e->deployment);
     g_autofree char *subject = g_strdup_printf("%s/%s", e->namespace_, e->deployment);
     ControllersRecordKind kind =
         e->kind == EVENT_SCALE ? CONTROLLERS_DEPLOYMENT_SCALED : CONTROLLERS_DEPLOYMENT_PATCHED;
@@ -847,7 +835,7 @@ void
 controllers_apply_deployment(Controllers *ctl, const K8sDeployment *src)
 {
     g_autofree char *subject = g_strdup_printf("%s/%s", src->meta.namespace_, src->meta.name);
-    K8sDeployment *d = controllers_find_deployment(ctl, src->meta.namespace_, src->meta.name);
+    K8sDeployment *d = cluster_find_deployment(ctl->c, src->meta.namespace_, src->meta.name);
     if (d == NULL) {
         d = k8s_deployment_new();
         d->meta.name = g_strdup(src->meta.name);
@@ -889,7 +877,7 @@ void
 controllers_deployment_delete(Controllers *ctl, const char *ns, const char *name, SimTime grace)
 {
     g_autofree char *subject = g_strdup_printf("%s/%s", ns, name);
-    K8sDeployment *d = controllers_find_deployment(ctl, ns, name);
+    K8sDeployment *d = cluster_find_deployment(ctl->c, ns, name);
     if (d == NULL) {
         controllers_record(ctl, CONTROLLERS_DELETED, subject, "Deployment: already gone");
         return;

@@ -229,30 +229,6 @@ events_namespace(const ScenarioItem *it, const char *field)
     return g_strdup(ns != NULL && ns[0] != '\0' ? ns : "default");
 }
 
-/* The Deployment ns/name of c, or NULL. */
-static const K8sDeployment *
-events_find_deployment(const Cluster *c, const char *ns, const char *name)
-{
-    for (guint i = 0; i < c->deployments->len; i++) {
-        const K8sDeployment *d = c->deployments->pdata[i];
-        if (strcmp(d->meta.name, name) == 0 && g_strcmp0(d->meta.namespace_, ns) == 0)
-            return d;
-    }
-    return NULL;
-}
-
-/* The pod ns/name of c, or NULL. */
-static const K8sPod *
-events_find_pod(const Cluster *c, const char *ns, const char *name)
-{
-    for (guint i = 0; i < c->pods->len; i++) {
-        const K8sPod *p = c->pods->pdata[i];
-        if (strcmp(p->meta.name, name) == 0 && g_strcmp0(p->meta.namespace_, ns) == 0)
-            return p;
-    }
-    return NULL;
-}
-
 /* Service patch fields beyond the traffic policies: type, selector, sessionAffinity(+Config),
  * publishNotReadyAddresses. */
 static gboolean
@@ -487,7 +463,7 @@ events_patch_deployment(const Cluster *c, const ScenarioItem *it, guint index, R
     e->kind = EVENT_PATCH_DEPLOYMENT;
     e->namespace_ = events_namespace(it, "patch.namespace");
     e->deployment = g_strdup(name);
-    const K8sDeployment *d = events_find_deployment(c, e->namespace_, name);
+    const K8sDeployment *d = cluster_find_deployment(c, e->namespace_, name);
     if (d == NULL)
         return events_fail(error, EVENTS_ERROR_INVALID, it, index,
                            "patch.deployment: Not found: deployment \"%s\" in namespace \"%s\"",
@@ -549,7 +525,7 @@ events_pod_ref(const Cluster *c, const ScenarioItem *it, guint index, const char
                            it->kind);
     e->pod = g_strdup(name);
     e->namespace_ = events_namespace(it, ns_field);
-    if (events_find_pod(c, e->namespace_, name) != NULL)
+    if (cluster_find_pod(c, e->namespace_, name) != NULL)
         return TRUE;
     return events_fail(error, EVENTS_ERROR_INVALID, it, index,
                        "%s: Not found: pod \"%s\" in namespace \"%s\"", it->kind, name,
@@ -617,7 +593,7 @@ events_scale(const Cluster *c, const ScenarioItem *it, guint index, RunEvent *e,
     e->namespace_ = events_namespace(it, "scale.namespace");
     e->replicas = (gint)replicas;
     e->set_replicas = TRUE;
-    if (events_find_deployment(c, e->namespace_, name) != NULL)
+    if (cluster_find_deployment(c, e->namespace_, name) != NULL)
         return TRUE;
     return events_fail(error, EVENTS_ERROR_INVALID, it, index,
                        "scale.deployment: Not found: deployment \"%s\" in namespace \"%s\"", name,
@@ -666,7 +642,7 @@ events_rollout_restart(const Cluster *c, const ScenarioItem *it, guint index, Ru
                            "rolloutRestart: Required value: the Deployment");
     e->deployment = g_strdup(name);
     e->namespace_ = events_namespace(it, "rolloutRestart.namespace");
-    if (events_find_deployment(c, e->namespace_, name) != NULL)
+    if (cluster_find_deployment(c, e->namespace_, name) != NULL)
         return TRUE;
     return events_fail(error, EVENTS_ERROR_INVALID, it, index,
                        "rolloutRestart: Not found: deployment \"%s\" in namespace \"%s\"", name,
@@ -695,10 +671,10 @@ events_delete(const Cluster *c, const ScenarioItem *it, guint index, RunEvent *e
         found = cluster_find_service(c, e->namespace_, name) != NULL;
     } else if (g_strcmp0(kind, "Deployment") == 0) {
         e->delete_kind = EVENTS_DELETE_DEPLOYMENT;
-        found = events_find_deployment(c, e->namespace_, name) != NULL;
+        found = cluster_find_deployment(c, e->namespace_, name) != NULL;
     } else if (g_strcmp0(kind, "Pod") == 0) {
         e->delete_kind = EVENTS_DELETE_POD;
-        found = events_find_pod(c, e->namespace_, name) != NULL;
+        found = cluster_find_pod(c, e->namespace_, name) != NULL;
     } else
         return events_fail(error, EVENTS_ERROR_INVALID, it, index,
                            "delete.kind: Unsupported value: \"%s\": supported values: "
