@@ -20,6 +20,8 @@
 #include "sim/net.h"
 #include "tools/report.h"
 
+#include "test_util.h"
+
 #ifndef KPSIM_SRCDIR
 #define KPSIM_SRCDIR "."
 #endif
@@ -32,26 +34,13 @@ static const char base_yaml[] =
     "metadata: {name: t}\n"
     "spec:\n"
     "  cluster:\n"
-    "    nodes:\n"
-    "      - {name: node1, addresses: [192.168.1.101]}\n"
-    "      - {name: node2, addresses: [192.168.1.102]}\n"
-    "      - {name: node3, addresses: [192.168.1.103]}\n"
-    "    clusterCIDR: 10.1.0.0/16\n"
-    "  clients: [{name: laptop, address: 203.0.113.10}]\n"
+    TEST_THREE_NODES_AND_LAPTOP_YAML
     "  traffic:\n"
     "    - {name: web, from: laptop, to: [192.168.1.101:30080], rate: 10/s}\n"
     "  expect:\n"
     "%s"
     "---\n"
-    "apiVersion: apps/v1\n"
-    "kind: Deployment\n"
-    "metadata: {name: nginx}\n"
-    "spec:\n"
-    "  replicas: 2\n"
-    "  selector: {matchLabels: {app: nginx}}\n"
-    "  template:\n"
-    "    metadata: {labels: {app: nginx}}\n"
-    "    spec: {containers: [{name: nginx, image: nginx, ports: [{containerPort: 80}]}]}\n"
+    TEST_NGINX_DEPLOYMENT_YAML
     "---\n"
     "apiVersion: v1\n"
     "kind: Service\n"

@@ -36,4 +36,28 @@ cidr(const char *text)
     return c;
 }
 
+/* The cluster most suites test on, as scenario YAML to splice into a literal: under
+ * spec.cluster, three nodes node1..3 at 192.168.1.101..103 and clusterCIDR 10.1.0.0/16, then
+ * spec.clients with "laptop" at 203.0.113.10. */
+#define TEST_THREE_NODES_AND_LAPTOP_YAML                                                           \
+    "    nodes:\n"                                                                                 \
+    "      - {name: node1, addresses: [192.168.1.101]}\n"                                          \
+    "      - {name: node2, addresses: [192.168.1.102]}\n"                                          \
+    "      - {name: node3, addresses: [192.168.1.103]}\n"                                          \
+    "    clusterCIDR: 10.1.0.0/16\n"                                                               \
+    "  clients: [{name: laptop, address: 203.0.113.10}]\n"
+
+/* A Deployment "nginx" of 2 replicas labelled app: nginx, serving TCP port 80, as a YAML
+ * document to splice into a literal. */
+#define TEST_NGINX_DEPLOYMENT_YAML                                                                 \
+    "apiVersion: apps/v1\n"                                                                        \
+    "kind: Deployment\n"                                                                           \
+    "metadata: {name: nginx}\n"                                                                    \
+    "spec:\n"                                                                                      \
+    "  replicas: 2\n"                                                                              \
+    "  selector: {matchLabels: {app: nginx}}\n"                                                    \
+    "  template:\n"                                                                                \
+    "    metadata: {labels: {app: nginx}}\n"                                                       \
+    "    spec: {containers: [{name: nginx, image: nginx, ports: [{containerPort: 80}]}]}\n"
+
 #endif
