@@ -130,6 +130,66 @@ cli_load(const char *scenario_path, char **manifests, Scenario **sc_out, Cluster
     return TRUE;
 }
 
+void
+cli_adjust_clear(CliAdjust *a)
+{
+    g_strfreev(a->manifests);
+    g_free(a->seed);
+    g_free(a->duration);
+    g_strfreev(a->set);
+}
+
+/* Applies --seed, --duration and --set to sc; on a bad value sets *error to the usage message
+ * ("--seed X: not an unsigned integer") and returns FALSE. */
+static gboolean
+cli_adjust_apply(Scenario *sc, const CliAdjust *a, GError **error)
+{
+    g_autofree char *seed = a->seed != NULL ? g_strdup_printf("seed=%s", a->seed) : NULL;
+    if (seed != NULL && !run_override(sc, seed, NULL)) {
+        g_set_error(error, RUN_ERROR, RUN_ERROR_OVERRIDE, "--seed %s: not an unsigned integer",
+                    a->seed);
+        return FALSE;
+    }
+    g_autofree char *duration =
+        a->duration != NULL ? g_strdup_printf("duration=%s", a->duration) : NULL;
+    if (duration != NULL && !run_override(sc, duration, NULL)) {
+        g_set_error(error, RUN_ERROR, RUN_ERROR_OVERRIDE, "--duration %s: not a positive duration",
+                    a->duration);
+        return FALSE;
+    }
+    for (guint i = 0; a->set != NULL && a->set[i] != NULL; i++)
+        if (!run_override(sc, a->set[i], error))
+            return FALSE;
+    return TRUE;
+}
+
+Scenario *
+cli_load_adjusted(const KpsimCommand *cmd, const char *path, const CliAdjust *a, int *status,
+                  GError **error)
+{
+    GError *local = NULL;
+    g_autoptr(Scenario) sc = path ? loader_load_scenario(path, &local) : scenario_new_default();
+    for (guint i = 0; sc != NULL && a->manifests != NULL && a->manifests[i] != NULL; i++)
+        if (!loader_add_manifest(sc, a->manifests[i], &local))
+            g_clear_pointer(&sc, scenario_free);
+    gboolean usage = FALSE;
+    if (sc != NULL && !cli_adjust_apply(sc, a, &local)) {
+        g_clear_pointer(&sc, scenario_free);
+        usage = TRUE;
+    }
+    if (sc != NULL)
+        return g_steal_pointer(&sc);
+    *status = KPSIM_EXIT_USAGE;
+    if (cmd == NULL)
+        g_propagate_error(error, local);
+    else if (usage) {
+        cli_usage_error(cmd, "%s", local->message);
+        g_error_free(local);
+    } else
+        cli_input_error(local);
+    return NULL;
+}
+
 gboolean
 cli_parse_at(const KpsimCommand *cmd, const char *text, SimTime *at)
 {

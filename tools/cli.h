@@ -52,6 +52,42 @@ int cli_input_error(GError *error);
  * cluster first, then the scenario. */
 gboolean cli_load(const char *scenario_path, char **manifests, Scenario **sc, Cluster **cluster,
                   GError **error);
+/* The options run, check and compare apply to a scenario before building it, in this order:
+ * -f manifests, --seed, --duration, then each --set PATH=VALUE (model/run.h run_override()).
+ * Every field is nullable. */
+typedef struct {
+    char **manifests;
+    char *seed;
+    char *duration;
+    char **set;
+} CliAdjust;
+
+/* Frees a's strings (a itself is the caller's). */
+void cli_adjust_clear(CliAdjust *a);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliAdjust, cli_adjust_clear)
+
+/* The GOptionEntry lines of --max-events and --max-memory (run, check), for cli_budget_limits(). */
+#define CLI_BUDGET_OPTION_ENTRIES(max_events, max_memory)                                          \
+    {"max-events",                                                                                 \
+     0,                                                                                            \
+     0,                                                                                            \
+     G_OPTION_ARG_STRING,                                                                          \
+     (max_events),                                                                                 \
+     "Refuse or stop a run past N simulated events (default 1e9; 0: no limit)",                    \
+     "N"},                                                                                         \
+    {                                                                                              \
+        "max-memory", 0, 0, G_OPTION_ARG_STRING, (max_memory),                                     \
+            "Refuse a run estimated to need more memory (default 4G; 0: no limit)", "SIZE"         \
+    }
+
+/* Loads path (NULL: the default 3-node cluster) and applies a, without building the cluster.
+ * On failure prints the error for cmd ("FILE:LINE:COL: error: ..." for input, a usage error
+ * for a bad --seed, --duration or --set), sets *status to KPSIM_EXIT_USAGE and returns NULL;
+ * with cmd NULL prints nothing and leaves the message in *error instead (error and status are
+ * then nullable and non-nullable respectively as usual). (transfer full) */
+Scenario *cli_load_adjusted(const KpsimCommand *cmd, const char *path, const CliAdjust *a,
+                            int *status, GError **error);
+
 /* Parses an --at TIME value (a time since the scenario began: "72s", "1m30s", "500ms", "0").
  * text NULL (no --at) sets *at to -1. On a bad value prints a usage error and returns FALSE. */
 gboolean cli_parse_at(const KpsimCommand *cmd, const char *text, SimTime *at);
@@ -71,8 +107,8 @@ int cli_write_stdout(const GString *out);
 /* --max-events and --max-memory (run, check): parses their texts (NULL: the defaults of
  * model/budget.h) into *limits; on a bad value prints a usage error for cmd, sets *status and
  * returns FALSE. */
-gboolean cli_budget_limits(const KpsimCommand *cmd, const char *max_events,
-                           const char *max_memory, BudgetLimits *limits, int *status);
+gboolean cli_budget_limits(const KpsimCommand *cmd, const char *max_events, const char *max_memory,
+                           BudgetLimits *limits, int *status);
 /* Estimates the run of sc (c NULL before cluster_build()) and checks it against limits; prints
  * the "FILE:LINE:COL: error: ..." line and returns FALSE when it is over. */
 gboolean cli_budget_check(const Scenario *sc, const Cluster *c, const BudgetLimits *limits);

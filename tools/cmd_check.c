@@ -35,9 +35,8 @@ static const char cmd_check_description[] =
     "Exit status: 0 every expectation holds, 1 one fails, 2 bad input or usage.";
 
 typedef struct {
+    CliAdjust adjust; /* -f, --seed */
     char *junit;
-    char *seed;
-    char **manifests;
     gboolean json;
     char *max_events, *max_memory; /* --max-events, --max-memory (tools/cli.h) */
     BudgetLimits limits;
@@ -47,9 +46,8 @@ typedef struct {
 static void
 check_args_clear(CheckArgs *a)
 {
+    cli_adjust_clear(&a->adjust);
     g_free(a->junit);
-    g_free(a->seed);
-    g_strfreev(a->manifests);
     g_free(a->max_events);
     g_free(a->max_memory);
 }
@@ -62,17 +60,10 @@ static int
 check_load(const CheckArgs *a, const char *path, Scenario **sc_out, Cluster **cluster_out)
 {
     GError *error = NULL;
-    g_autoptr(Scenario) sc = loader_load_scenario(path, &error);
-    for (guint i = 0; sc != NULL && a->manifests != NULL && a->manifests[i] != NULL; i++)
-        if (!loader_add_manifest(sc, a->manifests[i], &error))
-            g_clear_pointer(&sc, scenario_free);
+    int status;
+    g_autoptr(Scenario) sc = cli_load_adjusted(&cmd_check_entry, path, &a->adjust, &status, NULL);
     if (sc == NULL)
-        return cli_input_error(error);
-    if (a->seed != NULL) {
-        g_autofree char *set = g_strdup_printf("seed=%s", a->seed);
-        if (!run_override(sc, set, NULL))
-            return cli_usage_error(&cmd_check_entry, "--seed %s: not an unsigned integer", a->seed);
-    }
+        return status;
     if (!cli_budget_check(sc, NULL, &a->limits))
         return KPSIM_EXIT_USAGE;
     g_autoptr(Cluster) cluster = cluster_build(sc, &error);
@@ -99,16 +90,10 @@ static gboolean
 check_replay(gpointer data, Scenario **sc, Cluster **c, GError **error)
 {
     const CheckReplay *r = data;
-    *sc = loader_load_scenario(r->path, error);
-    for (guint i = 0; *sc != NULL && r->args->manifests && r->args->manifests[i] != NULL; i++)
-        if (!loader_add_manifest(*sc, r->args->manifests[i], error))
-            g_clear_pointer(sc, scenario_free);
+    int status;
+    *sc = cli_load_adjusted(NULL, r->path, &r->args->adjust, &status, error);
     if (*sc == NULL)
         return FALSE;
-    if (r->args->seed != NULL) {
-        g_autofree char *set = g_strdup_printf("seed=%s", r->args->seed);
-        run_override(*sc, set, NULL); /* check_load() accepted it */
-    }
     *c = cluster_build(*sc, error);
     return *c != NULL;
 }
@@ -193,16 +178,13 @@ cmd_check_run(int argc, char **argv)
 {
     g_auto(CheckArgs) a = {0};
     GOptionEntry entries[] = {
-        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.manifests, "Add a manifest",
+        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.adjust.manifests, "Add a manifest",
          "MANIFEST"},
-        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.seed, "Replace spec.seed", "N"},
+        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.adjust.seed, "Replace spec.seed", "N"},
         {"junit", 0, 0, G_OPTION_ARG_FILENAME, &a.junit, "Also write a JUnit XML report to FILE",
          "FILE"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print a JSON object instead of the text", NULL},
-        {"max-events", 0, 0, G_OPTION_ARG_STRING, &a.max_events,
-         "Refuse or stop a run past N simulated events (default 1e9; 0: no limit)", "N"},
-        {"max-memory", 0, 0, G_OPTION_ARG_STRING, &a.max_memory,
-         "Refuse a run estimated to need more memory (default 4G; 0: no limit)", "SIZE"},
+        CLI_BUDGET_OPTION_ENTRIES(&a.max_events, &a.max_memory),
         {NULL},
     };
     int status;

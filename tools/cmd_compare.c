@@ -38,10 +38,8 @@ static const char cmd_compare_description[] =
     "when there is one. Exit status 0, or 1 with --fail-on-difference when a row differs.";
 
 typedef struct {
-    char **manifests;
+    CliAdjust adjust; /* -f, --seed, --set */
     char *modes;
-    char *seed;
-    char **set;
     gboolean no_run, json, fail_on_difference;
 } CompareArgs;
 
@@ -53,26 +51,9 @@ compare_load(const CompareArgs *a, const char *path, KpMode mode, gboolean warn,
              Cluster **c_out, int *status)
 {
     GError *error = NULL;
-    g_autoptr(Scenario) sc = loader_load_scenario(path, &error);
-    for (guint i = 0; sc != NULL && a->manifests != NULL && a->manifests[i] != NULL; i++)
-        if (!loader_add_manifest(sc, a->manifests[i], &error))
-            g_clear_pointer(&sc, scenario_free);
-    if (sc == NULL) {
-        *status = cli_input_error(error);
+    g_autoptr(Scenario) sc = cli_load_adjusted(&cmd_compare_entry, path, &a->adjust, status, NULL);
+    if (sc == NULL)
         return FALSE;
-    }
-    g_autofree char *seed = a->seed != NULL ? g_strdup_printf("seed=%s", a->seed) : NULL;
-    if (seed != NULL && !run_override(sc, seed, NULL)) {
-        *status =
-            cli_usage_error(&cmd_compare_entry, "--seed %s: not an unsigned integer", a->seed);
-        return FALSE;
-    }
-    for (guint i = 0; a->set != NULL && a->set[i] != NULL; i++)
-        if (!run_override(sc, a->set[i], &error)) {
-            *status = cli_usage_error(&cmd_compare_entry, "%s", error->message);
-            g_error_free(error);
-            return FALSE;
-        }
     sc->proxy.mode = mode;
     g_autoptr(Cluster) c = cluster_build(sc, &error);
     if (c == NULL) {
@@ -292,12 +273,12 @@ cmd_compare_run(int argc, char **argv)
 {
     CompareArgs a = {0};
     GOptionEntry entries[] = {
-        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.manifests, "Add a manifest",
+        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.adjust.manifests, "Add a manifest",
          "MANIFEST"},
         {"modes", 0, 0, G_OPTION_ARG_STRING, &a.modes,
          "The kube-proxy modes to compare (default iptables,nftables)", "MODE,MODE..."},
-        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.seed, "Replace spec.seed", "N"},
-        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.set, "Change the scenario (as kpsim run)",
+        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.adjust.seed, "Replace spec.seed", "N"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.adjust.set, "Change the scenario (as kpsim run)",
          "PATH=VALUE"},
         {"no-run", 0, 0, G_OPTION_ARG_NONE, &a.no_run, "Compare the rules only", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print a JSON object instead of the text", NULL},
@@ -321,9 +302,7 @@ cmd_compare_run(int argc, char **argv)
                                  a.modes);
     else
         status = compare_main(&a, argv[1], modes);
-    g_strfreev(a.manifests);
-    g_strfreev(a.set);
+    cli_adjust_clear(&a.adjust);
     g_free(a.modes);
-    g_free(a.seed);
     return status;
 }

@@ -68,11 +68,8 @@ static const char cmd_run_description[] =
     "and the exit status is 130.";
 
 typedef struct {
+    CliAdjust adjust; /* -f, --seed, --duration, --set */
     char *output;
-    char *seed;
-    char *duration;
-    char **set;
-    char **manifests;
     char *max_events;
     char *max_memory;
     gboolean json, no_pcap, quiet, no_wall_clock, stats;
@@ -83,11 +80,8 @@ typedef struct {
 static void
 run_args_clear(RunArgs *a)
 {
+    cli_adjust_clear(&a->adjust);
     g_free(a->output);
-    g_free(a->seed);
-    g_free(a->duration);
-    g_strfreev(a->set);
-    g_strfreev(a->manifests);
     g_free(a->max_events);
     g_free(a->max_memory);
 }
@@ -111,29 +105,10 @@ static int
 run_load(const RunArgs *a, const char *path, Scenario **sc_out, Cluster **cluster_out)
 {
     GError *error = NULL;
-    g_autoptr(Scenario) sc = path ? loader_load_scenario(path, &error) : scenario_new_default();
-    for (guint i = 0; sc != NULL && a->manifests != NULL && a->manifests[i] != NULL; i++)
-        if (!loader_add_manifest(sc, a->manifests[i], &error))
-            g_clear_pointer(&sc, scenario_free);
+    int status;
+    g_autoptr(Scenario) sc = cli_load_adjusted(&cmd_run_entry, path, &a->adjust, &status, NULL);
     if (sc == NULL)
-        return cli_input_error(error);
-    if (a->seed != NULL) {
-        g_autofree char *set = g_strdup_printf("seed=%s", a->seed);
-        if (!run_override(sc, set, NULL))
-            return cli_usage_error(&cmd_run_entry, "--seed %s: not an unsigned integer", a->seed);
-    }
-    if (a->duration != NULL) {
-        g_autofree char *set = g_strdup_printf("duration=%s", a->duration);
-        if (!run_override(sc, set, NULL))
-            return cli_usage_error(&cmd_run_entry, "--duration %s: not a positive duration",
-                                   a->duration);
-    }
-    for (guint i = 0; a->set != NULL && a->set[i] != NULL; i++)
-        if (!run_override(sc, a->set[i], &error)) {
-            int status = cli_usage_error(&cmd_run_entry, "%s", error->message);
-            g_error_free(error);
-            return status;
-        }
+        return status;
     if (!cli_budget_check(sc, NULL, &a->limits))
         return KPSIM_EXIT_USAGE;
     g_autoptr(Cluster) cluster = cluster_build(sc, &error);
@@ -530,13 +505,14 @@ cmd_run_run(int argc, char **argv)
 {
     g_auto(RunArgs) a = {0};
     GOptionEntry entries[] = {
-        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.manifests,
+        {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.adjust.manifests,
          "Add a manifest (without SCENARIO: on the default 3-node cluster)", "MANIFEST"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
          "Write report.txt, report.json, report.html and pcap/*.pcap into DIR", "DIR"},
-        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.seed, "Replace spec.seed", "N"},
-        {"duration", 0, 0, G_OPTION_ARG_STRING, &a.duration, "Same as --set duration=D", "D"},
-        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.set, "Change the scenario (see below)",
+        {"seed", 0, 0, G_OPTION_ARG_STRING, &a.adjust.seed, "Replace spec.seed", "N"},
+        {"duration", 0, 0, G_OPTION_ARG_STRING, &a.adjust.duration, "Same as --set duration=D",
+         "D"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.adjust.set, "Change the scenario (see below)",
          "PATH=VALUE"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &a.json, "Print the JSON report instead of the text",
          NULL},
@@ -546,10 +522,7 @@ cmd_run_run(int argc, char **argv)
          "Report wall_seconds as 0 (stable output for golden files)", NULL},
         {"stats", 0, 0, G_OPTION_ARG_NONE, &a.stats,
          "Print wall time, rates and peak memory on stderr", NULL},
-        {"max-events", 0, 0, G_OPTION_ARG_STRING, &a.max_events,
-         "Refuse or stop a run past N simulated events (default 1e9; 0: no limit)", "N"},
-        {"max-memory", 0, 0, G_OPTION_ARG_STRING, &a.max_memory,
-         "Refuse a run estimated to need more memory (default 4G; 0: no limit)", "SIZE"},
+        CLI_BUDGET_OPTION_ENTRIES(&a.max_events, &a.max_memory),
         {NULL},
     };
     int status;
@@ -560,7 +533,7 @@ cmd_run_run(int argc, char **argv)
     if (!cli_budget_limits(&cmd_run_entry, a.max_events, a.max_memory, &a.limits, &status))
         return status;
     g_autofree char *path = argc == 2 ? g_strdup(argv[1]) : NULL;
-    if (path == NULL && a.manifests == NULL && (path = cli_seed_scenario_path()) == NULL) {
+    if (path == NULL && a.adjust.manifests == NULL && (path = cli_seed_scenario_path()) == NULL) {
         fprintf(stderr, "kpsim: the seed example (scenarios/seed-nginx-nodeport.yaml) was not "
                         "found beside the kpsim binary or in its data directory\n");
         return KPSIM_EXIT_USAGE;
