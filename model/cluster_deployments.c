@@ -116,22 +116,6 @@ cluster_generate_name(const char *base, SimRng *rng)
     return g_string_free(s, FALSE);
 }
 
-/* A deep copy of a container. (transfer full) */
-static K8sContainer *
-cluster_container_copy(const K8sContainer *src)
-{
-    K8sContainer *c = k8s_container_new();
-    c->name = g_strdup(src->name);
-    c->has_pre_stop = src->has_pre_stop;
-    c->pre_stop = src->pre_stop;
-    for (guint i = 0; src->ports != NULL && i < src->ports->len; i++) {
-        K8sContainerPort cp = g_array_index(src->ports, K8sContainerPort, i);
-        cp.name = g_strdup(cp.name);
-        g_array_append_val(c->ports, cp);
-    }
-    return c;
-}
-
 /* A new pod of deployment d called name: the template's labels plus pod-template-hash, its
  * containers, grace period and nodeName. (transfer full) */
 static K8sPod *
@@ -153,7 +137,7 @@ cluster_deployment_pod(const K8sDeployment *d, const char *name, const char *has
     g_hash_table_insert(pod->meta.labels, g_strdup("pod-template-hash"), g_strdup(hash));
     for (guint i = 0; i < d->template_.containers->len; i++)
         g_ptr_array_add(pod->spec.containers,
-                        cluster_container_copy(d->template_.containers->pdata[i]));
+                        k8s_container_copy(d->template_.containers->pdata[i]));
     pod->spec.termination_grace = d->template_.termination_grace;
     pod->spec.node_name = g_strdup(d->template_.node_name);
     pod->ready = TRUE; /* until placement, IPAM or node state say otherwise */

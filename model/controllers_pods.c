@@ -437,17 +437,8 @@ controllers_pod_from_template(Controllers *ctl, const K8sDeployment *d, const ch
     }
     g_hash_table_insert(pod->meta.labels, g_strdup("pod-template-hash"), g_strdup(hash));
     for (guint i = 0; i < d->template_.containers->len; i++) {
-        const K8sContainer *src = d->template_.containers->pdata[i];
-        K8sContainer *c = k8s_container_new();
-        c->name = g_strdup(src->name);
-        c->has_pre_stop = src->has_pre_stop;
-        c->pre_stop = src->pre_stop;
-        for (guint j = 0; src->ports != NULL && j < src->ports->len; j++) {
-            K8sContainerPort cp = g_array_index(src->ports, K8sContainerPort, j);
-            cp.name = g_strdup(cp.name);
-            g_array_append_val(c->ports, cp);
-        }
-        g_ptr_array_add(pod->spec.containers, c);
+        g_ptr_array_add(pod->spec.containers,
+                        k8s_container_copy(d->template_.containers->pdata[i]));
     }
     pod->spec.termination_grace = d->template_.termination_grace;
     pod->owner = g_strdup(d->meta.name);
@@ -773,11 +764,12 @@ controllers_deployment_event(Controllers *ctl, const RunEvent *e)
         controllers_deployment_sync(ctl, d);
 }
 
-/* Do two containers run the same (name, ports, preStop)? */
+/* Do two containers run the same (name, image, ports, preStop)? */
 static gboolean
 controllers_container_equal(const K8sContainer *a, const K8sContainer *b)
 {
-    if (g_strcmp0(a->name, b->name) != 0 || a->has_pre_stop != b->has_pre_stop ||
+    if (g_strcmp0(a->name, b->name) != 0 || g_strcmp0(a->image, b->image) != 0 ||
+        a->has_pre_stop != b->has_pre_stop ||
         a->pre_stop != b->pre_stop || a->ports->len != b->ports->len)
         return FALSE;
     for (guint i = 0; i < a->ports->len; i++) {

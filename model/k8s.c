@@ -130,7 +130,25 @@ k8s_container_free(K8sContainer *c)
         g_array_unref(c->ports);
     }
     g_free(c->name);
+    g_free(c->image);
     g_free(c);
+}
+
+/* See k8s.h. */
+K8sContainer *
+k8s_container_copy(const K8sContainer *src)
+{
+    K8sContainer *c = k8s_container_new();
+    c->name = g_strdup(src->name);
+    c->image = g_strdup(src->image);
+    c->has_pre_stop = src->has_pre_stop;
+    c->pre_stop = src->pre_stop;
+    for (guint i = 0; src->ports != NULL && i < src->ports->len; i++) {
+        K8sContainerPort cp = g_array_index(src->ports, K8sContainerPort, i);
+        cp.name = g_strdup(cp.name);
+        g_array_append_val(c->ports, cp);
+    }
+    return c;
 }
 
 /* Initialises a pod spec: no containers, grace period 30 s. */

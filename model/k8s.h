@@ -61,6 +61,7 @@ typedef struct {
 
 typedef struct {
     char *name;
+    char *image;   /* (nullable) only a container patched in may lack one */
     GArray *ports; /* K8sContainerPort */
     /* lifecycle.preStop as a pause before SIGTERM: sleep.seconds (PodLifecycleSleepAction) or
      * an exec hook running `sleep N` (directly or through `sh -c`). Other hooks are taken as
@@ -256,6 +257,8 @@ K8sNode *k8s_node_new(void);
 /* A container with no ports (ports array allocated). (transfer full) */
 K8sContainer *k8s_container_new(void);
 void k8s_container_free(K8sContainer *c);
+/* A deep copy of src. (transfer full) */
+K8sContainer *k8s_container_copy(const K8sContainer *src);
 /* An endpoint with ready/serving/terminating unset and no addresses. (transfer full) */
 K8sEndpoint *k8s_endpoint_new(void);
 /* An empty char* -> char* table owning its keys and values, as labels/selectors use.

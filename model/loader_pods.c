@@ -145,6 +145,10 @@ ld_container(const LdObject *o, const YtNode *item, const char *path, K8sContain
         return ld_invalid(o, error, item, "%s: Required value", np);
     if (is_new && image == NULL)
         return ld_invalid(o, error, item, "%s.image: Required value", path);
+    if (image != NULL) {
+        g_free(c->image);
+        c->image = g_steal_pointer(&image);
+    }
     const YtNode *lifecycle = yt_map_get(item, "lifecycle");
     g_autofree char *lp = ld_path(path, "lifecycle");
     if (!yt_is_null(lifecycle) &&
