@@ -34,6 +34,18 @@ expect 0 "get services -o json" -- get "$SEED" services -o json && grep_in "$out
 expect 0 "get in an empty namespace" -- get "$SEED" services -n nowhere &&
     grep_in "$err" "No resources found in nowhere namespace." "kubectl's empty message" &&
     empty "$out" "empty namespace stdout"
+expect 2 "get names that do not exist" -- get "$SEED" service nginx-service-nodeport nope gone &&
+    grep_in "$err" '^Error from server (NotFound): services "nope" not found$' "NotFound for get" &&
+    grep_in "$err" '^Error from server (NotFound): services "gone" not found$' "every missing name" &&
+    empty "$out" "no partial output when a name is missing"
+expect 2 "get deployment names are deployments.apps" -- get "$SEED" deploy nope &&
+    grep_in "$err" 'deployments.apps "nope" not found' "API group in the NotFound"
+expect 2 "get by name across all namespaces" -- get "$SEED" pods some-pod -A &&
+    grep_in "$err" "cannot be retrieved by name across all namespaces" "kubectl's -A rule"
+expect 0 "get -f RESOURCE NAME on the default cluster" -- get -f scenarios/nginx-deployment.yaml \
+    deployments nginx-deployment && grep_in "$out" "^nginx-deployment   2/2 " "-f named deployment"
+expect 0 "get two services by name" -- get "$SEED" svc nginx-service-nodeport nginx-service-nodeport -o json &&
+    grep_in "$out" '"kind" : "List"' "two names list"
 expect 2 "describe an unknown service" -- describe "$SEED" service nope &&
     grep_in "$err" 'services "nope" not found' "NotFound message"
 expect 2 "a scenario that does not exist" -- get tests/no-such-scenario.yaml services &&

@@ -107,6 +107,10 @@ tour_views(GString *out, const Cluster *c)
     g_autofree char *empty = NULL;
     tour_section(out, "kubectl get nodes -o wide");
     view_get(c, VIEW_NODES, VIEW_FORMAT_WIDE, NULL, out, &empty);
+    tour_section(out, "kubectl get deployments -A");
+    if (!view_get(c, VIEW_DEPLOYMENTS, VIEW_FORMAT_TABLE, NULL, out, &empty))
+        g_string_append_printf(out, "%s\n", empty);
+    g_clear_pointer(&empty, g_free);
     tour_section(out, "kubectl get pods -o wide -A");
     if (!view_get(c, VIEW_PODS, VIEW_FORMAT_WIDE, NULL, out, &empty))
         g_string_append_printf(out, "%s\n", empty);

@@ -119,6 +119,10 @@ view_resource_parse(const char *text, ViewResource *out)
         {"endpointslices", VIEW_ENDPOINT_SLICES},
         {"endpointslice", VIEW_ENDPOINT_SLICES},
         {"endpointslices.discovery.k8s.io", VIEW_ENDPOINT_SLICES},
+        {"deployments", VIEW_DEPLOYMENTS},
+        {"deployment", VIEW_DEPLOYMENTS},
+        {"deploy", VIEW_DEPLOYMENTS},
+        {"deployments.apps", VIEW_DEPLOYMENTS},
     };
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         if (g_ascii_strcasecmp(text, names[i].name) == 0) {
@@ -191,10 +195,13 @@ view_addr(const SimAddr *a, char *buf)
     return a->family == SIM_AF_NONE ? "<none>" : sim_addr_to_string(a, buf);
 }
 
-static gboolean
-view_in_namespace(const K8sMeta *meta, const char *namespace_)
+/* See tools/kubectl_view_private.h. */
+gboolean
+view_selected(const ViewSelect *sel, const char *namespace_, const char *name)
 {
-    return namespace_ == NULL || g_strcmp0(meta->namespace_, namespace_) == 0;
+    if (sel->namespace_ != NULL && namespace_ != NULL && g_strcmp0(namespace_, sel->namespace_) != 0)
+        return FALSE;
+    return sel->names == NULL || g_strv_contains(sel->names, name);
 }
 
 char *
@@ -286,16 +293,18 @@ view_cluster_ip(const K8sService *svc)
 /* ------------------------------------------------------------------ get: tables */
 
 /* Starts a row: the NAMESPACE cell when listing all namespaces. */
-static void
-view_row_start(GString *t, const char *namespace_, const K8sMeta *meta)
+/* See tools/kubectl_view_private.h. */
+void
+view_row_start(GString *t, const ViewSelect *sel, const K8sMeta *meta)
 {
-    if (namespace_ == NULL)
+    if (sel->namespace_ == NULL)
         g_string_append_printf(t, "%s\t", meta ? meta->namespace_ : "NAMESPACE");
 }
 
 static guint
-view_nodes_table(const Cluster *c, ViewFormat fmt, GString *t)
+view_nodes_table(const Cluster *c, ViewFormat fmt, const ViewSelect *sel, GString *t)
 {
+    guint rows = 0;
     g_string_append(t, "NAME\tSTATUS\tROLES\tAGE\tVERSION");
     if (fmt == VIEW_FORMAT_WIDE)
         g_string_append(t,
@@ -304,6 +313,8 @@ view_nodes_table(const Cluster *c, ViewFormat fmt, GString *t)
     g_autoptr(GPtrArray) nodes = view_sorted(c->nodes, view_compare_nodes);
     for (guint i = 0; i < nodes->len; i++) {
         const K8sNode *n = g_ptr_array_index(nodes, i);
+        if (!view_selected(sel, NULL, n->name))
+            continue;
         g_autofree char *age = view_age(c->now);
         g_string_append_printf(
             t, "%s\t%s%s\t<none>\t%s\t%s", n->name, n->ready ? "Ready" : "NotReady",
@@ -315,8 +326,9 @@ view_nodes_table(const Cluster *c, ViewFormat fmt, GString *t)
                                    ip ? sim_addr_to_string(ip, buf) : "<none>");
         }
         g_string_append_c(t, '\n');
+        rows++;
     }
-    return c->nodes->len;
+    return rows;
 }
 
 static const char *
@@ -345,10 +357,11 @@ view_pod_restarts(const Cluster *c, const Timeline *tl, const K8sPod *p)
 }
 
 static guint
-view_pods_table(const Cluster *c, const Timeline *tl, ViewFormat fmt, const char *ns, GString *t)
+view_pods_table(const Cluster *c, const Timeline *tl, ViewFormat fmt, const ViewSelect *sel,
+                GString *t)
 {
     guint rows = 0;
-    view_row_start(t, ns, NULL);
+    view_row_start(t, sel, NULL);
     g_string_append(t, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE");
     if (fmt == VIEW_FORMAT_WIDE)
         g_string_append(t, "\tIP\tNODE\tNOMINATED NODE\tREADINESS GATES");
@@ -356,12 +369,12 @@ view_pods_table(const Cluster *c, const Timeline *tl, ViewFormat fmt, const char
     g_autoptr(GPtrArray) pods = view_sorted(c->pods, view_compare_meta);
     for (guint i = 0; i < pods->len; i++) {
         const K8sPod *p = g_ptr_array_index(pods, i);
-        if (!view_in_namespace(&p->meta, ns))
+        if (!view_selected(sel, p->meta.namespace_, p->meta.name))
             continue;
         guint containers = MAX(1u, p->spec.containers ? p->spec.containers->len : 0);
         g_autofree char *age = view_age(c->now - (tl ? timeline_created_at(tl, p) : 0));
         g_autofree char *restarts = view_pod_restarts(c, tl, p);
-        view_row_start(t, ns, &p->meta);
+        view_row_start(t, sel, &p->meta);
         g_string_append_printf(t, "%s\t%u/%u\t%s\t%s\t%s", p->meta.name, p->ready ? containers : 0,
                                containers, view_pod_status(p, tl), restarts, age);
         if (fmt == VIEW_FORMAT_WIDE) {
@@ -376,27 +389,27 @@ view_pods_table(const Cluster *c, const Timeline *tl, ViewFormat fmt, const char
 }
 
 static guint
-view_services_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
+view_services_table(const Cluster *c, ViewFormat fmt, const ViewSelect *sel, GString *t)
 {
     guint rows = 0;
-    view_row_start(t, ns, NULL);
+    view_row_start(t, sel, NULL);
     g_string_append(t, "NAME\tTYPE\tCLUSTER-IP\tEXTERNAL-IP\tPORT(S)\tAGE");
     g_string_append(t, fmt == VIEW_FORMAT_WIDE ? "\tSELECTOR\n" : "\n");
     g_autoptr(GPtrArray) services = view_sorted(c->services, view_compare_meta);
     for (guint i = 0; i < services->len; i++) {
         const K8sService *s = g_ptr_array_index(services, i);
-        if (!view_in_namespace(&s->meta, ns))
+        if (!view_selected(sel, s->meta.namespace_, s->meta.name))
             continue;
         g_autofree char *cip = view_cluster_ip(s);
         g_autofree char *ext = view_service_external_ip(s);
         g_autofree char *ports = view_service_ports(s);
         g_autofree char *age = view_age(c->now);
-        view_row_start(t, ns, &s->meta);
+        view_row_start(t, sel, &s->meta);
         g_string_append_printf(t, "%s\t%s\t%s\t%s\t%s\t%s", s->meta.name,
                                k8s_service_type_name(s->type), cip, ext, ports, age);
         if (fmt == VIEW_FORMAT_WIDE) {
-            g_autofree char *sel = k8s_labels_to_string(s->selector);
-            g_string_append_printf(t, "\t%s", sel);
+            g_autofree char *selector = k8s_labels_to_string(s->selector);
+            g_string_append_printf(t, "\t%s", selector);
         }
         g_string_append_c(t, '\n');
         rows++;
@@ -429,15 +442,15 @@ view_slice_endpoints(const K8sEndpointSlice *s)
 }
 
 static guint
-view_slices_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
+view_slices_table(const Cluster *c, const ViewSelect *sel, GString *t)
 {
     guint rows = 0;
-    view_row_start(t, ns, NULL);
+    view_row_start(t, sel, NULL);
     g_string_append(t, "NAME\tADDRESSTYPE\tPORTS\tENDPOINTS\tAGE\n");
     g_autoptr(GPtrArray) slices = view_sorted(c->slices, view_compare_meta);
     for (guint i = 0; i < slices->len; i++) {
         const K8sEndpointSlice *s = g_ptr_array_index(slices, i);
-        if (!view_in_namespace(&s->meta, ns))
+        if (!view_selected(sel, s->meta.namespace_, s->meta.name))
             continue;
         GString *ports = g_string_new(NULL);
         for (guint j = 0; j < s->ports->len; j++) {
@@ -450,7 +463,7 @@ view_slices_table(const Cluster *c, ViewFormat fmt, const char *ns, GString *t)
         const char *type = s->address_type == SIM_AF_INET6  ? "IPv6"
                            : s->address_type == SIM_AF_INET ? "IPv4"
                                                             : "FQDN";
-        view_row_start(t, ns, &s->meta);
+        view_row_start(t, sel, &s->meta);
         g_string_append_printf(t, "%s\t%s\t%s\t%s\t%s\n", s->meta.name, type,
                                ports_text ? ports_text : "<unset>", eps, age);
         rows++;
@@ -468,9 +481,9 @@ view_json_add_string(JsonBuilder *b, const char *key, const char *value)
     json_builder_add_string_value(b, value);
 }
 
-/* Adds the member key with an integer value. */
-static void
-json_add_int(JsonBuilder *b, const char *key, gint64 value)
+/* See tools/kubectl_view_private.h. */
+void
+view_json_add_int(JsonBuilder *b, const char *key, gint64 value)
 {
     json_builder_set_member_name(b, key);
     json_builder_add_int_value(b, value);
@@ -484,9 +497,9 @@ json_add_addr(JsonBuilder *b, const char *key, const SimAddr *a)
     view_json_add_string(b, key, sim_addr_to_string(a, buf));
 }
 
-/* Adds a string map (labels, selector) with sorted keys. */
-static void
-json_add_map(JsonBuilder *b, const char *key, GHashTable *map)
+/* See tools/kubectl_view_private.h: a string map (labels, selector) with sorted keys. */
+void
+view_json_add_map(JsonBuilder *b, const char *key, GHashTable *map)
 {
     if (map == NULL || g_hash_table_size(map) == 0)
         return;
@@ -512,7 +525,7 @@ view_json_begin_object(JsonBuilder *b, const char *api, const char *kind, const 
     view_json_add_string(b, "name", meta ? meta->name : name);
     if (meta != NULL) {
         view_json_add_string(b, "namespace", meta->namespace_);
-        json_add_map(b, "labels", meta->labels);
+        view_json_add_map(b, "labels", meta->labels);
     }
     json_builder_end_object(b);
 }
@@ -586,13 +599,13 @@ json_service_ports(JsonBuilder *b, const K8sService *s)
         if (p->name && *p->name)
             view_json_add_string(b, "name", p->name);
         view_json_add_string(b, "protocol", sim_proto_k8s_name(p->protocol));
-        json_add_int(b, "port", p->port);
+        view_json_add_int(b, "port", p->port);
         if (p->target_port_name)
             view_json_add_string(b, "targetPort", p->target_port_name);
         else
-            json_add_int(b, "targetPort", p->target_port);
+            view_json_add_int(b, "targetPort", p->target_port);
         if (p->node_port)
-            json_add_int(b, "nodePort", p->node_port);
+            view_json_add_int(b, "nodePort", p->node_port);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -608,7 +621,7 @@ json_service(JsonBuilder *b, const K8sService *s)
     g_autofree char *cip = view_cluster_ip(s);
     view_json_add_string(b, "clusterIP", cip);
     json_service_ports(b, s);
-    json_add_map(b, "selector", s->selector);
+    view_json_add_map(b, "selector", s->selector);
     if (s->type == K8S_SVC_NODE_PORT || s->type == K8S_SVC_LOAD_BALANCER)
         view_json_add_string(b, "externalTrafficPolicy",
                              s->external_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
@@ -616,7 +629,7 @@ json_service(JsonBuilder *b, const K8sService *s)
                          s->internal_policy == K8S_POLICY_LOCAL ? "Local" : "Cluster");
     view_json_add_string(b, "sessionAffinity", s->affinity_client_ip ? "ClientIP" : "None");
     if (s->health_check_node_port)
-        json_add_int(b, "healthCheckNodePort", s->health_check_node_port);
+        view_json_add_int(b, "healthCheckNodePort", s->health_check_node_port);
     json_builder_end_object(b);
     json_builder_end_object(b);
 }
@@ -661,7 +674,7 @@ json_slice(JsonBuilder *b, const K8sEndpointSlice *s)
         const K8sEndpointPort *p = g_ptr_array_index(s->ports, i);
         json_builder_begin_object(b);
         view_json_add_string(b, "name", p->name ? p->name : "");
-        json_add_int(b, "port", p->port);
+        view_json_add_int(b, "port", p->port);
         view_json_add_string(b, "protocol", sim_proto_k8s_name(p->protocol));
         json_builder_end_object(b);
     }
@@ -669,39 +682,68 @@ json_slice(JsonBuilder *b, const K8sEndpointSlice *s)
     json_builder_end_object(b);
 }
 
-/* Appends `kubectl get -o json` for res: a List of the objects in namespace_ (all when NULL). */
-static void
-view_get_json(const Cluster *c, ViewResource res, const char *ns, GString *out)
+/* Adds every object of res that sel selects to b, each as its JSON object; returns how many. */
+static guint
+view_json_objects(const Cluster *c, const Timeline *tl, ViewResource res, const ViewSelect *sel,
+                  JsonBuilder *b)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    view_json_add_string(b, "apiVersion", "v1");
-    view_json_add_string(b, "kind", "List");
-    json_builder_set_member_name(b, "items");
-    json_builder_begin_array(b);
+    guint n = 0;
     switch (res) {
     case VIEW_NODES:
-        for (guint i = 0; i < c->nodes->len; i++)
-            json_node(b, g_ptr_array_index(c->nodes, i));
+        for (guint i = 0; i < c->nodes->len; i++) {
+            const K8sNode *node = g_ptr_array_index(c->nodes, i);
+            if (view_selected(sel, NULL, node->name) && ++n)
+                json_node(b, node);
+        }
         break;
     case VIEW_PODS:
-        for (guint i = 0; i < c->pods->len; i++)
-            if (view_in_namespace(&((K8sPod *)g_ptr_array_index(c->pods, i))->meta, ns))
-                json_pod(b, g_ptr_array_index(c->pods, i));
+        for (guint i = 0; i < c->pods->len; i++) {
+            const K8sPod *p = g_ptr_array_index(c->pods, i);
+            if (view_selected(sel, p->meta.namespace_, p->meta.name) && ++n)
+                json_pod(b, p);
+        }
         break;
     case VIEW_SERVICES:
-        for (guint i = 0; i < c->services->len; i++)
-            if (view_in_namespace(&((K8sService *)g_ptr_array_index(c->services, i))->meta, ns))
-                json_service(b, g_ptr_array_index(c->services, i));
+        for (guint i = 0; i < c->services->len; i++) {
+            const K8sService *s = g_ptr_array_index(c->services, i);
+            if (view_selected(sel, s->meta.namespace_, s->meta.name) && ++n)
+                json_service(b, s);
+        }
         break;
     case VIEW_ENDPOINT_SLICES:
-        for (guint i = 0; i < c->slices->len; i++)
-            if (view_in_namespace(&((K8sEndpointSlice *)g_ptr_array_index(c->slices, i))->meta, ns))
-                json_slice(b, g_ptr_array_index(c->slices, i));
+        for (guint i = 0; i < c->slices->len; i++) {
+            const K8sEndpointSlice *s = g_ptr_array_index(c->slices, i);
+            if (view_selected(sel, s->meta.namespace_, s->meta.name) && ++n)
+                json_slice(b, s);
+        }
+        break;
+    case VIEW_DEPLOYMENTS:
+        n = view_deployments_json(c, tl, sel, b);
         break;
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
+    return n;
+}
+
+/* Appends `kubectl get -o json` for res: a List of the objects sel selects, or the object
+ * itself when sel names exactly one (as kubectl get TYPE NAME -o json prints it). */
+static void
+view_get_json(const Cluster *c, const Timeline *tl, ViewResource res, const ViewSelect *sel,
+              GString *out)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    gboolean single = sel->names != NULL && g_strv_length((char **)sel->names) == 1;
+    if (!single) {
+        json_builder_begin_object(b);
+        view_json_add_string(b, "apiVersion", "v1");
+        view_json_add_string(b, "kind", "List");
+        json_builder_set_member_name(b, "items");
+        json_builder_begin_array(b);
+    }
+    view_json_objects(c, tl, res, sel, b);
+    if (!single) {
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
     cli_append_json(out, b, 4);
 }
 
@@ -709,39 +751,97 @@ gboolean
 view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char *ns, GString *out,
          char **empty_message)
 {
-    return view_get_at(c, NULL, res, fmt, ns, out, empty_message);
+    ViewSelect sel = {ns, NULL};
+    return view_get_select(c, NULL, res, fmt, &sel, out, empty_message);
 }
 
 gboolean
 view_get_at(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt, const char *ns,
             GString *out, char **empty_message)
 {
+    ViewSelect sel = {ns, NULL};
+    return view_get_select(c, tl, res, fmt, &sel, out, empty_message);
+}
+
+/* Appends the table of res (cells separated by tabs) and returns its rows. */
+static guint
+view_table(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt,
+           const ViewSelect *sel, GString *t)
+{
+    switch (res) {
+    case VIEW_NODES:
+        return view_nodes_table(c, fmt, sel, t);
+    case VIEW_PODS:
+        return view_pods_table(c, tl, fmt, sel, t);
+    case VIEW_SERVICES:
+        return view_services_table(c, fmt, sel, t);
+    case VIEW_ENDPOINT_SLICES:
+        return view_slices_table(c, sel, t);
+    case VIEW_DEPLOYMENTS:
+        return view_deployments_table(c, tl, fmt, sel, t);
+    }
+    return 0;
+}
+
+gboolean
+view_get_select(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt,
+                const ViewSelect *sel, GString *out, char **empty_message)
+{
     if (fmt == VIEW_FORMAT_JSON) {
-        view_get_json(c, res, ns, out);
+        view_get_json(c, tl, res, sel, out);
         return TRUE;
     }
     g_autoptr(GString) t = g_string_new(NULL);
-    guint rows = 0;
-    switch (res) {
-    case VIEW_NODES:
-        rows = view_nodes_table(c, fmt, t);
-        break;
-    case VIEW_PODS:
-        rows = view_pods_table(c, tl, fmt, ns, t);
-        break;
-    case VIEW_SERVICES:
-        rows = view_services_table(c, fmt, ns, t);
-        break;
-    case VIEW_ENDPOINT_SLICES:
-        rows = view_slices_table(c, fmt, ns, t);
-        break;
-    }
-    if (rows == 0) {
-        *empty_message = ns && res != VIEW_NODES
-                             ? g_strdup_printf("No resources found in %s namespace.", ns)
+    if (view_table(c, tl, res, fmt, sel, t) == 0) {
+        *empty_message = sel->namespace_ && res != VIEW_NODES
+                             ? g_strdup_printf("No resources found in %s namespace.",
+                                               sel->namespace_)
                              : g_strdup("No resources found");
         return FALSE;
     }
     view_tabwrite(out, t->str, 6, 3);
     return TRUE;
+}
+
+/* See tools/kubectl_view.h. */
+gboolean
+view_exists(const Cluster *c, ViewResource res, const char *ns, const char *name)
+{
+    switch (res) {
+    case VIEW_NODES:
+        return cluster_find_node(c, name) != NULL;
+    case VIEW_PODS:
+        return cluster_find_pod(c, ns, name) != NULL;
+    case VIEW_SERVICES:
+        return cluster_find_service(c, ns, name) != NULL;
+    case VIEW_DEPLOYMENTS:
+        return cluster_find_deployment(c, ns, name) != NULL;
+    case VIEW_ENDPOINT_SLICES:
+        for (guint i = 0; i < c->slices->len; i++) {
+            const K8sEndpointSlice *s = g_ptr_array_index(c->slices, i);
+            if (g_strcmp0(s->meta.name, name) == 0 && g_strcmp0(s->meta.namespace_, ns) == 0)
+                return TRUE;
+        }
+        return FALSE;
+    }
+    return FALSE;
+}
+
+/* See tools/kubectl_view.h. */
+const char *
+view_resource_api_name(ViewResource res)
+{
+    switch (res) {
+    case VIEW_NODES:
+        return "nodes";
+    case VIEW_PODS:
+        return "pods";
+    case VIEW_SERVICES:
+        return "services";
+    case VIEW_ENDPOINT_SLICES:
+        return "endpointslices.discovery.k8s.io";
+    case VIEW_DEPLOYMENTS:
+        return "deployments.apps";
+    }
+    return "";
 }

@@ -13,7 +13,14 @@ typedef enum {
     VIEW_PODS,
     VIEW_SERVICES,
     VIEW_ENDPOINT_SLICES,
+    VIEW_DEPLOYMENTS,
 } ViewResource;
+
+/* Which objects a `get` shows: kubectl's -n / -A and its NAME arguments. */
+typedef struct {
+    const char *namespace_;   /* NULL: every namespace (adds a NAMESPACE column, as -A does) */
+    const char *const *names; /* NULL-terminated; NULL: every object */
+} ViewSelect;
 
 typedef enum {
     VIEW_FORMAT_TABLE,
@@ -22,7 +29,7 @@ typedef enum {
 } ViewFormat;
 
 /* Parses a resource name as kubectl accepts it ("services", "svc", "service", "po", "no",
- * "endpointslices", "endpointslice"...). */
+ * "endpointslices", "endpointslice", "deployments", "deploy"...). */
 gboolean view_resource_parse(const char *text, ViewResource *out);
 
 /* Appends `kubectl get RESOURCE` output. namespace NULL means all namespaces (adds a NAMESPACE
@@ -34,6 +41,16 @@ gboolean view_get(const Cluster *c, ViewResource res, ViewFormat fmt, const char
  * relative to c->now and pods the controllers created are as old as they are. */
 gboolean view_get_at(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt,
                      const char *namespace_, GString *out, char **empty_message);
+/* view_get_at() for the objects sel selects: `kubectl get RESOURCE NAME...` lists the named
+ * ones in the usual order, and with exactly one name -o json prints that object rather than a
+ * List. Names that do not exist are simply not shown (view_exists() tells them apart). */
+gboolean view_get_select(const Cluster *c, const Timeline *tl, ViewResource res, ViewFormat fmt,
+                         const ViewSelect *sel, GString *out, char **empty_message);
+/* Is there an object of res called name in namespace ns (ignored for nodes)? */
+gboolean view_exists(const Cluster *c, ViewResource res, const char *ns, const char *name);
+/* The resource as the API server names it in errors: "services", "deployments.apps". */
+const char *view_resource_api_name(ViewResource res);
+
 /* Appends `kubectl get events` output for the controllers' log (ControllersRecord*) as it
  * stands at c->now: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE, oldest first; -o json lists
  * them as core/v1 Events. FALSE (nothing appended, *empty_message set) when the log is empty. */

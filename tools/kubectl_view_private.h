@@ -28,4 +28,20 @@ void view_json_add_string(JsonBuilder *b, const char *key, const char *value);
 void view_json_begin_object(JsonBuilder *b, const char *api, const char *kind, const K8sMeta *meta,
                             const char *name);
 
+/* Does sel select the object name of namespace_ (NULL for cluster-scoped objects)? */
+gboolean view_selected(const ViewSelect *sel, const char *namespace_, const char *name);
+/* Starts a table row: the NAMESPACE cell when sel lists every namespace (meta NULL: the
+ * header's cell). */
+void view_row_start(GString *t, const ViewSelect *sel, const K8sMeta *meta);
+/* JSON helpers shared by the views. */
+void view_json_add_int(JsonBuilder *b, const char *key, gint64 value);
+void view_json_add_map(JsonBuilder *b, const char *key, GHashTable *map);
+
+/* kubectl_view_deployments.c: the Deployments table (READY, UP-TO-DATE, AVAILABLE; -o wide adds
+ * CONTAINERS, IMAGES, SELECTOR) and their apps/v1 JSON objects; each returns the objects shown. */
+guint view_deployments_table(const Cluster *c, const Timeline *tl, ViewFormat fmt,
+                             const ViewSelect *sel, GString *t);
+guint view_deployments_json(const Cluster *c, const Timeline *tl, const ViewSelect *sel,
+                            JsonBuilder *b);
+
 #endif
