@@ -2,8 +2,8 @@
 /* What model/controllers.c and model/controllers_pods.c share: the controllers' state and the
  * helpers each side calls. Not a public header.
  *
- * controllers.c holds the node lifecycle, EndpointSlice batching, kube-proxy syncs, Services and
- * the events' dispatch; controllers_pods.c holds the pods' life: creation from a Deployment's
+ * controllers.c holds the node lifecycle, EndpointSlice batching, kube-proxy syncs and the
+ * events' dispatch; controllers_services.c the Service events; controllers_pods.c holds the pods' life: creation from a Deployment's
  * template, graceful termination, container crashes and kubelet's back-off, readiness, and the
  * Deployment controller's rollouts.
  */
@@ -88,6 +88,8 @@ void controllers_record(Controllers *ctl, ControllersRecordKind kind, const char
 CtlNode *controllers_node(Controllers *ctl, const char *name);
 void controllers_pod_changed(Controllers *ctl, const K8sPod *pod);
 void controllers_proxy_request_all(Controllers *ctl);
+/* svc's slices need a sync endpointUpdateDelay from now (batched with pending changes). */
+void controllers_service_dirty(Controllers *ctl, K8sService *svc);
 
 /* controllers_pods.c */
 /* kube-scheduler: the node for pod, or NULL when none is eligible. */
@@ -131,5 +133,17 @@ void controllers_deployment_delete(Controllers *ctl, const char *ns, const char 
                                    SimTime grace);
 /* Frees the pods side's state (timers, pod and Deployment states). */
 void controllers_pods_free(Controllers *ctl);
+
+/* ---- controllers_services.c: the Service events ---- */
+
+/* patch of a Service: the fields change at once; kube-proxy syncs, and the EndpointSlice
+ * controller rewrites the slices when the selector or publishNotReadyAddresses changed. */
+void controllers_patch_service(Controllers *ctl, const RunEvent *e);
+/* Removes svc from the cluster (kept for pointers) with the slices the controller made for it
+ * (garbage-collected through their ownerReference); kube-proxy syncs. */
+void controllers_delete_service(Controllers *ctl, K8sService *svc);
+/* apply of a Service: created, or replacing the one of the same name (keeping its
+ * allocations); its slices follow endpointUpdateDelay later, kube-proxy syncs. */
+void controllers_apply_service(Controllers *ctl, const K8sService *src);
 
 #endif
