@@ -1199,6 +1199,75 @@ START_TEST(test_ipv6_service_only_in_ipv6_ruleset)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- node independence */
+
+/* Every node's rules of c as text (nat, filter, and an nftables table when there is one),
+ * rendered for IPv4. (transfer full) */
+static char *
+node_rules_text(const Cluster *c, const K8sNode *node)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(NfRuleset) rs = kube_proxy_render(c, node, SIM_AF_INET, &err);
+    ck_assert_msg(rs != NULL, "render %s: %s", node->name, err != NULL ? err->message : "?");
+    GString *out = g_string_new(NULL);
+    nf_ruleset_save(rs, NF_TABLE_NAT, out);
+    nf_ruleset_save(rs, NF_TABLE_FILTER, out);
+    kube_proxy_nft_list(rs, out);
+    return g_string_free(out, FALSE);
+}
+
+/* Checks the property on one scenario file: when kube_proxy_rules_node_independent() says one
+ * rendering serves every node, every node's rendering is the same text. Counts the files that
+ * claimed independence and those whose nodes' renderings differ. */
+static void
+check_node_independence(const char *path, guint *independent, guint *differing)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Scenario) sc = loader_load_scenario(path, &err);
+    ck_assert_msg(sc != NULL, "%s: %s", path, err != NULL ? err->message : "?");
+    if (sc->nodes->len > 64) /* the capacity scenarios: their size is not the point here */
+        return;
+    g_autoptr(Cluster) c = cluster_build(sc, &err);
+    ck_assert_msg(c != NULL, "%s: %s", path, err != NULL ? err->message : "?");
+    gboolean claimed = kube_proxy_rules_node_independent(&sc->proxy, c->services);
+    g_autofree char *first = node_rules_text(c, c->nodes->pdata[0]);
+    gboolean same = TRUE;
+    for (guint i = 1; i < c->nodes->len && same; i++) {
+        g_autofree char *other = node_rules_text(c, c->nodes->pdata[i]);
+        same = strcmp(first, other) == 0;
+    }
+    ck_assert_msg(same || !claimed, "%s: one rendering was to serve every node, but they differ",
+                  path);
+    *independent += claimed ? 1 : 0;
+    *differing += same ? 0 : 1;
+}
+
+/* The shared-rules shortcut of model/run.c must never be taken where a node's own rules would
+ * differ: checked on every scenario and conformance case. */
+START_TEST(test_node_independent_rules_are_the_same_on_every_node)
+{
+    guint independent = 0, differing = 0, files = 0;
+    const char *dirs[] = {"scenarios", "tests/conformance/kube-proxy",
+                          "tests/conformance/kube-proxy-extra", "tests/conformance/nftables"};
+    for (guint d = 0; d < G_N_ELEMENTS(dirs); d++) {
+        g_autofree char *dir = g_build_filename(KPSIM_SRCDIR, dirs[d], NULL);
+        g_autoptr(GDir) gd = g_dir_open(dir, 0, NULL);
+        ck_assert_msg(gd != NULL, "cannot list %s", dir);
+        const char *name;
+        while ((name = g_dir_read_name(gd)) != NULL) {
+            if (!g_str_has_suffix(name, ".yaml") || g_str_has_prefix(name, "nginx-"))
+                continue; /* nginx-*.yaml are the article's manifests, not scenarios */
+            g_autofree char *path = g_build_filename(dir, name, NULL);
+            check_node_independence(path, &independent, &differing);
+            files++;
+        }
+    }
+    ck_assert_uint_gt(files, 20);
+    ck_assert_uint_gt(independent, 0); /* the property was exercised both ways */
+    ck_assert_uint_gt(differing, 0);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- conformance scenarios */
 
 /* The directory holding the kube-proxy conformance cases: the project's copy
@@ -1510,6 +1579,7 @@ kube_proxy_suite(void)
     tcase_add_test(conf, test_conformance_flows_from_upstream_tests);
     tcase_add_test(conf, test_conformance_external_policy_local_rules);
     tcase_add_test(conf, test_conformance_cluster_ip_general_rules);
+    tcase_add_test(conf, test_node_independent_rules_are_the_same_on_every_node);
     suite_add_tcase(s, conf);
     return s;
 }
