@@ -688,24 +688,25 @@ controllers_pods_free(Controllers *ctl)
 
 /* ------------------------------------------------------------------ Deployment events */
 
-/* Merges patch into *map ("" removes a key); TRUE when *map changed. */
-static gboolean
+/* See model/controllers_private.h. */
+gboolean
 controllers_merge_labels(GHashTable **map, GHashTable *patch)
 {
-    g_autofree char *before = k8s_labels_to_string(*map);
     GHashTableIter it;
     gpointer k, v;
+    gboolean changed = FALSE;
     if (*map == NULL)
         *map = k8s_string_table_new();
     g_hash_table_iter_init(&it, patch);
     while (g_hash_table_iter_next(&it, &k, &v)) {
-        if (((const char *)v)[0] == '\0')
-            g_hash_table_remove(*map, k);
-        else
+        if (((const char *)v)[0] == '\0') {
+            changed |= g_hash_table_remove(*map, k);
+        } else if (g_strcmp0(g_hash_table_lookup(*map, k), v) != 0) {
             g_hash_table_replace(*map, g_strdup(k), g_strdup(v));
+            changed = TRUE;
+        }
     }
-    g_autofree char *after = k8s_labels_to_string(*map);
-    return strcmp(before, after) != 0;
+    return changed;
 }
 
 /* Applies the strategy fields of e to d. */

@@ -90,6 +90,9 @@ void controllers_pod_changed(Controllers *ctl, const K8sPod *pod);
 void controllers_proxy_request_all(Controllers *ctl);
 /* svc's slices need a sync endpointUpdateDelay from now (batched with pending changes). */
 void controllers_service_dirty(Controllers *ctl, K8sService *svc);
+/* Merges a label-style patch into *map (created when NULL; a "" value removes the key), as a
+ * strategic merge patch of labels, selector or annotations does; TRUE when *map changed. */
+gboolean controllers_merge_labels(GHashTable **map, GHashTable *patch);
 
 /* controllers_pods.c */
 /* kube-scheduler: the node for pod, or NULL when none is eligible. */

@@ -57,23 +57,6 @@ controllers_set_type(Controllers *ctl, K8sService *svc, K8sServiceType type, GEr
     return FALSE;
 }
 
-/* Merges a selector patch into *selector ("" removes a key). */
-static void
-controllers_merge_map(GHashTable **map, GHashTable *patch)
-{
-    GHashTableIter it;
-    gpointer k, v;
-    if (*map == NULL)
-        *map = k8s_string_table_new();
-    g_hash_table_iter_init(&it, patch);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        if (((const char *)v)[0] == '\0')
-            g_hash_table_remove(*map, k);
-        else
-            g_hash_table_replace(*map, g_strdup(k), g_strdup(v));
-    }
-}
-
 /* Applies the traffic-policy fields of patch e to svc, describing them into what. A
  * LoadBalancer Service switched back to Cluster releases its allocated healthCheckNodePort, and
  * one switched to Local gets one, as kube-apiserver does. */
@@ -177,7 +160,7 @@ controllers_patch_service(Controllers *ctl, const RunEvent *e)
         g_string_append(what, what->len ? ", " : "");
     controllers_patch_policies(ctl, svc, e, what);
     if (e->selector != NULL) {
-        controllers_merge_map(&svc->selector, e->selector);
+        controllers_merge_labels(&svc->selector, e->selector);
         g_autofree char *sel = k8s_labels_to_string(svc->selector);
         g_string_append_printf(what, "%sselector: %s", what->len ? ", " : "", sel);
     }

@@ -551,21 +551,7 @@ static void
 ld_go_quote(GString *out, const char *text)
 {
     g_string_append_c(out, '"');
-    for (const char *c = text; *c != '\0'; c++) {
-        guchar b = (guchar)*c;
-        if (b == '"' || b == '\\')
-            g_string_append_printf(out, "\\%c", b);
-        else if (b == '\n')
-            g_string_append(out, "\\n");
-        else if (b == '\t')
-            g_string_append(out, "\\t");
-        else if (b == '\r')
-            g_string_append(out, "\\r");
-        else if (b < 0x20 || b == 0x7f)
-            g_string_append_printf(out, "\\x%02x", b);
-        else
-            g_string_append_c(out, (char)b);
-    }
+    ld_append_escaped(out, text, TRUE);
     g_string_append_c(out, '"');
 }
 

@@ -62,6 +62,9 @@ gboolean ld_invalid_pos(const LdObject *o, GError **error, const K8sPos *pos, co
 /* Appends "FILE:LINE:COL: warning: MESSAGE" to the scenario's warnings. */
 void ld_warn(Loader *ld, const YtNode *at, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 K8sPos ld_pos(const YtNode *n);
+/* Appends text with control characters escaped as Go's %q does ("\n", "\t", "\x01"), and
+ * with quotes also '"' and '\' (as inside a Go quoted string). */
+void ld_append_escaped(GString *out, const char *text, gboolean quotes);
 
 /* ---------------------------------------------------------------- paths (loader_values.c) */
 

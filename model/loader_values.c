@@ -13,15 +13,15 @@
 
 /* ---------------------------------------------------------------- errors */
 
-/* text with control characters written as Go's %q writes them ("\n", "\t", "\x01"), so that
- * an error quoting a value read from the input stays one line. (transfer full) */
-static char *
-ld_escape_controls(const char *text)
+/* See loader_private.h. */
+void
+ld_append_escaped(GString *out, const char *text, gboolean quotes)
 {
-    GString *out = g_string_sized_new(strlen(text));
     for (const char *c = text; *c != '\0'; c++) {
         guchar b = (guchar)*c;
-        if (b == '\n')
+        if (quotes && (b == '"' || b == '\\'))
+            g_string_append_printf(out, "\\%c", b);
+        else if (b == '\n')
             g_string_append(out, "\\n");
         else if (b == '\t')
             g_string_append(out, "\\t");
@@ -32,6 +32,15 @@ ld_escape_controls(const char *text)
         else
             g_string_append_c(out, (char)b);
     }
+}
+
+/* text with control characters written as Go's %q writes them ("\n", "\t", "\x01"), so that
+ * an error quoting a value read from the input stays one line. (transfer full) */
+static char *
+ld_escape_controls(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+    ld_append_escaped(out, text, FALSE);
     return g_string_free(out, FALSE);
 }
 

@@ -25,15 +25,25 @@ view_owner_key(const char *ns, const char *name)
     return g_strconcat(ns != NULL ? ns : "", "/", name, NULL);
 }
 
+/* The status entry of the Deployment that owns p, or NULL when p has none or is being deleted
+ * (a ReplicaSet no longer counts such pods). */
+static ViewDeploymentStatus *
+view_owner_status(GHashTable *status, const K8sPod *p)
+{
+    if (p->owner == NULL || p->terminating)
+        return NULL;
+    g_autofree char *key = view_owner_key(p->meta.namespace_, p->owner);
+    return g_hash_table_lookup(status, key);
+}
+
 /* The newest pod-template-hash of every Deployment, keyed by view_owner_key(). */
 static void
 view_deployment_newest(const Cluster *c, const Timeline *tl, GHashTable *status)
 {
     for (guint i = 0; i < c->pods->len; i++) {
         const K8sPod *p = g_ptr_array_index(c->pods, i);
-        g_autofree char *key = p->owner ? view_owner_key(p->meta.namespace_, p->owner) : NULL;
-        ViewDeploymentStatus *st = key ? g_hash_table_lookup(status, key) : NULL;
-        if (st == NULL || p->terminating)
+        ViewDeploymentStatus *st = view_owner_status(status, p);
+        if (st == NULL)
             continue;
         SimTime at = tl != NULL ? timeline_created_at(tl, p) : 0;
         if (st->newest_hash == NULL || at > st->newest_at) {
@@ -57,9 +67,8 @@ view_deployment_status(const Cluster *c, const Timeline *tl)
     view_deployment_newest(c, tl, status);
     for (guint i = 0; i < c->pods->len; i++) {
         const K8sPod *p = g_ptr_array_index(c->pods, i);
-        g_autofree char *key = p->owner ? view_owner_key(p->meta.namespace_, p->owner) : NULL;
-        ViewDeploymentStatus *st = key ? g_hash_table_lookup(status, key) : NULL;
-        if (st == NULL || p->terminating)
+        ViewDeploymentStatus *st = view_owner_status(status, p);
+        if (st == NULL)
             continue;
         st->replicas++;
         st->ready += p->ready ? 1 : 0;
