@@ -11,27 +11,10 @@
 # The screenshot is kept as a test artifact: $ARTIFACTS/html-seed.png (default: the directory
 # the test was started from, i.e. the build tree under `make check`).
 set -u
-: "${KPSIM:?KPSIM must name the kpsim binary}" "${SRCDIR:?SRCDIR must name the source tree}"
 ARTIFACTS=${ARTIFACTS:-$PWD}
-cd "$SRCDIR" || exit 1
+. "$SRCDIR/tests/lib.sh"
 SEED=scenarios/seed-nginx-nodeport.yaml
 LOCAL=scenarios/seed-nginx-nodeport-local.yaml
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-ko() {
-    echo "FAIL $*"
-    fail=$((fail + 1))
-}
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-    what=$1
-    shift
-    if "$@"; then ok; else ko "$what"; fi
-}
 # count PATTERN FILE: how many times the fixed string PATTERN occurs in FILE.
 count() { grep -o -F -e "$1" "$2" | wc -l | tr -d ' '; }
 
@@ -187,5 +170,4 @@ else
     echo "html: chromium not installed, rendering skipped"
 fi
 
-echo "html: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish html

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared by the command-line test scripts (tests/cli.sh, tests/check.sh): source it after
-# `set -u`. It checks KPSIM and SRCDIR, enters the source tree, makes $tmp (removed on exit)
-# with $out and $err for the last command's output, keeps the pass/fail counts, and defines:
+# Shared by the command-line test scripts (tests/cli.sh, check.sh, run.sh, html.sh, ...): source
+# it after `set -u`. It checks KPSIM and SRCDIR, enters the source tree, makes $tmp (removed on
+# exit) with $out and $err for the last command's output, keeps the pass/fail counts, and
+# defines:
 #   expect STATUS DESCRIPTION -- ARGS...   run kpsim ARGS, require exit STATUS
+#   ok / ko DESCRIPTION                    count a pass / report and count a failure
+#   check DESCRIPTION COMMAND...           pass when COMMAND succeeds
 #   grep_in FILE PATTERN DESCRIPTION       require PATTERN in FILE
 #   grep_not FILE PATTERN DESCRIPTION      require PATTERN not in FILE
 #   empty FILE DESCRIPTION                 require FILE to be empty
@@ -15,6 +18,17 @@ err=$tmp/err
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 pass=0
+
+ok() { pass=$((pass + 1)); }
+ko() {
+    echo "FAIL $*"
+    fail=$((fail + 1))
+}
+check() {
+    what=$1
+    shift
+    if "$@"; then ok; else ko "$what"; fi
+}
 
 expect() {
     want=$1

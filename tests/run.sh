@@ -8,27 +8,10 @@
 # NODE:30080 arrives on eth0 and leaves toward POD:80 from the node's address under
 # externalTrafficPolicy Cluster, from the client's own address under Local.
 set -u
-: "${KPSIM:?KPSIM must name the kpsim binary}" "${SRCDIR:?SRCDIR must name the source tree}"
-cd "$SRCDIR" || exit 1
+. "$SRCDIR/tests/lib.sh"
 SEED=scenarios/seed-nginx-nodeport.yaml
 LOCAL=scenarios/seed-nginx-nodeport-local.yaml
 CLIENT=203.0.113.10
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-ko() {
-    echo "FAIL $*"
-    fail=$((fail + 1))
-}
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-    what=$1
-    shift
-    if "$@"; then ok; else ko "$what"; fi
-}
 
 # golden NAME ARGS...: kpsim's stdout must equal tests/golden/run/NAME.txt.
 golden() {
@@ -225,5 +208,4 @@ else
     echo "run: tshark not installed, capture checks skipped"
 fi
 
-echo "run: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish run
