@@ -206,16 +206,108 @@ cluster_group(ClusterBuild *b, const K8sPod *pod)
     return placed;
 }
 
-/* The node for pod: among Ready, schedulable nodes, the one with the fewest pods of pod's
- * spread group, then the fewest pods; ties drawn from the "scheduler" stream. NULL when no node
- * is eligible. Cost: O(nodes + pods of the group). */
-static K8sNode *
-cluster_schedule(ClusterBuild *b, const K8sPod *pod)
+/* The scheduler's tree: a segment tree over the nodes by index whose leaves hold a node's pod
+ * count, CLUSTER_SCHED_NONE for a node that is not Ready and schedulable, and whose inner
+ * vertices hold the fewest pods below them and how many nodes below hold that many. It answers
+ * "the fewest pods, how many nodes tie, and the k-th of them in node order" in O(log nodes). */
+#define CLUSTER_SCHED_NONE G_MAXUINT
+
+/* Recomputes vertex k of the scheduler's tree from its two children. */
+static void
+cluster_sched_pull(ClusterBuild *b, guint k)
 {
-    GArray *placed = cluster_group(b, pod);
-    guint *group = b->group_on_node;
-    for (guint k = 0; k < placed->len; k++)
-        group[g_array_index(placed, guint, k)]++;
+    guint l = b->sched_min[2 * k], r = b->sched_min[2 * k + 1], m = MIN(l, r);
+    b->sched_min[k] = m;
+    b->sched_count[k] =
+        (l == m ? b->sched_count[2 * k] : 0) + (r == m ? b->sched_count[2 * k + 1] : 0);
+}
+
+/* Sets node i's leaf to pods (CLUSTER_SCHED_NONE: not eligible) and updates its ancestors. */
+static void
+cluster_sched_set(ClusterBuild *b, guint i, guint pods)
+{
+    guint k = b->sched_leaves + i;
+    b->sched_min[k] = pods;
+    b->sched_count[k] = pods != CLUSTER_SCHED_NONE ? 1 : 0;
+    for (k /= 2; k >= 1; k /= 2)
+        cluster_sched_pull(b, k);
+}
+
+/* Node i's leaf value: its pod count when the scheduler may use it, else CLUSTER_SCHED_NONE. */
+static guint
+cluster_sched_value(const ClusterBuild *b, guint i)
+{
+    return b->schedulable[i] ? b->pods_on_node[i] : CLUSTER_SCHED_NONE;
+}
+
+/* Builds the scheduler's tree from schedulable and pods_on_node. */
+static void
+cluster_sched_init(ClusterBuild *b)
+{
+    guint n = b->c->nodes->len, leaves = 1;
+    while (leaves < n)
+        leaves *= 2;
+    b->sched_leaves = leaves;
+    b->sched_min = g_new(guint, 2 * leaves);
+    b->sched_count = g_new0(guint, 2 * leaves);
+    for (guint k = 0; k < leaves; k++) {
+        b->sched_min[leaves + k] = k < n ? cluster_sched_value(b, k) : CLUSTER_SCHED_NONE;
+        b->sched_count[leaves + k] = b->sched_min[leaves + k] != CLUSTER_SCHED_NONE ? 1 : 0;
+    }
+    for (guint k = leaves - 1; k >= 1; k--)
+        cluster_sched_pull(b, k);
+    b->sched_scratch = g_array_new(FALSE, FALSE, sizeof(guint));
+}
+
+/* The index of the pick-th (from 0, in node order) leaf holding the tree's minimum. */
+static guint
+cluster_sched_nth(const ClusterBuild *b, guint pick)
+{
+    guint k = 1, best = b->sched_min[1];
+    while (k < b->sched_leaves) {
+        k *= 2;
+        if (b->sched_min[k] == best) {
+            if (pick < b->sched_count[k])
+                continue;
+            pick -= b->sched_count[k];
+        }
+        k++;
+    }
+    return k - b->sched_leaves;
+}
+
+/* cluster_schedule() through the tree, for a pod whose group holds pods on the nodes in
+ * distinct: those nodes leave the tree, the fewest pods among the rest and the nodes tied on it
+ * come from its root, the tie is drawn as the scan draws it, and the nodes go back. Returns
+ * FALSE, having drawn nothing, when the tree cannot answer (every eligible node holds a pod of
+ * the group, so the group's counts decide) or when the group spans so many nodes that a scan is
+ * cheaper. */
+static gboolean
+cluster_schedule_tree(ClusterBuild *b, const GArray *distinct, K8sNode **chosen)
+{
+    guint64 work = (guint64)distinct->len * 2 * g_bit_storage(b->sched_leaves);
+    if (work >= b->c->nodes->len)
+        return FALSE;
+    for (guint k = 0; k < distinct->len; k++)
+        cluster_sched_set(b, g_array_index(distinct, guint, k), CLUSTER_SCHED_NONE);
+    guint ties = b->sched_count[1];
+    gboolean found = b->sched_min[1] != CLUSTER_SCHED_NONE;
+    if (found) {
+        guint pick = ties > 1 ? (guint)sim_rng_below(&b->sched_rng, ties) : 0;
+        *chosen = b->c->nodes->pdata[cluster_sched_nth(b, pick)];
+    }
+    for (guint k = 0; k < distinct->len; k++) {
+        guint i = g_array_index(distinct, guint, k);
+        cluster_sched_set(b, i, cluster_sched_value(b, i));
+    }
+    return found;
+}
+
+/* cluster_schedule() by a scan of every node, with group holding the pods of the pod's group
+ * per node. Cost: O(nodes). */
+static K8sNode *
+cluster_schedule_scan(ClusterBuild *b, const guint *group)
+{
     guint n = b->c->nodes->len, best_group = G_MAXUINT, best_total = G_MAXUINT, ties = 0;
     for (guint i = 0; i < n; i++) {
         guint g = group[i], t = b->pods_on_node[i];
@@ -232,8 +324,29 @@ cluster_schedule(ClusterBuild *b, const K8sPod *pod)
             pick-- == 0)
             chosen = b->c->nodes->pdata[i];
     }
-    for (guint k = 0; k < placed->len; k++)
-        group[g_array_index(placed, guint, k)] = 0;
+    return chosen;
+}
+
+/* The node for pod: among Ready, schedulable nodes, the one with the fewest pods of pod's
+ * spread group, then the fewest pods; ties drawn from the "scheduler" stream. NULL when no node
+ * is eligible. Cost: O(pods of the group x log nodes) while some eligible node holds none of
+ * them (the scheduler's tree), else O(nodes + pods of the group). */
+static K8sNode *
+cluster_schedule(ClusterBuild *b, const K8sPod *pod)
+{
+    GArray *placed = cluster_group(b, pod), *distinct = b->sched_scratch;
+    guint *group = b->group_on_node;
+    g_array_set_size(distinct, 0);
+    for (guint k = 0; k < placed->len; k++) {
+        guint i = g_array_index(placed, guint, k);
+        if (group[i]++ == 0)
+            g_array_append_val(distinct, i);
+    }
+    K8sNode *chosen = NULL;
+    if (!cluster_schedule_tree(b, distinct, &chosen))
+        chosen = cluster_schedule_scan(b, group);
+    for (guint k = 0; k < distinct->len; k++)
+        group[g_array_index(distinct, guint, k)] = 0;
     return chosen;
 }
 
@@ -270,6 +383,7 @@ cluster_place_pod(ClusterBuild *b, K8sPod *pod, K8sNode *node)
         pod->node_name = g_strdup(node->name);
     }
     b->pods_on_node[i]++;
+    cluster_sched_set(b, i, cluster_sched_value(b, i));
     g_array_append_val(cluster_group(b, pod), i);
     if (pod->ip.family == SIM_AF_NONE) {
         if (cluster_next_pod_ip(b, node, &pod->ip)) {
@@ -409,6 +523,9 @@ cluster_build_clear(ClusterBuild *b)
     g_clear_pointer(&b->groups, g_hash_table_unref);
     g_clear_pointer(&b->group_on_node, g_free);
     g_clear_pointer(&b->schedulable, g_free);
+    g_clear_pointer(&b->sched_min, g_free);
+    g_clear_pointer(&b->sched_count, g_free);
+    g_clear_pointer(&b->sched_scratch, g_array_unref);
     g_clear_pointer(&b->pod_by_ip, g_hash_table_unref);
     g_clear_pointer(&b->pod_names, g_hash_table_unref);
     g_clear_pointer(&b->pods_on_node, g_free);
@@ -427,6 +544,7 @@ cluster_build_run(ClusterBuild *b, GError **error)
     b->schedulable = g_new0(gboolean, MAX(nodes, 1));
     for (guint i = 0; i < nodes; i++)
         b->schedulable[i] = cluster_node_schedulable(b->c->nodes->pdata[i]);
+    cluster_sched_init(b);
     b->next_ip = g_new0(guint64, MAX(nodes, 1));
     for (guint i = 0; i < nodes; i++)
         b->next_ip[i] = 2;
@@ -454,6 +572,12 @@ cluster_build(Scenario *sc, GError **error)
     Cluster *c = g_new0(Cluster, 1);
     c->scenario = sc;
     c->nodes = g_ptr_array_ref(sc->nodes);
+    c->node_index = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < c->nodes->len; i++) {
+        K8sNode *n = c->nodes->pdata[i];
+        if (n->name != NULL && !g_hash_table_contains(c->node_index, n->name))
+            g_hash_table_insert(c->node_index, n->name, n);
+    }
     c->services = cluster_steal_array(&sc->services, (GDestroyNotify)k8s_service_free);
     c->deployments = cluster_steal_array(&sc->deployments, (GDestroyNotify)k8s_deployment_free);
     c->pods = cluster_steal_array(&sc->pods, (GDestroyNotify)k8s_pod_free);
@@ -491,16 +615,23 @@ cluster_free(Cluster *c)
     g_clear_pointer(&c->services, g_ptr_array_unref);
     g_clear_pointer(&c->slices, g_ptr_array_unref);
     g_clear_pointer(&c->warnings, g_ptr_array_unref);
+    g_clear_pointer(&c->node_index, g_hash_table_unref);
     g_free(c);
 }
 
 /* ---------------------------------------------------------------- lookups */
 
-/* The node called name, or NULL. Cost: O(nodes). (transfer none) */
+/* The node called name, or NULL. Cost: O(1) through the index cluster_build() makes; a name not
+ * in it (or a cluster without one, as tests build) costs a scan. (transfer none) */
 K8sNode *
 cluster_find_node(const Cluster *c, const char *name)
 {
     g_return_val_if_fail(c != NULL, NULL);
+    K8sNode *found = c->node_index != NULL && name != NULL
+                         ? g_hash_table_lookup(c->node_index, name)
+                         : NULL;
+    if (found != NULL)
+        return found;
     for (guint i = 0; name != NULL && i < c->nodes->len; i++) {
         K8sNode *n = c->nodes->pdata[i];
         if (g_strcmp0(n->name, name) == 0)

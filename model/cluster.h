@@ -24,6 +24,8 @@ typedef struct {
     KubeProxyConfig *proxy; /* (transfer none) &scenario->proxy */
     GPtrArray *warnings;    /* char*, "FILE:LINE:COL: warning: ..." */
     SimTime now;
+    GHashTable *node_index; /* (nullable) node name -> the first K8sNode of that name, built by
+                             * cluster_build() for cluster_find_node(); NULL: a scan */
 } Cluster;
 
 /* Builds the cluster from sc, moving sc's objects into it (sc keeps its nodes). Allocates and

@@ -19,6 +19,10 @@ typedef struct {
     guint *pods_on_node;      /* pods per node, by node index */
     guint *group_on_node;     /* scratch: the scheduled pod's group per node, else all 0 */
     gboolean *schedulable;    /* Ready and schedulable, by node index */
+    guint sched_leaves;       /* leaves of the scheduler's tree: nodes rounded up to 2^k */
+    guint *sched_min;         /* tree (root 1, leaf sched_leaves + i): fewest pods below */
+    guint *sched_count;       /* tree: schedulable nodes below holding sched_min pods */
+    GArray *sched_scratch;    /* scratch: the distinct nodes of the scheduled pod's group */
     guint64 *next_ip;         /* host-local's next offset in each node's pod CIDR */
     GHashTable *groups;       /* char* spread group -> GArray of guint node indices */
     GHashTable *pod_by_ip;    /* SimAddr* (pod's) -> K8sPod* */

@@ -650,9 +650,8 @@ controllers_new(Cluster *c, SimLoop *loop, const ControllersConfig *cfg, const G
         n->powered = TRUE;
         n->not_ready_since = -1; /* a node NotReady from the start stays as declared */
         n->last_sync = 0;
-        if (n->node->pod_cidr.addr.family != SIM_AF_NONE)
-            controllers_ipam_init(ctl, n);
     }
+    controllers_ipam_init_all(ctl);
     ctl->pending = g_new0(CtlEvent, events->len);
     ctl->log = g_ptr_array_new_with_free_func((GDestroyNotify)controllers_record_free);
     ctl->dirty = g_ptr_array_new();

@@ -101,6 +101,8 @@ CtlNode *controllers_schedule(Controllers *ctl, const K8sPod *pod);
 gboolean controllers_next_ip(Controllers *ctl, CtlNode *n, SimAddr *out);
 /* host-local IPAM's state for n from the pods in the cluster now. */
 void controllers_ipam_init(Controllers *ctl, CtlNode *n);
+/* controllers_ipam_init() for every node that has a pod CIDR, in one pass over the pods. */
+void controllers_ipam_init_all(Controllers *ctl);
 /* The state kubelet keeps for pod (created on first use). */
 CtlPod *controllers_pod_state(Controllers *ctl, const K8sPod *pod);
 /* pod leaves the API now (kept in the graveyard for pointers); its host goes away. */
