@@ -117,10 +117,58 @@ ct_entry_release(CtTable *t, CtEntry *e)
 {
     g_assert(e->slot != SLOT_FREE);
     g_assert(t->stats.current > 0);
+    if (e->observed) {
+        e->observed = 0;
+        if (t->observer != NULL)
+            t->observer(e, TRUE, t->now, t->observer_data);
+    }
     e->slot = SLOT_FREE;
     e->next_free = t->free_head;
     t->free_head = e->index;
     t->stats.current--;
+}
+
+void
+ct_table_set_observer(CtTable *t, CtObserverFunc func, gpointer data)
+{
+    g_return_if_fail(t != NULL);
+    t->observer = func;
+    t->observer_data = data;
+}
+
+void
+ct_entry_observe(CtEntry *e)
+{
+    g_return_if_fail(e != NULL);
+    e->observed = 1;
+}
+
+guint32
+ct_entry_id(const CtEntry *e)
+{
+    g_return_val_if_fail(e != NULL, 0);
+    return e->index;
+}
+
+SimTime
+ct_entry_last_seen(const CtTable *t, const CtEntry *e)
+{
+    g_return_val_if_fail(t != NULL && e != NULL, 0);
+    const CtConfig *c = &t->cfg;
+    guint8 proto = e->tuple[CT_DIR_ORIGINAL].proto;
+    SimTime timeout = c->generic;
+    if (proto == SIM_PROTO_TCP) {
+        timeout = c->tcp_timeout[e->state];
+        if (e->state == CT_TCP_ESTABLISHED && !(e->status & IPS_SEEN_REPLY))
+            timeout = MIN(timeout, c->tcp_unacknowledged);
+    } else if (proto == SIM_PROTO_UDP) {
+        timeout = (e->status & IPS_ASSURED) ? c->udp_stream : c->udp_unreplied;
+    } else if (proto == SIM_PROTO_SCTP) {
+        timeout = (e->status & IPS_SEEN_REPLY) ? c->sctp_established : c->sctp_unreplied;
+    } else if (proto == SIM_PROTO_ICMP || proto == SIM_PROTO_ICMPV6) {
+        timeout = c->icmp;
+    }
+    return MIN(e->expires - timeout, t->now);
 }
 
 /* ------------------------------------------------------------------ tuples and hashing */
@@ -474,6 +522,7 @@ ct_new(CtTable *t, const SimPacket *pkt, SimTime now, CtEntry **out)
     e->slot = SLOT_UNCONFIRMED;
     e->state = (guint8)state;
     e->tcp = 0;
+    e->observed = 0;
     e->last_end = 0;
     if (pkt->proto == SIM_PROTO_TCP)
         tcp_set_last(e, CT_DIR_ORIGINAL, tcp_index(pkt->tcp_flags));

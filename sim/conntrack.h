@@ -251,6 +251,23 @@ void ct_entry_format(const CtEntry *e, SimTime now, GString *out);
 /* The kernel's name of a TCP state ("SYN_SENT", "TIME_WAIT"). */
 const char *ct_tcp_state_name(CtTcpState s);
 
+/* A table's observer: called when an observed entry (ct_entry_observe()) changes its TCP state
+ * (dying FALSE, after the change) and when it leaves the table for any reason - expiry, kill,
+ * flush, destroy, a failed confirmation (dying TRUE; e is still readable, and released right
+ * after the call). now is the table's current time. It must not call into the table. */
+typedef void (*CtObserverFunc)(CtEntry *e, gboolean dying, SimTime now, gpointer data);
+/* Installs func (NULL: none) as t's observer. Entries are not observed unless marked. */
+void ct_table_set_observer(CtTable *t, CtObserverFunc func, gpointer data);
+/* Marks e (confirmed or not) so that t's observer hears of it. Costs nothing per packet for
+ * other entries, and one call per state change for e. */
+void ct_entry_observe(CtEntry *e);
+/* A number unique among the table's live entries, stable while e lives (its slot). */
+guint32 ct_entry_id(const CtEntry *e);
+/* When the last packet that refreshed e's timeout went through: its expiry minus the timeout
+ * its current state gets from t's configuration (exact while the configuration is unchanged,
+ * except for entries a RST killed, which look older). Never later than t's current time. */
+SimTime ct_entry_last_seen(const CtTable *t, const CtEntry *e);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtTable, ct_table_free)
 
 #endif

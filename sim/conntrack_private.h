@@ -37,6 +37,7 @@ struct CtEntry {
     guint8 slot;      /* SlotState */
     guint8 state;     /* CtTcpState for TCP, else 0 */
     guint8 tcp;       /* TCP_* bookkeeping bits */
+    guint8 observed;  /* the table's observer hears of this entry (ct_entry_observe()) */
 };
 
 typedef struct {
@@ -57,6 +58,8 @@ struct CtTable {
     guint32 gc_pressure; /* slots the reaper still scans in early-drop mode after a refusal */
     SimTime now;         /* the latest time seen; time must not go backwards */
     CtStats stats;
+    CtObserverFunc observer; /* (nullable) told of observed entries' changes */
+    gpointer observer_data;
 };
 
 /* Packet classes of the TCP state table (get_conntrack_index). */

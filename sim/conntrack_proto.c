@@ -153,6 +153,8 @@ tcp_packet(CtTable *t, CtEntry *e, CtDir dir, const SimPacket *pkt, SimTime now)
     SimTime timeout = tcp_timeout_after(t, e, old, new_state, index, now);
     if (timeout >= 0)
         e->expires = now + timeout;
+    if (e->observed && old != new_state && t->observer != NULL)
+        t->observer(e, FALSE, now, t->observer_data);
     return CT_PACKET_ACCEPT;
 }
 

@@ -164,6 +164,7 @@ host_free(SimHost *h)
     g_array_unref(h->addrs);
     g_array_unref(h->routes);
     g_free(h->route_index.slots);
+    ipvs_state_free(h->ipvs);
     ct_table_free(h->ct);
     net_host_tables_free(h);
     g_ptr_array_unref(h->listeners);
@@ -268,6 +269,8 @@ sim_host_enable_conntrack(SimHost *h, const CtConfig *config)
     g_return_if_fail(h != NULL && config != NULL);
     ct_table_free(h->ct);
     h->ct = ct_table_new(config);
+    if (h->ipvs != NULL) /* its connections were entries of the old table: start over */
+        sim_host_enable_ipvs(h, ipvs_state_config(h->ipvs));
 }
 
 void
@@ -276,6 +279,38 @@ sim_host_set_ruleset(SimHost *h, const NfRuleset *rs)
     g_return_if_fail(h != NULL);
     h->rs = rs;
     net_host_memo_invalidate(h);
+    if (h->ipvs != NULL)
+        ipvs_state_sync(h->ipvs, ipvs_ruleset_table(rs), sim_loop_now(h->net->loop));
+}
+
+void
+sim_host_enable_ipvs(SimHost *h, const IpvsConfig *config)
+{
+    g_return_if_fail(h != NULL && config != NULL && h->ct != NULL);
+    IpvsState *old = h->ipvs;
+    h->ipvs = ipvs_state_new(config); /* config may point into old */
+    ipvs_state_free(old);
+    ct_table_set_observer(h->ct, ipvs_state_ct_event, h->ipvs);
+    ipvs_state_set_conntrack(h->ipvs, h->ct);
+    ipvs_state_sync(h->ipvs, ipvs_ruleset_table(h->rs), sim_loop_now(h->net->loop));
+}
+
+IpvsState *
+sim_host_ipvs(SimHost *h)
+{
+    g_return_val_if_fail(h != NULL, NULL);
+    if (h->ipvs != NULL)
+        ipvs_state_expire(h->ipvs, sim_loop_now(h->net->loop));
+    return h->ipvs;
+}
+
+void
+sim_host_ipvs_list(SimHost *h, GString *out)
+{
+    g_return_if_fail(h != NULL && out != NULL);
+    const IpvsTable *t = ipvs_ruleset_table(h->rs);
+    if (t != NULL)
+        ipvs_table_list(t, sim_host_ipvs(h), out);
 }
 
 void
@@ -375,7 +410,8 @@ sim_host_is_local(const SimHost *h, const SimAddr *addr)
     for (guint i = 0; i < h->addrs->len; i++)
         if (net_addr_equal(&a[i].addr, addr))
             return TRUE;
-    return FALSE;
+    /* The addresses of kube-ipvs0, when the current ruleset brings an IPVS table. */
+    return h->rs != NULL && ipvs_table_is_local(ipvs_ruleset_table(h->rs), addr);
 }
 
 gboolean

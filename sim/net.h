@@ -18,6 +18,7 @@
 #define KPSIM_SIM_NET_H
 
 #include "sim/conntrack.h"
+#include "sim/ipvs.h"
 #include "sim/netfilter.h"
 #include "sim/pcap_writer.h"
 #include "sim/sim_loop.h"
@@ -131,6 +132,29 @@ void sim_host_set_next_hop_func(SimHost *h, SimNextHopFunc func, gpointer data);
 void sim_host_get_stats(const SimHost *h, SimHostStats *out);
 /* h's conntrack table, or NULL. (transfer none) */
 CtTable *sim_host_conntrack(SimHost *h);
+
+/* Enables IPVS on h (which needs conntrack) with config (copied; ipvs_config_init() gives the
+ * kernel's timeouts), as loading ip_vs with conntrack=1 does. From then on, when h's ruleset
+ * carries an IPVS table (ipvs_ruleset_attach()): the table's dummy-interface addresses are local
+ * to h (sim_host_is_local(), ping included); the first packet of a new connection that reaches
+ * local delivery and is addressed to one of the table's virtual services, after filter INPUT,
+ * is scheduled by h's IpvsState, DNATed through its conntrack entry (so later packets and
+ * replies are translated by conntrack, as after an iptables DNAT - the kernel's IPVS NATs each
+ * packet itself; here later packets take the FORWARD path instead of LOCAL_IN + LOCAL_OUT),
+ * then sent through filter OUTPUT, routing and nat POSTROUTING (where KUBE-MARK-MASQ's mark
+ * decides MASQUERADE), as ip_vs_nat_xmit() does; a host process's connection to a virtual
+ * service is scheduled after nat OUTPUT the same way. A service without a usable real server
+ * answers the SYN / datagram with ICMP port unreachable (ip_vs_leave()), counted as a
+ * netfilter-reject drop. Each sim_host_set_ruleset() syncs h's state with the new table
+ * (ipvs_state_sync()), so counters and scheduler positions survive a resync. Calling it again
+ * replaces the state (counts start over). */
+void sim_host_enable_ipvs(SimHost *h, const IpvsConfig *config);
+/* h's IPVS state (expired connections already ended at the current time), or NULL when IPVS
+ * is not enabled. (transfer none) */
+IpvsState *sim_host_ipvs(SimHost *h);
+/* Appends `ipvsadm -Ln` for h now: its current table with the counts of h's state (nothing
+ * when h has no IPVS table). */
+void sim_host_ipvs_list(SimHost *h, GString *out);
 
 /* ------------------------------------------------------------------ sockets */
 

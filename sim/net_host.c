@@ -49,6 +49,7 @@ typedef struct {
     gboolean fresh;       /* e is this packet's unconfirmed new entry */
     gboolean related;     /* the packet is an ICMP error RELATED to e */
     guint32 ctstate;      /* NF_CT_* bits for the conntrack match */
+    const IpvsService *ipvs; /* (nullable) the virtual service IPVS scheduled the packet for */
 } Path;
 
 /* ------------------------------------------------------------------ xt_recent */
@@ -264,6 +265,7 @@ path_eval(Path *p, NfTableId table, NfHook hook, const char *iif, const char *oi
     b->steps = steps;
     b->pkt = p->np->pkt;
     b->probability = 1.0;
+    b->ipvs_service = p->ipvs;
     net->spare = NULL;
     g_ptr_array_add(net->branches, b);
     nf_run_hook(p->rs, table, hook, net->branches, iif, oif, p->ctstate, &p->h->env);
@@ -756,14 +758,117 @@ path_postrouting(Path *p, const SimIface *oif, const char *oif_name)
 
 /* ------------------------------------------------------------------ local delivery and forwarding */
 
-/* LOCAL_IN: filter INPUT, nat INPUT of a new connection (SNAT only), the source translation,
- * confirmation, then the socket layer. */
+/* ------------------------------------------------------------------ IPVS */
+
+/* What IPVS did with a new connection's first packet. */
+typedef enum {
+    IPVS_PASS,  /* not addressed to a virtual service */
+    IPVS_LOCAL, /* scheduled to a real server on this host: local delivery goes on */
+    IPVS_TAKEN, /* scheduled and sent on, or refused; the packet is gone */
+} IpvsOutcome;
+
+/* The virtual service of the IPVS table of h's ruleset that the path's new connection is
+ * addressed to, or NULL. IPVS schedules a TCP connection only on its SYN (tcp_conn_schedule()
+ * without sloppy_tcp), UDP and SCTP on any packet. */
+static const IpvsService *
+path_ipvs_service(const Path *p)
+{
+    const SimPacket *pkt = &p->np->pkt;
+    if (!p->fresh || p->h->ipvs == NULL || p->rs == NULL)
+        return NULL;
+    const IpvsTable *t = ipvs_ruleset_table(p->rs);
+    if (t == NULL || (pkt->proto == SIM_PROTO_TCP &&
+                      (pkt->tcp_flags & (SIM_TCP_SYN | SIM_TCP_RST | SIM_TCP_ACK)) != SIM_TCP_SYN))
+        return NULL;
+    return ipvs_table_lookup(t, pkt->proto, &pkt->dst);
+}
+
+/* Schedules the path's new connection to svc with h's IPVS state and DNATs it through its
+ * conntrack entry (pick filled in). Without a usable real server answers as ip_vs_leave() does,
+ * ICMP port unreachable whatever the protocol, and drops the packet: returns FALSE. */
+static gboolean
+path_ipvs_schedule(Path *p, const IpvsService *svc, IpvsPick *pick)
+{
+    SimHost *h = p->h;
+    SimPacket *pkt = &p->np->pkt;
+    if (!ipvs_state_schedule(h->ipvs, svc, pkt, sim_loop_now(h->net->loop), pick)) {
+        gboolean v4 = pkt->src.addr.family == SIM_AF_INET;
+        net_host_send_error(h, pkt, FALSE, v4 ? SIM_ICMP_DEST_UNREACH : SIM_ICMPV6_DEST_UNREACH,
+                            v4 ? SIM_ICMP_PORT_UNREACH : SIM_ICMPV6_PORT_UNREACH, p->e, p->dir);
+        path_drop(p, SIM_DROP_REJECT);
+        return FALSE;
+    }
+    ct_setup_dnat(h->ct, p->e, &pick->to);
+    p->ipvs = svc;
+    p->ctstate |= ct_nat_bits(p->e);
+    ct_nat_packet(p->e, CT_DIR_ORIGINAL, CT_MANIP_DST, pkt);
+    return TRUE;
+}
+
+/* IPVS at LOCAL_IN (ip_vs_remote_request4: after filter INPUT, before nat INPUT) for a new
+ * connection: scheduled to a real server elsewhere, the packet leaves as ip_vs_nat_xmit()
+ * sends it - TTL decremented, the LOCAL_OUT hooks (filter OUTPUT), routing, nat POSTROUTING
+ * (MASQUERADE by mark), confirmation - and the connection is accounted. */
+static IpvsOutcome
+path_ipvs_in(Path *p, IpvsPick *pick)
+{
+    const IpvsService *svc = path_ipvs_service(p);
+    if (svc == NULL)
+        return IPVS_PASS;
+    if (!path_ipvs_schedule(p, svc, pick))
+        return IPVS_TAKEN;
+    SimHost *h = p->h;
+    SimPacket *pkt = &p->np->pkt;
+    if (sim_host_is_local(h, &pkt->dst.addr))
+        return IPVS_LOCAL;
+    const HostRoute *route = net_route_lookup(h, &pkt->dst.addr);
+    if (route == NULL || pkt->ttl <= 1) {
+        path_drop(p, SIM_DROP_NO_ROUTE);
+        return IPVS_TAKEN;
+    }
+    pkt->ttl--;
+    if (!path_filter(p, NF_HOOK_LOCAL_OUT, NULL, route->iface) ||
+        !path_postrouting(p, route->iface, route->iface->name))
+        return IPVS_TAKEN;
+    ipvs_state_conn_start(h->ipvs, pick, p->e, sim_loop_now(h->net->loop));
+    SimAddr hop = route->gateway.family != SIM_AF_NONE ? route->gateway : pkt->dst.addr;
+    net_iface_transmit(route->iface, &hop, p->np);
+    p->np = NULL;
+    return IPVS_TAKEN;
+}
+
+/* IPVS at LOCAL_OUT (ip_vs_local_request4: after nat OUTPUT, before filter OUTPUT) for a host
+ * process's new connection: schedules it and routes the packet again toward the real server
+ * (*local and *route updated). Returns FALSE when the packet was dropped. */
+static gboolean
+path_ipvs_out(Path *p, IpvsPick *pick, gboolean *local, const HostRoute **route)
+{
+    const IpvsService *svc = path_ipvs_service(p);
+    if (svc == NULL)
+        return TRUE;
+    if (!path_ipvs_schedule(p, svc, pick))
+        return FALSE;
+    const SimAddr *dst = &p->np->pkt.dst.addr;
+    *local = sim_host_is_local(p->h, dst);
+    *route = *local ? NULL : net_route_lookup(p->h, dst);
+    if (!*local && *route == NULL) {
+        path_drop(p, SIM_DROP_NO_ROUTE);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* LOCAL_IN: filter INPUT, IPVS, nat INPUT of a new connection (SNAT only), the source
+ * translation, confirmation, then the socket layer. */
 static void
 path_local_in(Path *p)
 {
     SimHost *h = p->h;
     const char *iif = p->iif->name;
     if (!path_filter(p, NF_HOOK_LOCAL_IN, p->iif, NULL))
+        return;
+    IpvsPick pick = {0};
+    if (p->fresh && path_ipvs_in(p, &pick) == IPVS_TAKEN)
         return;
     if (p->fresh && p->rs != NULL) {
         const NfBranch *b = path_eval(p, NF_TABLE_NAT, NF_HOOK_LOCAL_IN, iif, NULL);
@@ -779,6 +884,8 @@ path_local_in(Path *p)
             return;
         }
         h->stats.new_connections++;
+        if (pick.dest != NULL)
+            ipvs_state_conn_start(h->ipvs, &pick, p->e, sim_loop_now(h->net->loop));
     }
     if (!p->np->ct_done)
         path_manip(p, CT_MANIP_SRC);
@@ -892,6 +999,9 @@ net_host_output(SimHost *h, NetPkt *np)
     const char *oif = local ? "lo" : route->iface->name;
     if (!path_conntrack(&p, NF_HOOK_LOCAL_OUT, NULL, oif))
         return;
+    IpvsPick pick = {0};
+    if (p.fresh && !path_ipvs_out(&p, &pick, &local, &route))
+        return;
     if (!path_filter(&p, NF_HOOK_LOCAL_OUT, NULL,
                      local ? g_ptr_array_index(h->ifaces, 0) : route->iface))
         return;
@@ -904,6 +1014,8 @@ net_host_output(SimHost *h, NetPkt *np)
     }
     if (!path_postrouting(&p, local ? NULL : route->iface, local ? "lo" : route->iface->name))
         return;
+    if (pick.dest != NULL)
+        ipvs_state_conn_start(h->ipvs, &pick, p.e, sim_loop_now(h->net->loop));
     if (local) {
         np->ct_done = h->ct != NULL;
         np->ctstate = p.ctstate;

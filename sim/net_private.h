@@ -125,6 +125,7 @@ struct SimHost {
     SimHostStats stats;
     SimNextHopFunc next_hop_func; /* (nullable) forwarding's next-hop selector (net_host.c) */
     gpointer next_hop_data;
+    IpvsState *ipvs;      /* (owned, nullable) IPVS run-time state (sim_host_enable_ipvs()) */
 };
 
 /* Sockets whose timers run for the same fixed duration (the first RTO, the SYN timeout,

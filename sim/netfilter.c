@@ -110,6 +110,10 @@ nf_ruleset_free(NfRuleset *rs)
     nf_eval_scratch_free(rs->eval_scratch);
     if (rs->nft != NULL)
         rs->nft_free(rs->nft);
+    if (rs->ipsets != NULL)
+        rs->ipsets_free(rs->ipsets);
+    if (rs->ipvs != NULL)
+        rs->ipvs_free(rs->ipvs);
     g_free(rs);
 }
 

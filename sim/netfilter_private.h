@@ -26,7 +26,29 @@ typedef enum {
     NF_MATCH_RECENT,
     NF_MATCH_CONNTRACK,
     NF_MATCH_NFACCT,
+    NF_MATCH_SET,     /* -m set [!] --match-set NAME DIRS (sim/ipset.h) */
+    NF_MATCH_PHYSDEV, /* -m physdev: the simulator has no bridges */
+    NF_MATCH_IPVS,    /* -m ipvs: packets IPVS scheduled (sim/ipvs.h) */
 } NfMatchKind;
+
+/* physdev option bits (XT_PHYSDEV_OP_*), in NfMatch.u.physdev.given / .inv. */
+enum {
+    NF_PHYSDEV_IN = 1 << 0,
+    NF_PHYSDEV_OUT = 1 << 1,
+    NF_PHYSDEV_BRIDGED = 1 << 2,
+    NF_PHYSDEV_ISIN = 1 << 3,
+    NF_PHYSDEV_ISOUT = 1 << 4,
+};
+
+/* ipvs option bits (XT_IPVS_*), in NfMatch.u.ipvs.given / .inv. */
+enum {
+    NF_IPVS_PROPERTY = 1 << 0,
+    NF_IPVS_PROTO = 1 << 1,
+    NF_IPVS_VADDR = 1 << 2,
+    NF_IPVS_VPORT = 1 << 3,
+    NF_IPVS_DIR = 1 << 4,
+    NF_IPVS_METHOD = 1 << 5,
+};
 
 /* Option bits of a match (NfMatch.flags). The meaning depends on the kind, so values repeat. */
 enum {
@@ -80,6 +102,22 @@ typedef struct {
         } recent;
         guint32 ctstate;    /* conntrack: NF_CT_* bits */
         const char *nfacct; /* (interned) */
+        struct {
+            struct Ipset *set; /* (transfer none) owned by the ruleset, referenced */
+            guint8 n_dirs;     /* directions given (1-3) */
+            guint8 src_dirs;   /* bit i: dimension i is "src" (else "dst") */
+        } set;
+        struct {
+            guint8 given, inv;      /* NF_PHYSDEV_* */
+            const char *in, *out;   /* (interned, nullable) --physdev-in / -out names */
+        } physdev;
+        struct {
+            guint8 given, inv;      /* NF_IPVS_* */
+            guint8 proto;           /* --vproto */
+            gboolean reply;         /* --vdir REPLY (else ORIGINAL) */
+            guint16 vport;          /* --vport */
+            SimCidr vaddr;          /* --vaddr A[/M] */
+        } ipvs;
     } u;
 } NfMatch;
 
@@ -177,6 +215,12 @@ struct NfRuleset {
      * chains' hooks and priorities (sim/nft.c: nft_ruleset_attach()). */
     gpointer nft;
     GDestroyNotify nft_free;
+    /* (owned, nullable) the IP sets rules may reference (sim/ipset.c: ipset_create()), and an
+     * IPVS table (sim/ipvs.c: ipvs_ruleset_attach()). Freed after the rules. */
+    gpointer ipsets;
+    GDestroyNotify ipsets_free;
+    gpointer ipvs;
+    GDestroyNotify ipvs_free;
 };
 
 /* Frees the evaluator's scratch walk (nf_eval.c); safe on NULL. */

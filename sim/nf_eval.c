@@ -14,6 +14,8 @@
 #include "sim/nf_eval.h"
 
 #include "sim/netfilter_private.h"
+#include "sim/ipset.h"
+#include "sim/ipvs.h"
 #include "sim/nft.h"
 
 #include <math.h>
@@ -479,11 +481,55 @@ recent_choice(const NfEnv *env, const NfMatch *m, const SimPacket *pkt, double *
     return inv_if(c == NF_CHOICE_YES, inv) ? NF_CHOICE_YES : NF_CHOICE_NO;
 }
 
+/* ipvs (xt_ipvs's ipvs_mt()): whether the branch's packet was scheduled by IPVS, and for the
+ * other options, whether its virtual service has that protocol, address and port. Every packet
+ * evaluated here travels in its connection's ORIGINAL direction and is masqueraded. */
+static gboolean
+ipvs_matches(const NfMatch *m, const NfBranch *b)
+{
+    guint8 g = m->u.ipvs.given, inv = m->u.ipvs.inv;
+    if (g == NF_IPVS_PROPERTY)
+        return inv_if(b->ipvs_service != NULL, inv & NF_IPVS_PROPERTY);
+    if (b->ipvs_service == NULL)
+        return FALSE;
+    const IpvsServiceSpec *sp = ipvs_service_spec(b->ipvs_service);
+    SimCidr vaddr = m->u.ipvs.vaddr;
+    if ((g & NF_IPVS_PROTO) && !inv_if(sp->proto == m->u.ipvs.proto, inv & NF_IPVS_PROTO))
+        return FALSE;
+    if ((g & NF_IPVS_VADDR) &&
+        !inv_if(sim_cidr_contains(&vaddr, &sp->vip.addr), inv & NF_IPVS_VADDR))
+        return FALSE;
+    if ((g & NF_IPVS_VPORT) && !inv_if(sp->vip.port == m->u.ipvs.vport, inv & NF_IPVS_VPORT))
+        return FALSE;
+    if ((g & NF_IPVS_DIR) && m->u.ipvs.reply)
+        return FALSE;
+    return !((g & NF_IPVS_METHOD) && (inv & NF_IPVS_METHOD));
+}
+
+/* physdev (physdev_mt() without bridge info): a given option matches only when negated. */
+static gboolean
+physdev_matches(const NfMatch *m)
+{
+    return (m->u.physdev.given & ~m->u.physdev.inv) == 0;
+}
+
+/* set: whether the packet is in the match's set with its directions (sim/ipset.h). A rule with
+ * a set match is never indexed by its destination: the index only uses -d and --dport. */
+static gboolean
+set_matches(const NfMatch *m, const SimPacket *pkt)
+{
+    gboolean src[3];
+    for (guint i = 0; i < 3; i++)
+        src[i] = (m->u.set.src_dirs & (1u << i)) != 0;
+    return ipset_match(m->u.set.set, pkt, src, m->u.set.n_dirs);
+}
+
 /* Evaluates one match against the packet. For NF_CHOICE_BOTH, *p_match is the probability
  * of the matching side (NaN when unknown). */
 static NfChoice
-match_eval(const EvalCtx *ctx, const NfMatch *m, const SimPacket *pkt, double *p_match)
+match_eval(const EvalCtx *ctx, const NfMatch *m, const NfBranch *b, double *p_match)
 {
+    const SimPacket *pkt = &b->pkt;
     gboolean yes = TRUE;
     gboolean inv = (m->flags & NF_MF_INVERT) != 0;
     switch ((NfMatchKind)m->kind) {
@@ -509,6 +555,15 @@ match_eval(const EvalCtx *ctx, const NfMatch *m, const SimPacket *pkt, double *p
         return statistic_choice(ctx->env, m, p_match);
     case NF_MATCH_RECENT:
         return recent_choice(ctx->env, m, pkt, p_match);
+    case NF_MATCH_SET:
+        yes = inv_if(set_matches(m, pkt), inv);
+        break;
+    case NF_MATCH_PHYSDEV:
+        yes = physdev_matches(m);
+        break;
+    case NF_MATCH_IPVS:
+        yes = ipvs_matches(m, b);
+        break;
     }
     return yes ? NF_CHOICE_YES : NF_CHOICE_NO;
 }
@@ -522,7 +577,7 @@ rule_matches(EvalCtx *ctx, NfWalk *w, const NfRule *r)
         return FALSE;
     for (guint i = 0; i < r->n_matches; i++) {
         double p_match = 1.0;
-        NfChoice c = match_eval(ctx, &r->matches[i], &w->branch->pkt, &p_match);
+        NfChoice c = match_eval(ctx, &r->matches[i], w->branch, &p_match);
         if (c == NF_CHOICE_NO)
             return FALSE;
         if (c == NF_CHOICE_BOTH)
@@ -732,11 +787,184 @@ path_hook(const NfRuleset *rs, NfTableId table, NfHook hook, GPtrArray *branches
     g_free(input);
 }
 
+/* Whether dst is local: the environment says so, or it is an address of the dummy interface of
+ * the ruleset's IPVS table (a host owns those as soon as the table is loaded). */
+static gboolean
+path_is_local(const NfRuleset *rs, const NfEnv *env, const SimAddr *dst)
+{
+    return env_is_local(env, dst) || ipvs_table_is_local(rs->ipvs, dst);
+}
+
 /* The interface a packet to dst leaves by: "lo" for local addresses, else out_iface. */
 static const char *
-path_route(const NfEnv *env, const SimAddr *dst, const char *out_iface)
+path_route(const NfRuleset *rs, const NfEnv *env, const SimAddr *dst, const char *out_iface)
 {
-    return env_is_local(env, dst) ? "lo" : out_iface;
+    return path_is_local(rs, env, dst) ? "lo" : out_iface;
+}
+
+/* Moves every branch of from to the end of to. */
+static void
+path_move(GPtrArray *from, GPtrArray *to)
+{
+    gsize n = 0;
+    gpointer *results = g_ptr_array_steal(from, &n);
+    for (gsize i = 0; i < n; i++)
+        g_ptr_array_add(to, results[i]);
+    g_free(results);
+}
+
+/* The virtual service of the ruleset's IPVS table that b's packet is addressed to, or NULL
+ * (also for a branch that was dropped or rejected). */
+static const IpvsService *
+path_ipvs_service(const NfRuleset *rs, const NfBranch *b)
+{
+    if (rs->ipvs == NULL || b->verdict == NF_VERDICT_DROP || b->verdict == NF_VERDICT_REJECT)
+        return NULL;
+    return ipvs_table_lookup(rs->ipvs, b->pkt.proto, &b->pkt.dst);
+}
+
+/* Records b's IPVS step: real server dest (-1: none), branch k of n. */
+static void
+ipvs_record(NfBranch *b, const IpvsService *svc, gint dest, guint k, guint n, const NfEnv *env)
+{
+    if (env->no_steps)
+        return;
+    NfStep s = {.table = NF_TABLE_NAT,
+                .chain = "IPVS",
+                .nft_choice = -1,
+                .ipvs_service = svc,
+                .ipvs_dest = dest,
+                .ipvs_branch = k,
+                .ipvs_branches = n};
+    g_array_append_val(b->steps, s);
+}
+
+/* ip_vs_schedule() for a trace: one branch per real server of positive weight, with a
+ * weight-proportional probability (what rr, wrr, lc... average to over many connections; the
+ * step says how the scheduler really chooses), or for sh and dh the one real server the hash
+ * gives for this packet; with none, a REJECT (ip_vs_leave(): ICMP port unreachable). The
+ * branches go to out; the packet's destination becomes the real server (dnat set, orig_dst
+ * kept), as ip_vs_nat_xmit() rewrites it. */
+static void
+ipvs_fork(const IpvsService *svc, NfBranch *b, NfHook hook, const NfEnv *env, GPtrArray *out)
+{
+    const IpvsServiceSpec *spec = ipvs_service_spec(svc);
+    guint n = ipvs_service_dest_count(svc), usable = 0;
+    g_autofree IpvsSchedDest *sd = g_new0(IpvsSchedDest, n + 1);
+    guint64 total = 0;
+    for (guint i = 0; i < n; i++) {
+        ipvs_service_dest(svc, i, NULL, &sd[i].weight);
+        total += sd[i].weight;
+        usable += sd[i].weight > 0 ? 1 : 0;
+    }
+    gint only = -1;
+    if (spec->sched == IPVS_SCHED_SH || spec->sched == IPVS_SCHED_DH) {
+        IpvsSchedState st;
+        ipvs_sched_state_init(&st, spec->sched, sd, n);
+        only = ipvs_sched_pick(&st, spec->sched, spec->flags, sd, n, &b->pkt);
+        usable = only >= 0 ? 1 : 0;
+    }
+    if (usable == 0) {
+        b->verdict = NF_VERDICT_REJECT;
+        b->reject_with = "icmp-port-unreachable";
+        b->last_hook = hook;
+        ipvs_record(b, svc, -1, 1, 1, env);
+        g_ptr_array_add(out, b);
+        return;
+    }
+    for (guint i = 0, k = 0; i < n; i++) {
+        if (only >= 0 ? (gint)i != only : sd[i].weight == 0)
+            continue;
+        NfBranch *c = ++k == usable ? b : nf_branch_copy(b);
+        if (only < 0)
+            c->probability *= (double)sd[i].weight / (double)total;
+        if (!c->dnat)
+            c->orig_dst = c->pkt.dst;
+        c->dnat = TRUE;
+        c->ipvs_service = svc;
+        ipvs_service_dest(svc, i, &c->pkt.dst, NULL);
+        ipvs_record(c, svc, (gint)i, k, usable, env);
+        g_ptr_array_add(out, c);
+    }
+}
+
+/* What follows IPVS at LOCAL_IN for the branches in bs: a real server on this host continues
+ * through the rest of LOCAL_IN (nat INPUT); any other leaves as ip_vs_nat_xmit() sends it,
+ * through the LOCAL_OUT hooks (filter OUTPUT) and nat POSTROUTING. Results go to out. */
+static void
+path_ipvs_xmit(const NfRuleset *rs, GPtrArray *bs, const char *iif, const char *out_iface,
+               const NfEnv *env, GPtrArray *out)
+{
+    gsize n = 0;
+    gpointer *in = g_ptr_array_steal(bs, &n);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func(nf_branch_free_notify);
+    for (gsize i = 0; i < n; i++) {
+        NfBranch *b = in[i];
+        g_ptr_array_add(one, b);
+        if (b->verdict != NF_VERDICT_REJECT && path_is_local(rs, env, &b->pkt.dst.addr)) {
+            path_hook(rs, NF_TABLE_NAT, NF_HOOK_LOCAL_IN, one, iif, NULL, env);
+        } else if (b->verdict != NF_VERDICT_REJECT) {
+            path_hook(rs, NF_TABLE_FILTER, NF_HOOK_LOCAL_OUT, one, NULL, out_iface, env);
+            path_hook(rs, NF_TABLE_NAT, NF_HOOK_POST_ROUTING, one, NULL, out_iface, env);
+        }
+        path_move(one, out);
+    }
+    g_free(in);
+}
+
+/* LOCAL_IN after filter INPUT: IPVS (ip_vs_remote_request4, before nat INPUT) for a branch
+ * addressed to a virtual service, else nat INPUT. Results go to out. */
+static void
+path_local_in(const NfRuleset *rs, GPtrArray *bs, const char *iif, const char *out_iface,
+              const NfEnv *env, GPtrArray *out)
+{
+    gsize n = 0;
+    gpointer *in = g_ptr_array_steal(bs, &n);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func(nf_branch_free_notify);
+    for (gsize i = 0; i < n; i++) {
+        NfBranch *b = in[i];
+        const IpvsService *svc = path_ipvs_service(rs, b);
+        if (svc == NULL) {
+            g_ptr_array_add(one, b);
+            path_hook(rs, NF_TABLE_NAT, NF_HOOK_LOCAL_IN, one, iif, NULL, env);
+            path_move(one, out);
+        } else {
+            ipvs_fork(svc, b, NF_HOOK_LOCAL_IN, env, one);
+            path_ipvs_xmit(rs, one, iif, out_iface, env, out);
+        }
+    }
+    g_free(in);
+}
+
+/* filter OUTPUT of a host process's packet after nat OUTPUT, with IPVS's LOCAL_OUT hook
+ * (ip_vs_local_request4, between nat OUTPUT and filter OUTPUT) first for a branch addressed to
+ * a virtual service: filter OUTPUT then sees the real server and its route. */
+static void
+path_local_out(const NfRuleset *rs, GPtrArray *bs, const char *oif, const char *out_iface,
+               const NfEnv *env)
+{
+    gsize n = 0;
+    gpointer *in = g_ptr_array_steal(bs, &n);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func(nf_branch_free_notify);
+    for (gsize i = 0; i < n; i++) {
+        NfBranch *b = in[i];
+        const IpvsService *svc = path_ipvs_service(rs, b);
+        if (svc == NULL)
+            g_ptr_array_add(one, b);
+        else
+            ipvs_fork(svc, b, NF_HOOK_LOCAL_OUT, env, one);
+        gsize m = 0;
+        gpointer *forks = g_ptr_array_steal(one, &m);
+        for (gsize j = 0; j < m; j++) {
+            NfBranch *c = forks[j];
+            g_ptr_array_add(one, c);
+            const char *o = svc != NULL ? path_route(rs, env, &c->pkt.dst.addr, out_iface) : oif;
+            path_hook(rs, NF_TABLE_FILTER, NF_HOOK_LOCAL_OUT, one, NULL, o, env);
+            path_move(one, bs);
+        }
+        g_free(forks);
+    }
+    g_free(in);
 }
 
 /* Continues branch b after the routing decision that follows nat PREROUTING or OUTPUT, and
@@ -747,7 +975,7 @@ path_after_route(const NfRuleset *rs, NfBranch *b, NfOrigin origin, const char *
 {
     g_autoptr(GPtrArray) bs = g_ptr_array_new_with_free_func(nf_branch_free_notify);
     g_ptr_array_add(bs, b);
-    gboolean local = env_is_local(env, &b->pkt.dst.addr);
+    gboolean local = path_is_local(rs, env, &b->pkt.dst.addr);
     const char *oif = local ? "lo" : out_iface;
     if (origin == NF_ORIGIN_LOCAL) {
         path_hook(rs, NF_TABLE_NAT, NF_HOOK_POST_ROUTING, bs, NULL, oif, env);
@@ -755,16 +983,13 @@ path_after_route(const NfRuleset *rs, NfBranch *b, NfOrigin origin, const char *
             path_hook(rs, NF_TABLE_FILTER, NF_HOOK_LOCAL_IN, bs, "lo", NULL, env);
     } else if (local) {
         path_hook(rs, NF_TABLE_FILTER, NF_HOOK_LOCAL_IN, bs, iif, NULL, env);
-        path_hook(rs, NF_TABLE_NAT, NF_HOOK_LOCAL_IN, bs, iif, NULL, env);
+        path_local_in(rs, bs, iif, out_iface, env, out);
+        return;
     } else {
         path_hook(rs, NF_TABLE_FILTER, NF_HOOK_FORWARD, bs, iif, oif, env);
         path_hook(rs, NF_TABLE_NAT, NF_HOOK_POST_ROUTING, bs, NULL, oif, env);
     }
-    gsize n = 0;
-    gpointer *results = g_ptr_array_steal(bs, &n);
-    for (gsize i = 0; i < n; i++)
-        g_ptr_array_add(out, results[i]);
-    g_free(results);
+    path_move(bs, out);
 }
 
 GPtrArray *
@@ -779,9 +1004,12 @@ nf_path_new_connection(const NfRuleset *rs, const SimPacket *pkt, NfOrigin origi
     g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func(nf_branch_free_notify);
     g_ptr_array_add(first, nf_branch_new(pkt));
     if (origin == NF_ORIGIN_LOCAL) {
-        const char *oif = path_route(env, &pkt->dst.addr, out_iface);
+        const char *oif = path_route(rs, env, &pkt->dst.addr, out_iface);
         path_hook(rs, NF_TABLE_NAT, NF_HOOK_LOCAL_OUT, first, NULL, oif, env);
-        path_hook(rs, NF_TABLE_FILTER, NF_HOOK_LOCAL_OUT, first, NULL, oif, env);
+        if (rs->ipvs != NULL)
+            path_local_out(rs, first, oif, out_iface, env);
+        else
+            path_hook(rs, NF_TABLE_FILTER, NF_HOOK_LOCAL_OUT, first, NULL, oif, env);
     } else {
         path_hook(rs, NF_TABLE_NAT, NF_HOOK_PRE_ROUTING, first, iif, NULL, env);
     }

@@ -70,6 +70,14 @@ typedef struct {
      * numgen result or the index of the map element that matched, -1 for neither. */
     const struct NftRule *nft_rule;
     gint nft_choice;
+    /* Added by sim/ipvs.c: an IPVS scheduling step (rule and nft_rule NULL, table NF_TABLE_NAT,
+     * chain "IPVS", index 0): the virtual service, the chosen real server's index in the
+     * service's list (-1: none, the packet is refused with ICMP port unreachable), and this
+     * branch's position among the branches the step forked (1-based; count 1 when the
+     * scheduler's choice is known, as for sh and dh). ipvs_step_describe() prints it. */
+    const struct IpvsService *ipvs_service;
+    gint ipvs_dest;
+    guint ipvs_branch, ipvs_branches;
 } NfStep;
 
 /* One way a packet can go. Branches of one packet partition the probability space, except
@@ -93,6 +101,9 @@ typedef struct {
     SimSockAddr snat_to; /* its --to-source (port 0: keep the source port); the caller rewrites */
     guint64 rules_examined; /* rules the indexed evaluator actually tested (a debug counter for
                                tests and benchmarks; never more than rules_evaluated) */
+    /* Added by sim/ipvs.c: the virtual service IPVS scheduled this packet for (the kernel's
+     * skb->ipvs_property and its connection), or NULL; what `-m ipvs` tests. */
+    const struct IpvsService *ipvs_service;
 } NfBranch;
 
 void nf_branch_free(NfBranch *b);
@@ -128,8 +139,15 @@ typedef enum {
  * The route decision uses env->is_local on the destination after DNAT; oif is "lo" for local
  * destinations and out_iface otherwise (nat and filter OUTPUT see the route of the original
  * destination). ctstate is NF_CT_NEW, plus NF_CT_DNAT once the branch was DNATed and
- * NF_CT_SNAT once it was source-NATed. A DROP or REJECT ends a branch. Returns the branches,
- * an array that frees them. (transfer full) */
+ * NF_CT_SNAT once it was source-NATed. A DROP or REJECT ends a branch.
+ * With an IPVS table attached to rs (sim/ipvs.h), its dummy-interface addresses count as local
+ * and a packet addressed to one of its virtual services meets IPVS where the kernel runs it:
+ * remote - after filter INPUT (before nat INPUT), then, for a real server on another host,
+ * filter OUTPUT (oif out_iface) and nat POSTROUTING as ip_vs_nat_xmit() sends it, or nat INPUT
+ * for a local one; local - after nat OUTPUT, before filter OUTPUT. IPVS forks the branch per
+ * real server (NfStep.ipvs_service set, NfBranch.ipvs_service set, dnat with orig_dst), or
+ * rejects it with icmp-port-unreachable when there is none. Returns the branches, an array
+ * that frees them. (transfer full) */
 GPtrArray *nf_path_new_connection(const NfRuleset *rs, const SimPacket *pkt, NfOrigin origin,
                                   const char *iif, const char *out_iface, const NfEnv *env);
 

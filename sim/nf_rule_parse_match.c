@@ -2,12 +2,14 @@
 /* The rule parser's matches: loading them with -m, their options, and their mandatory options.
  *
  * Models the libxt_* match extensions kube-proxy uses - comment, tcp/udp/sctp ports, addrtype,
- * mark, statistic, recent, conntrack and nfacct - with iptables' option syntax and checks. Other
+ * mark, statistic, recent, conntrack, nfacct, set (sim/ipset.h), physdev and ipvs - with
+ * iptables' option syntax and checks. Other
  * matches, and the options of these that kube-proxy never writes (--tcp-flags, --every,
  * --update, --ctorigdst...), fail with NF_ERROR_UNSUPPORTED.
  */
 #include "sim/nf_rule_parse_private.h"
 
+#include "sim/ipset.h"
 #include "sim/sim_packet.h"
 
 #include <math.h>
@@ -29,6 +31,9 @@ static const struct {
     {"recent", NF_MATCH_RECENT},
     {"conntrack", NF_MATCH_CONNTRACK},
     {"nfacct", NF_MATCH_NFACCT},
+    {"set", NF_MATCH_SET},
+    {"physdev", NF_MATCH_PHYSDEV},
+    {"ipvs", NF_MATCH_IPVS},
 };
 
 /* The name iptables prints after "-m" for a match kind. */
@@ -63,6 +68,9 @@ parser_add_match(RuleParser *p, NfMatchKind kind)
     case NF_MATCH_STATISTIC:
     case NF_MATCH_CONNTRACK:
     case NF_MATCH_NFACCT:
+    case NF_MATCH_SET:
+    case NF_MATCH_PHYSDEV:
+    case NF_MATCH_IPVS:
         break;
     }
     g_array_append_val(p->matches, m);
@@ -411,6 +419,154 @@ parse_nfacct_option(RuleParser *p, NfMatch *m, const char *opt)
     return OPT_DONE;
 }
 
+/* Parses set's "DIR[,DIR[,DIR]]" flags (each "src" or "dst") into m, as xt_set's
+ * parse_dirs() does. */
+static gboolean
+parse_set_dirs(const char *text, NfMatch *m)
+{
+    g_auto(GStrv) dirs = g_strsplit(text, ",", -1);
+    guint n = g_strv_length(dirs);
+    if (n == 0 || n > 3) /* IPSET_DIM_MAX - 3 in the kernel's xt_set revisions kube-proxy uses */
+        return FALSE;
+    m->u.set.src_dirs = 0;
+    for (guint i = 0; i < n; i++) {
+        if (strcmp(dirs[i], "src") == 0)
+            m->u.set.src_dirs |= (guint8)(1u << i);
+        else if (strcmp(dirs[i], "dst") != 0)
+            return FALSE;
+    }
+    m->u.set.n_dirs = (guint8)n;
+    return TRUE;
+}
+
+/* set: [!] --match-set NAME DIRS; the set must exist on the ruleset already, as the kernel's
+ * xt_set checkentry refuses an unknown set ("Set NAME doesn't exist"). */
+static OptResult
+parse_set_option(RuleParser *p, NfMatch *m, const char *opt)
+{
+    if (!opt_is(opt, "--match-set", "--set"))
+        return OPT_NOT_MINE;
+    gboolean inv;
+    const char *name, *dirs;
+    if (!parser_take_invert(p, opt, TRUE, &inv) || (name = parser_value(p, opt)) == NULL ||
+        (dirs = parser_value(p, opt)) == NULL)
+        return OPT_FAILED;
+    if (m->flags & NF_MF_GIVEN)
+        return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
+    Ipset *set = ipset_lookup(p->rs, name);
+    if (set == NULL)
+        return parser_fail(p, NF_ERROR_PARSE, "set %s doesn't exist", name);
+    if (!parse_set_dirs(dirs, m))
+        return parser_fail(p, NF_ERROR_PARSE, "invalid set flags \"%s\"", dirs);
+    m->u.set.set = set;
+    m->flags |= NF_MF_GIVEN | (inv ? NF_MF_INVERT : 0);
+    return OPT_DONE;
+}
+
+/* physdev: [!] --physdev-is-in | --physdev-is-out | --physdev-is-bridged, [!] --physdev-in
+ * NAME, [!] --physdev-out NAME (libxt_physdev). */
+static OptResult
+parse_physdev_option(RuleParser *p, NfMatch *m, const char *opt)
+{
+    static const struct {
+        const char *name;
+        guint8 bit;
+        gboolean value;
+    } opts[] = {{"--physdev-in", NF_PHYSDEV_IN, TRUE},
+                {"--physdev-out", NF_PHYSDEV_OUT, TRUE},
+                {"--physdev-is-bridged", NF_PHYSDEV_BRIDGED, FALSE},
+                {"--physdev-is-in", NF_PHYSDEV_ISIN, FALSE},
+                {"--physdev-is-out", NF_PHYSDEV_ISOUT, FALSE}};
+    gsize k = 0;
+    while (k < G_N_ELEMENTS(opts) && strcmp(opt, opts[k].name) != 0)
+        k++;
+    if (k == G_N_ELEMENTS(opts))
+        return OPT_NOT_MINE;
+    gboolean inv;
+    const char *v = NULL;
+    if (!parser_take_invert(p, opt, TRUE, &inv) ||
+        (opts[k].value && (v = parser_value(p, opt)) == NULL))
+        return OPT_FAILED;
+    if (m->u.physdev.given & opts[k].bit)
+        return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
+    if (v != NULL && (v[0] == '\0' || strlen(v) > NF_IFNAME_MAX))
+        return parser_fail(p, NF_ERROR_PARSE, "invalid interface name \"%s\"", v);
+    m->u.physdev.given |= opts[k].bit;
+    m->u.physdev.inv |= inv ? opts[k].bit : 0;
+    if (opts[k].bit == NF_PHYSDEV_IN)
+        m->u.physdev.in = nf_intern(p->rs, v);
+    else if (opts[k].bit == NF_PHYSDEV_OUT)
+        m->u.physdev.out = nf_intern(p->rs, v);
+    return OPT_DONE;
+}
+
+/* Takes the value of an ipvs option into m; FALSE when it is malformed. */
+static gboolean
+parse_ipvs_value(RuleParser *p, NfMatch *m, guint8 bit, const char *v)
+{
+    guint64 n;
+    SimProto proto;
+    switch (bit) {
+    case NF_IPVS_PROTO:
+        if (sim_proto_parse(v, &proto))
+            n = proto;
+        else if (!parse_uint(v, G_MAXUINT8, &n))
+            return FALSE;
+        m->u.ipvs.proto = (guint8)n;
+        return TRUE;
+    case NF_IPVS_VADDR:
+        return sim_cidr_parse(v, &m->u.ipvs.vaddr) &&
+               m->u.ipvs.vaddr.addr.family == (guint8)p->rs->family;
+    case NF_IPVS_VPORT:
+        if (!parse_uint(v, G_MAXUINT16, &n))
+            return FALSE;
+        m->u.ipvs.vport = (guint16)n;
+        return TRUE;
+    case NF_IPVS_DIR:
+        m->u.ipvs.reply = g_ascii_strcasecmp(v, "REPLY") == 0;
+        return m->u.ipvs.reply || g_ascii_strcasecmp(v, "ORIGINAL") == 0;
+    case NF_IPVS_METHOD: /* only masquerading exists in this model */
+        return g_ascii_strcasecmp(v, "MASQ") == 0;
+    }
+    return TRUE;
+}
+
+/* ipvs: [!] --ipvs, [!] --vproto P, [!] --vaddr A[/M], [!] --vport N, [!] --vdir ORIGINAL|REPLY,
+ * [!] --vmethod MASQ (libxt_ipvs; --vportctl and the GATE / IPIP methods are not modelled). */
+static OptResult
+parse_ipvs_option(RuleParser *p, NfMatch *m, const char *opt)
+{
+    static const struct {
+        const char *name;
+        guint8 bit;
+    } opts[] = {{"--ipvs", NF_IPVS_PROPERTY}, {"--vproto", NF_IPVS_PROTO},
+                {"--vaddr", NF_IPVS_VADDR},   {"--vport", NF_IPVS_VPORT},
+                {"--vdir", NF_IPVS_DIR},      {"--vmethod", NF_IPVS_METHOD}};
+    gsize k = 0;
+    while (k < G_N_ELEMENTS(opts) && strcmp(opt, opts[k].name) != 0)
+        k++;
+    if (k == G_N_ELEMENTS(opts))
+        return opt_is(opt, "--vportctl", NULL)
+                   ? parser_fail(p, NF_ERROR_UNSUPPORTED, "ipvs --vportctl is not supported")
+                   : OPT_NOT_MINE;
+    gboolean inv;
+    const char *v = NULL;
+    guint8 bit = opts[k].bit;
+    if (!parser_take_invert(p, opt, TRUE, &inv) ||
+        (bit != NF_IPVS_PROPERTY && (v = parser_value(p, opt)) == NULL))
+        return OPT_FAILED;
+    if (m->u.ipvs.given & bit)
+        return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
+    if (v != NULL && !parse_ipvs_value(p, m, bit, v))
+        return parser_fail(p, NF_ERROR_PARSE, "invalid value \"%s\" for \"%s\"", v, opt);
+    m->u.ipvs.given |= bit;
+    if (bit == NF_IPVS_DIR && inv) /* "! --vdir ORIGINAL" is "--vdir REPLY", as libxt_ipvs keeps */
+        m->u.ipvs.reply = !m->u.ipvs.reply;
+    else if (inv)
+        m->u.ipvs.inv |= bit;
+    return OPT_DONE;
+}
+
 /* Offers opt to match m. */
 OptResult
 nf_parse_match_option(RuleParser *p, NfMatch *m, const char *opt)
@@ -434,6 +590,12 @@ nf_parse_match_option(RuleParser *p, NfMatch *m, const char *opt)
         return parse_conntrack_option(p, m, opt);
     case NF_MATCH_NFACCT:
         return parse_nfacct_option(p, m, opt);
+    case NF_MATCH_SET:
+        return parse_set_option(p, m, opt);
+    case NF_MATCH_PHYSDEV:
+        return parse_physdev_option(p, m, opt);
+    case NF_MATCH_IPVS:
+        return parse_ipvs_option(p, m, opt);
     }
     return OPT_NOT_MINE;
 }
@@ -476,6 +638,15 @@ nf_parser_check_match(RuleParser *p, const NfMatch *m)
         break;
     case NF_MATCH_NFACCT:
         missing = m->flags & NF_MF_GIVEN ? NULL : "--nfacct-name";
+        break;
+    case NF_MATCH_SET:
+        missing = m->flags & NF_MF_GIVEN ? NULL : "--match-set";
+        break;
+    case NF_MATCH_PHYSDEV:
+        missing = m->u.physdev.given != 0 ? NULL : "an option";
+        break;
+    case NF_MATCH_IPVS:
+        missing = m->u.ipvs.given != 0 ? NULL : "an option";
         break;
     }
     if (missing != NULL)

@@ -8,6 +8,8 @@
  */
 #include "sim/netfilter_private.h"
 
+#include "sim/ipset.h"
+
 #include "sim/sim_packet.h"
 
 #include <string.h>
@@ -130,6 +132,67 @@ save_mark_value(GString *out, guint32 value, guint32 mask)
         g_string_append_printf(out, " 0x%x", value);
 }
 
+/* Appends set's "[!] --match-set NAME DIRS" as libxt_set's save function does. */
+static void
+save_set(GString *out, const NfMatch *m, gboolean inv)
+{
+    g_string_append_printf(out, "%s --match-set %s ", inv ? " !" : "",
+                           ipset_name(m->u.set.set));
+    for (guint i = 0; i < m->u.set.n_dirs; i++)
+        g_string_append_printf(out, "%s%s", i > 0 ? "," : "",
+                               (m->u.set.src_dirs & (1u << i)) ? "src" : "dst");
+}
+
+/* Appends physdev's options in libxt_physdev's save order. */
+static void
+save_physdev(GString *out, const NfMatch *m)
+{
+    guint8 g = m->u.physdev.given, inv = m->u.physdev.inv;
+#define PHYSDEV_NEG(bit) ((inv & (bit)) ? " !" : "")
+    if (g & NF_PHYSDEV_IN)
+        g_string_append_printf(out, "%s --physdev-in %s", PHYSDEV_NEG(NF_PHYSDEV_IN),
+                               m->u.physdev.in);
+    if (g & NF_PHYSDEV_ISIN)
+        g_string_append_printf(out, "%s --physdev-is-in", PHYSDEV_NEG(NF_PHYSDEV_ISIN));
+    if (g & NF_PHYSDEV_OUT)
+        g_string_append_printf(out, "%s --physdev-out %s", PHYSDEV_NEG(NF_PHYSDEV_OUT),
+                               m->u.physdev.out);
+    if (g & NF_PHYSDEV_ISOUT)
+        g_string_append_printf(out, "%s --physdev-is-out", PHYSDEV_NEG(NF_PHYSDEV_ISOUT));
+    if (g & NF_PHYSDEV_BRIDGED)
+        g_string_append_printf(out, "%s --physdev-is-bridged", PHYSDEV_NEG(NF_PHYSDEV_BRIDGED));
+#undef PHYSDEV_NEG
+}
+
+/* Appends ipvs's options as libxt_ipvs's save does ("--vproto 6", "--vaddr A[/LEN]" without
+ * "/32"). */
+static void
+save_ipvs(GString *out, const NfMatch *m)
+{
+    guint8 g = m->u.ipvs.given, inv = m->u.ipvs.inv;
+    char a[SIM_ADDR_STRLEN];
+#define IPVS_NEG(bit) ((inv & (bit)) ? " !" : "")
+    if (g == NF_IPVS_PROPERTY)
+        g_string_append_printf(out, "%s --ipvs", IPVS_NEG(NF_IPVS_PROPERTY));
+    if (g & NF_IPVS_PROTO)
+        g_string_append_printf(out, "%s --vproto %u", IPVS_NEG(NF_IPVS_PROTO), m->u.ipvs.proto);
+    if (g & NF_IPVS_VADDR) {
+        const SimCidr *c = &m->u.ipvs.vaddr;
+        g_string_append_printf(out, "%s --vaddr %s", IPVS_NEG(NF_IPVS_VADDR),
+                               sim_addr_to_string(&c->addr, a));
+        if (!sim_cidr_is_host(c))
+            g_string_append_printf(out, "/%u", c->prefix);
+    }
+    if (g & NF_IPVS_VPORT)
+        g_string_append_printf(out, "%s --vport %u", IPVS_NEG(NF_IPVS_VPORT), m->u.ipvs.vport);
+    if (g & NF_IPVS_DIR)
+        g_string_append_printf(out, "%s --vdir %s", IPVS_NEG(NF_IPVS_DIR),
+                               m->u.ipvs.reply ? "REPLY" : "ORIGINAL");
+    if (g & NF_IPVS_METHOD)
+        g_string_append_printf(out, "%s --vmethod MASQ", IPVS_NEG(NF_IPVS_METHOD));
+#undef IPVS_NEG
+}
+
 /* Appends " -m NAME" and the match's options in the extension's own order. */
 static void
 save_match(GString *out, const NfMatch *m)
@@ -170,6 +233,15 @@ save_match(GString *out, const NfMatch *m)
     case NF_MATCH_NFACCT:
         g_string_append(out, " --nfacct-name");
         save_string(out, m->u.nfacct);
+        break;
+    case NF_MATCH_SET:
+        save_set(out, m, inv);
+        break;
+    case NF_MATCH_PHYSDEV:
+        save_physdev(out, m);
+        break;
+    case NF_MATCH_IPVS:
+        save_ipvs(out, m);
         break;
     }
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/ipset.h"
 #include "sim/netfilter.h"
 #include "sim/nf_eval.h"
 #include "sim/sim_rng.h"
@@ -1159,6 +1160,45 @@ START_TEST(eval_jump_depth_is_limited_to_64)
 }
 END_TEST
 
+START_TEST(set_matches_need_their_set_and_are_never_indexed_by_address)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    const NfTableId N = NF_TABLE_NAT;
+    new_chain(rs, N, "KUBE-SERVICES");
+    EXPECT_ERROR(rs, N, "KUBE-SERVICES", NF_ERROR_PARSE, "KUBE-CLUSTER-IP", "-m", "set",
+                 "--match-set", "KUBE-CLUSTER-IP", "dst,dst", "-j", "ACCEPT");
+    IpsetSpec sp = {.type = IPSET_HASH_IP_PORT};
+    Ipset *set = ipset_create(rs, "KUBE-CLUSTER-IP", &sp, NULL);
+    ck_assert_ptr_nonnull(set);
+    ck_assert(ipset_add(set, "10.96.7.7,tcp:80", NULL));
+    for (guint i = 0; i < 200; i++) { /* indexed rules that never match 10.96.7.7 */
+        char ip[32];
+        g_snprintf(ip, sizeof ip, "10.97.%u.%u", i / 256, i % 256);
+        ADD(rs, N, "KUBE-SERVICES", "-p", "tcp", "-d", ip, "--dport", "80", "-j", "DROP");
+    }
+    ADD(rs, N, "PREROUTING", "-j", "KUBE-SERVICES");
+    ADD(rs, N, "KUBE-SERVICES", "-p", "tcp", "-m", "tcp", "--dport", "80", "-m", "set", "!",
+        "--match-set", "KUBE-CLUSTER-IP", "dst,dst", "-j", "DROP");
+    ADD(rs, N, "KUBE-SERVICES", "-m", "set", "--match-set", "KUBE-CLUSTER-IP", "dst,dst", "-j",
+        "MARK", "--or-mark", "0x4000");
+    g_autofree char *text = save(rs, N);
+    ck_assert_ptr_nonnull(strstr(text, "-A KUBE-SERVICES -p tcp -m tcp --dport 80 -m set ! "
+                                       "--match-set KUBE-CLUSTER-IP dst,dst -j DROP\n"));
+    SimPacket in = tcp_packet("10.244.0.9:40000", "10.96.7.7:80");
+    g_autoptr(GPtrArray) bs = run_one(rs, N, NF_HOOK_PRE_ROUTING, &in, "veth1", NULL, NF_CT_NEW,
+                                      NULL);
+    NfBranch *b = bs->pdata[0];
+    ck_assert_int_eq(b->verdict, NF_VERDICT_NONE);
+    ck_assert_uint_eq(b->pkt.mark, 0x4000);
+    ck_assert_uint_eq(b->rules_examined, 3); /* PREROUTING and the two set rules */
+    SimPacket out = tcp_packet("10.244.0.9:40000", "10.96.7.8:80");
+    g_autoptr(GPtrArray) bs2 = run_one(rs, N, NF_HOOK_PRE_ROUTING, &out, "veth1", NULL,
+                                       NF_CT_NEW, NULL);
+    ck_assert_int_eq(((NfBranch *)bs2->pdata[0])->verdict, NF_VERDICT_DROP);
+    ck_assert_uint_eq(ipset_references(set), 2);
+}
+END_TEST
+
 START_TEST(ipv6_rulesets_use_ipv6_forms)
 {
     g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET6);
@@ -1196,6 +1236,7 @@ main(void)
     tcase_add_test(tc, targets_print_with_their_defaults);
     tcase_add_test(tc, bad_rules_fail_with_a_named_argument_and_append_nothing);
     tcase_add_test(tc, ipv6_rulesets_use_ipv6_forms);
+    tcase_add_test(tc, set_matches_need_their_set_and_are_never_indexed_by_address);
     suite_add_tcase(s, tc);
     tc = tcase_create("eval");
     tcase_set_timeout(tc, 60);
