@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model/expose.h"
+#include "model/kube_proxy.h"
 #include "model/probe.h"
 
 /* Success ratios further apart than this differ (fractions). */
@@ -336,14 +337,16 @@ compare_why_text(CompareWhy why)
         return "nftables mode's nodePortAddresses defaults to the node's primary addresses "
                "(datapath-semantics 5)";
     case WHY_UNKNOWN_PORT:
-        return "nftables mode rejects a clusterIP on a port no Service defines; iptables leaves "
-               "it to routing (datapath-semantics 5)";
+        return "nftables mode (cluster-ips-check) and IPVS mode (KUBE-IPVS-FILTER) reject a "
+               "clusterIP on a port no Service defines; iptables leaves it to routing "
+               "(datapath-semantics 4, 5)";
     case WHY_UNALLOCATED:
         return "nftables mode drops Service-CIDR addresses no Service holds; iptables leaves "
                "them to routing (datapath-semantics 5)";
     case WHY_LOCAL_NO_ENDPOINT:
         return "IPVS installs every endpoint for a Local Service on a node without a local one, "
-               "where iptables and nftables drop (datapath-semantics 4)";
+               "where iptables and nftables drop; an outside client is not SNATed, so its "
+               "connection fails anyway: the reply takes another path (datapath-semantics 4)";
     }
     return NULL;
 }
@@ -368,6 +371,74 @@ compare_run_spec(CompareReport *r, Cluster *const *clusters, const CompareSpec *
     return TRUE;
 }
 
+/* How mode's kube-proxy picks an endpoint for a new connection. (transfer full) */
+static char *
+compare_choice_text(const Cluster *c)
+{
+    switch (c->proxy->mode) {
+    case KP_MODE_IPTABLES:
+    case KP_MODE_NFTABLES:
+        return g_strdup("at random");
+    case KP_MODE_IPVS:
+        return g_strdup_printf("%s (IPVS scheduler)",
+                               c->proxy->ipvs_scheduler != NULL && c->proxy->ipvs_scheduler[0]
+                                   ? c->proxy->ipvs_scheduler
+                                   : "rr");
+    }
+    return g_strdup("?");
+}
+
+/* Whether node's kube-proxy makes addr a local address (IPVS: bound to kube-ipvs0), so that
+ * the node answers ping for it. */
+static gboolean
+compare_vip_is_local(const Cluster *c, const K8sNode *node, const SimAddr *addr)
+{
+    g_autoptr(NfRuleset) rs = kube_proxy_render(c, node, addr->family, NULL);
+    return rs != NULL && ipvs_table_is_local(ipvs_ruleset_table(rs), addr);
+}
+
+/* Rows for what differs between modes without a connection to probe: how an endpoint is
+ * picked, and whether a node answers ping for a clusterIP (datapath-semantics 4). */
+static void
+compare_add_facts(CompareReport *r, Cluster *const *clusters)
+{
+    CompareRow *row = compare_add_row(r, COMPARE_PROBE, g_strdup("endpoint choice on every node"),
+                                      g_strdup("any client"));
+    for (guint m = 0; m < r->modes->len; m++) {
+        char *text = compare_choice_text(clusters[m]);
+        row->differs |= m > 0 && g_strcmp0(text, row->values->pdata[0]) != 0;
+        g_ptr_array_add(row->values, text);
+    }
+    compare_judge(r, row, row->differs,
+                  "IPVS schedules connections (rr by default, ipvs.scheduler) where iptables and "
+                  "nftables pick at random (datapath-semantics 4)");
+    const K8sService *svc = NULL;
+    for (guint i = 0; i < clusters[0]->services->len && svc == NULL; i++)
+        if (k8s_service_cluster_ip(clusters[0]->services->pdata[i]) != NULL)
+            svc = clusters[0]->services->pdata[i];
+    if (svc == NULL || clusters[0]->nodes->len == 0)
+        return;
+    const K8sNode *node0 = clusters[0]->nodes->pdata[0];
+    char ip[SIM_ADDR_STRLEN];
+    sim_addr_to_string(k8s_service_cluster_ip(svc), ip);
+    row = compare_add_row(r, COMPARE_PROBE, g_strdup_printf("%s %s (ping)", node0->name, ip),
+                          g_strdup("a pod on it"));
+    gboolean differs = FALSE;
+    for (guint m = 0; m < r->modes->len; m++) {
+        const K8sNode *node = cluster_find_node(clusters[m], node0->name);
+        const SimAddr *cip = k8s_service_cluster_ip(
+            cluster_find_service(clusters[m], svc->meta.namespace_, svc->meta.name));
+        gboolean local =
+            node != NULL && cip != NULL && compare_vip_is_local(clusters[m], node, cip);
+        char *text = g_strdup(local ? "answered (kube-ipvs0 holds it)" : "no answer (not local)");
+        differs |= m > 0 && g_strcmp0(text, row->values->pdata[0]) != 0;
+        g_ptr_array_add(row->values, text);
+    }
+    compare_judge(r, row, differs,
+                  "IPVS binds every clusterIP to kube-ipvs0: nodes answer ping for it and list it "
+                  "in `ip addr` (datapath-semantics 4)");
+}
+
 /* The most nodes whose exposure is probed. */
 #define COMPARE_MAX_NODES 16
 
@@ -387,6 +458,7 @@ compare_add_probes(CompareReport *r, Cluster *const *clusters, GError **error)
     for (guint i = 0; i < specs->len; i++)
         if (!compare_run_spec(r, clusters, specs->pdata[i], error))
             return FALSE;
+    compare_add_facts(r, clusters);
     return TRUE;
 }
 

@@ -231,6 +231,10 @@ typedef struct {
     SimTime tcp_established_timeout; /* default 24 h */
     SimTime tcp_close_wait_timeout;  /* default 1 h */
     char *ipvs_scheduler;      /* (nullable) default rr */
+    gboolean ipvs_strict_arp;  /* ipvs.strictARP: arp_ignore=1, arp_announce=2 on the node */
+    SimTime ipvs_tcp_timeout;  /* ipvs.tcpTimeout; 0 = leave the kernel's (900 s) */
+    SimTime ipvs_tcp_fin_timeout; /* ipvs.tcpFinTimeout; 0 = leave the kernel's (120 s) */
+    SimTime ipvs_udp_timeout;  /* ipvs.udpTimeout; 0 = leave the kernel's (300 s) */
     K8sPos pos;
 } KubeProxyConfig;
 

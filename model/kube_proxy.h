@@ -10,6 +10,8 @@
 #define KPSIM_KUBE_PROXY_H
 
 #include "model/cluster.h"
+#include "model/probe.h"
+#include "sim/ipvs.h"
 #include "sim/netfilter.h"
 #include "sim/nf_eval.h"
 
@@ -55,6 +57,49 @@ gboolean kube_proxy_nft_trace_step(const NfStep *st, GString *out);
 /* For a step of an nftables rule, appends the rule as `nft list` shows it and returns TRUE;
  * FALSE (nothing appended) otherwise. */
 gboolean kube_proxy_nft_step_rule(const NfStep *st, GString *out);
+
+/* The schedulers kube-proxy's configuration validation accepts for ipvs.scheduler, as its
+ * error message lists them ("" means rr). */
+#define KUBE_PROXY_IPVS_SCHEDULERS "[rr wrr lc wlc lblc lblcr sh dh sed nq ]"
+/* TRUE when kube-proxy's validation accepts scheduler for ipvs.scheduler ("" included). */
+gboolean kube_proxy_ipvs_scheduler_valid(const char *scheduler);
+/* The IPVS backend (kube_proxy_ipvs.c), which kube_proxy_render() calls for proxy.mode ipvs:
+ * the nat and filter rules of pkg/proxy/ipvs/proxier.go, with the ipsets (sim/ipset.h) and the
+ * IPVS table (sim/ipvs.h) attached to the ruleset. Fails with KUBE_PROXY_ERROR_CONFIG on a
+ * scheduler kube-proxy rejects. (transfer full) */
+NfRuleset *kube_proxy_render_ipvs(const Cluster *c, const K8sNode *node, SimFamily family,
+                                  GError **error);
+/* The IPVS timeouts kube-proxy sets (ipvsadm --set) from kp's ipvs section: tcpTimeout,
+ * tcpFinTimeout and udpTimeout, each 0 leaving the kernel's default (900 s, 120 s, 300 s). */
+void kube_proxy_ipvs_config(const KubeProxyConfig *kp, IpvsConfig *out);
+/* The real servers of rs's IPVS table with st's counts (ReportIpvsDest*, model/report.h), in
+ * `ipvsadm -Ln` order; NULL when rs carries no IPVS table or st is NULL. (transfer full) */
+GPtrArray *kube_proxy_ipvs_report(const NfRuleset *rs, IpvsState *st);
+/* When rs carries an IPVS table, appends `ipset list` of its ipsets (IPVS mode) and returns
+ * TRUE; FALSE (nothing appended) otherwise. */
+gboolean kube_proxy_ipset_list(const NfRuleset *rs, GString *out);
+/* When rs carries an IPVS table, appends it as `ipvsadm -Ln` prints it and returns TRUE; FALSE
+ * (nothing appended) otherwise. */
+gboolean kube_proxy_ipvs_list(const NfRuleset *rs, GString *out);
+/* When rs carries an IPVS table, appends its dummy interface as `ip addr show kube-ipvs0`
+ * prints it (the interface index is illustrative) and returns TRUE; FALSE otherwise. */
+gboolean kube_proxy_ipvs_addrs(const NfRuleset *rs, GString *out);
+
+/* For an IPVS scheduling step (st->ipvs_service set), appends what `kpsim trace` prints for it -
+ * "  ipvs   SERVICE", the virtual service and the real server chosen in ipvsadm's terms, and "=> "
+ * what that means for the connection - and returns TRUE; FALSE (nothing appended) otherwise. */
+gboolean kube_proxy_ipvs_trace_step(const NfStep *st, GString *out);
+/* For an IPVS scheduling step, appends its one-line description (the trace JSON's "rule") and
+ * returns TRUE; FALSE (nothing appended) otherwise. */
+gboolean kube_proxy_ipvs_step_rule(const NfStep *st, GString *out);
+/* When c runs IPVS mode and p is an external client's connection that IPVS forwards to a pod on
+ * another node without SNAT (externalTrafficPolicy Local on a node without local endpoints),
+ * appends why that connection fails in IPVS mode and returns TRUE; FALSE otherwise. */
+gboolean kube_proxy_ipvs_trace_note(const Cluster *c, const Probe *p, GString *out);
+/* One sentence on what an iptables rule of IPVS mode does (rule as iptables-save prints it, in
+ * chain), in terms of its ipset; NULL when the rule is not one IPVS mode alone writes.
+ * (transfer full) */
+char *kube_proxy_ipvs_explain_rule(const char *chain, const char *rule);
 
 /* kube-proxy's chain-name hash (portProtoHash): the first 16 characters of the base32 encoding of
  * SHA-256(service_port_name + proto). (transfer full) */

@@ -721,9 +721,7 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
     case KP_MODE_NFTABLES:
         return kube_proxy_render_nftables(c, node, family, error);
     case KP_MODE_IPVS:
-        kp_config_error(error, c->proxy, "proxy.mode ipvs is not supported yet (use iptables or "
-                                         "nftables)");
-        return NULL;
+        return kube_proxy_render_ipvs(c, node, family, error);
     }
 
     IptRender r;

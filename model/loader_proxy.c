@@ -7,6 +7,7 @@
  * kube-proxy's own validation does.
  */
 #include "model/loader_private.h"
+#include "model/kube_proxy.h"
 
 #include <string.h>
 
@@ -18,9 +19,14 @@ typedef struct {
     gint64 masquerade_bit;
     SimTime min_sync, sync;
     char *scheduler;
+    gboolean strict_arp;
+    SimTime timeouts[3]; /* ipvs tcpTimeout, tcpFinTimeout, udpTimeout */
     gboolean has_masquerade_all, has_localhost_node_ports, has_masquerade_bit, has_min_sync,
-        has_sync;
+        has_sync, has_strict_arp, has_timeouts[3];
 } LdProxySection;
+
+/* The ipvs section's timeout fields, in LdProxySection.timeouts order. */
+static const char *const ld_proxy_ipvs_timeouts[] = {"tcpTimeout", "tcpFinTimeout", "udpTimeout"};
 
 /* Decodes a mode section into sec; which fields exist depends on the section. */
 static gboolean
@@ -30,25 +36,24 @@ ld_proxy_section(const LdObject *o, const YtNode *n, const char *path, const cha
     g_autofree char *bp = ld_path(path, "masqueradeBit"), *mp = ld_path(path, "minSyncPeriod");
     g_autofree char *sp = ld_path(path, "syncPeriod"), *ep = ld_path(path, "excludeCIDRs");
     g_autoptr(GPtrArray) exclude = NULL;
-    SimTime ignored;
-    gboolean strict_arp = FALSE;
     const YtNode *bit = yt_map_get(n, "masqueradeBit");
     memset(sec, 0, sizeof *sec);
     if (!ld_expect_map(n, path, error) || !ld_check_fields(n, fields, o->kind, path, error) ||
         !ld_get_bool(n, "masqueradeAll", path, &sec->masquerade_all, error) ||
         !ld_get_bool(n, "localhostNodePorts", path, &sec->localhost_node_ports, error) ||
-        !ld_get_bool(n, "strictARP", path, &strict_arp, error) ||
+        !ld_get_bool(n, "strictARP", path, &sec->strict_arp, error) ||
         !ld_int(bit, bp, &sec->masquerade_bit, error) ||
         !ld_duration(yt_map_get(n, "minSyncPeriod"), mp, &sec->min_sync, error) ||
         !ld_duration(yt_map_get(n, "syncPeriod"), sp, &sec->sync, error) ||
         !ld_get_string(n, "scheduler", path, &sec->scheduler, error) ||
         !ld_string_list(yt_map_get(n, "excludeCIDRs"), ep, FALSE, &exclude, error))
         return FALSE;
-    const char *timeouts[] = {"tcpTimeout", "tcpFinTimeout", "udpTimeout"};
-    for (gsize i = 0; i < G_N_ELEMENTS(timeouts); i++) {
-        g_autofree char *tp = ld_path(path, timeouts[i]);
-        if (!ld_duration(yt_map_get(n, timeouts[i]), tp, &ignored, error))
+    for (gsize i = 0; i < G_N_ELEMENTS(ld_proxy_ipvs_timeouts); i++) {
+        g_autofree char *tp = ld_path(path, ld_proxy_ipvs_timeouts[i]);
+        const YtNode *t = yt_map_get(n, ld_proxy_ipvs_timeouts[i]);
+        if (!ld_duration(t, tp, &sec->timeouts[i], error))
             return FALSE;
+        sec->has_timeouts[i] = !yt_is_null(t);
     }
     if (!yt_is_null(bit) && (sec->masquerade_bit < 0 || sec->masquerade_bit > 31))
         return ld_invalid(o, error, bit,
@@ -66,6 +71,7 @@ ld_proxy_section(const LdObject *o, const YtNode *n, const char *path, const cha
     sec->has_masquerade_bit = !yt_is_null(bit);
     sec->has_min_sync = !yt_is_null(yt_map_get(n, "minSyncPeriod"));
     sec->has_sync = !yt_is_null(yt_map_get(n, "syncPeriod"));
+    sec->has_strict_arp = !yt_is_null(yt_map_get(n, "strictARP"));
     return TRUE;
 }
 
@@ -88,6 +94,39 @@ ld_proxy_apply_section(KubeProxyConfig *c, LdProxySection *sec, gboolean masquer
         c->ipvs_scheduler = g_steal_pointer(&sec->scheduler);
     }
     g_clear_pointer(&sec->scheduler, g_free);
+}
+
+/* Applies the ipvs section's own settings (scheduler, strictARP and the IPVS timeouts) whatever
+ * the mode: only the IPVS proxier reads them, and `kpsim compare` or `--set proxy.mode=ipvs`
+ * may switch a scenario to it (its renderer validates the scheduler again). */
+static void
+ld_proxy_apply_ipvs(KubeProxyConfig *c, LdProxySection *sec)
+{
+    SimTime *dst[] = {&c->ipvs_tcp_timeout, &c->ipvs_tcp_fin_timeout, &c->ipvs_udp_timeout};
+    if (sec->scheduler != NULL && sec->scheduler[0] != '\0') {
+        g_free(c->ipvs_scheduler);
+        c->ipvs_scheduler = g_steal_pointer(&sec->scheduler);
+    }
+    if (sec->has_strict_arp)
+        c->ipvs_strict_arp = sec->strict_arp;
+    for (gsize i = 0; i < G_N_ELEMENTS(dst); i++)
+        if (sec->has_timeouts[i])
+            *dst[i] = sec->timeouts[i];
+}
+
+/* validateIPVSSchedulerMethod(): in ipvs mode the scheduler must be one kube-proxy supports
+ * ("" = rr). kube-proxy words it "KubeProxyConfiguration.KubeProxyIPVSConfiguration.Scheduler:
+ * Invalid value: ..."; kpsim names the field by its path in the file, as for every error. */
+static gboolean
+ld_proxy_ipvs_scheduler(const LdObject *o, const YtNode *ipvs, const char *path,
+                        const LdProxySection *sec, GError **error)
+{
+    if (sec->scheduler == NULL || kube_proxy_ipvs_scheduler_valid(sec->scheduler))
+        return TRUE;
+    g_autofree char *sp = ld_path(path, "scheduler");
+    return ld_invalid(o, error, yt_map_get(ipvs, "scheduler"),
+                      "%s: Invalid value: \"%s\": must be in %s, scheduler is not supported", sp,
+                      sec->scheduler, KUBE_PROXY_IPVS_SCHEDULERS);
 }
 
 /* Decodes the iptables, ipvs and nftables sections; each applies when its mode is the one in
@@ -117,6 +156,13 @@ ld_proxy_sections(const LdObject *o, const YtNode *map, const char *path, KubePr
         gboolean sync = (i == 0 && c->mode == KP_MODE_IPTABLES) ||
                         (i == 1 && c->mode == KP_MODE_IPVS) ||
                         (i == 2 && c->mode == KP_MODE_NFTABLES);
+        if (i == 1 && c->mode == KP_MODE_IPVS &&
+            !ld_proxy_ipvs_scheduler(o, yt_map_get(map, names[i]), p, &sec, error)) {
+            g_free(sec.scheduler);
+            return FALSE;
+        }
+        if (i == 1)
+            ld_proxy_apply_ipvs(c, &sec);
         ld_proxy_apply_section(c, &sec, masq, sync);
     }
     return TRUE;

@@ -112,12 +112,15 @@ probe_classify(const Cluster *c, Probe *p, char **iif)
     *iif = g_strdup("eth0");
 }
 
+/* addrtype LOCAL: the node's addresses, loopback, and in IPVS mode kube-ipvs0's addresses. */
 static gboolean
 probe_env_is_local(gpointer data, const SimAddr *addr)
 {
     const Probe *p = ((gpointer *)data)[1];
     const Cluster *c = ((gpointer *)data)[0];
-    return cluster_node_is_local(c, p->node, addr);
+    const NfRuleset *rules = ((gpointer *)data)[2];
+    return cluster_node_is_local(c, p->node, addr) ||
+           ipvs_table_is_local(ipvs_ruleset_table(rules), addr);
 }
 
 static gint
@@ -217,7 +220,7 @@ probe_run_rules(const Cluster *c, const K8sNode *node, const NfRuleset *rules,
 
     g_autofree char *iif = NULL;
     probe_classify(c, p, &iif);
-    gpointer env_data[2] = {(gpointer)c, p};
+    gpointer env_data[3] = {(gpointer)c, p, (gpointer)rules};
     NfEnv env = {.data = env_data, .is_local = probe_env_is_local};
     NfOrigin origin = p->source_kind == PROBE_SOURCE_NODE ? NF_ORIGIN_LOCAL : NF_ORIGIN_REMOTE;
     p->in_iface = iif ? g_intern_string(iif) : NULL;

@@ -59,7 +59,18 @@ report_node_free(ReportNode *n)
     g_free(n->name);
     g_free(n->addresses);
     g_array_unref(n->drops);
+    g_clear_pointer(&n->ipvs, g_ptr_array_unref);
     g_free(n);
+}
+
+/* See model/report.h. */
+void
+report_ipvs_dest_free(gpointer d)
+{
+    ReportIpvsDest *x = d;
+    g_free(x->service);
+    g_free(x->real_server);
+    g_free(x);
 }
 
 /* Clears a Service port row (the array owns the struct). */
@@ -333,7 +344,7 @@ report_say(RunReport *r, GString *s)
 
 /* Why a target failed, when the report's data shows it; appended to s. */
 static void
-report_target_reason(GString *s, const ReportTarget *x)
+report_target_reason(GString *s, const RunReport *r, const ReportTarget *x)
 {
     if (x->service == NULL && x->node != NULL) {
         g_string_append_printf(s, " - no Service listens on %s", x->target);
@@ -343,7 +354,16 @@ report_target_reason(GString *s, const ReportTarget *x)
         g_string_append_printf(s, " - %s is neither a node's address nor a Service's", x->target);
         return;
     }
-    if (x->node != NULL && !x->node_has_endpoint && g_strcmp0(x->external_policy, "Local") == 0)
+    if (x->node != NULL && !x->node_has_endpoint && g_strcmp0(x->external_policy, "Local") == 0 &&
+        g_strcmp0(r->proxy_mode, "ipvs") == 0)
+        g_string_append_printf(s,
+                               " - %s runs no endpoint of %s; with externalTrafficPolicy Local "
+                               "IPVS mode still forwards them to the other nodes' pods without "
+                               "SNAT, and the replies go back to the client another way%s",
+                               x->node, x->service,
+                               x->failed.timeout ? ", so the client's connections time out" : "");
+    else if (x->node != NULL && !x->node_has_endpoint &&
+             g_strcmp0(x->external_policy, "Local") == 0)
         g_string_append_printf(s,
                                " - %s runs no endpoint of %s, and with externalTrafficPolicy "
                                "Local it drops them (kube-proxy's KUBE-EXTERNAL-SERVICES rule)%s",
@@ -397,7 +417,7 @@ report_summarize_traffic(RunReport *r, const ReportTraffic *t)
             g_string_append_printf(s, " (%s)", x->node);
         g_string_append(s, " failed: ");
         report_append_failures(s, &x->failed);
-        report_target_reason(s, x);
+        report_target_reason(s, r, x);
         report_say(r, s);
     }
 }

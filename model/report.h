@@ -103,7 +103,18 @@ typedef struct {
     guint64 connections_entered; /* client connections addressed to this node */
     guint64 connections_served;  /* of those, reached a pod */
     guint64 connections_crossed; /* of those, served by a pod on another node */
+    GPtrArray *ipvs; /* (nullable) ReportIpvsDest*: IPVS mode's real servers at the end */
 } ReportNode;
+
+/* One real server of one IPVS virtual service of a node, as `ipvsadm -Ln` shows it at the end of
+ * a run (IPVS mode). */
+typedef struct {
+    char *service;            /* "TCP 10.96.0.10:80 rr" */
+    char *real_server;        /* "10.1.0.2:80" */
+    guint weight;             /* 0 while it drains (graceful termination) */
+    guint64 active, inactive; /* ActiveConn, InActConn */
+} ReportIpvsDest;
+void report_ipvs_dest_free(gpointer d);
 
 typedef struct {
     guint16 port;
@@ -144,8 +155,10 @@ typedef struct {
     /* ReportExpectation*, one per entry of expectations once they were evaluated (model/
      * expect.h, expect_fill_report); empty when they were only listed. */
     GPtrArray *expectation_results;
-    SimTime first_fault; /* when the first fault event struck, -1: none */
-    GPtrArray *events;   /* ReportEvent*: what the events and the control plane did, in order */
+    SimTime first_fault;    /* when the first fault event struck, -1: none */
+    GPtrArray *events;      /* ReportEvent*: what the events and the control plane did, in order */
+    const char *proxy_mode; /* (static, nullable) "iptables", "nftables" or "ipvs"; NULL is read
+                               as iptables */
 } RunReport;
 
 /* One step of the fault timeline: an event or what a controller or kube-proxy did. */

@@ -93,6 +93,11 @@ run_add_node(Run *r, RunNode *rn, const K8sNode *node, GError **error)
     CtConfig cfg;
     run_conntrack_config(r->cluster->proxy, &cfg);
     sim_host_enable_conntrack(rn->host, &cfg);
+    if (r->cluster->proxy->mode == KP_MODE_IPVS) { /* ip_vs with kube-proxy's timeouts */
+        IpvsConfig ipvs;
+        kube_proxy_ipvs_config(r->cluster->proxy, &ipvs);
+        sim_host_enable_ipvs(rn->host, &ipvs);
+    }
     sim_host_set_ruleset(rn->host, rn->rules);
     SimCidr any = {.addr = {.family = SIM_AF_INET}, .prefix = 0};
     sim_host_add_route(rn->host, &any, rn->eth0, NULL);

@@ -96,12 +96,34 @@ run_override_traffic_path(Scenario *sc, const char *rest, const char *value)
     return matched > 0;
 }
 
+/* proxy.mode (iptables, nftables or ipvs) and proxy.ipvs.scheduler (checked when the IPVS
+ * rules are rendered, as kube-proxy checks it at start-up). */
+static gboolean
+run_override_proxy(KubeProxyConfig *kp, const char *path, const char *value)
+{
+    static const char *const modes[] = {"iptables", "nftables", "ipvs"};
+    static const KpMode values[] = {KP_MODE_IPTABLES, KP_MODE_NFTABLES, KP_MODE_IPVS};
+    if (strcmp(path, "proxy.ipvs.scheduler") == 0) {
+        g_free(kp->ipvs_scheduler);
+        kp->ipvs_scheduler = g_strdup(value);
+        return TRUE;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(modes); i++)
+        if (strcmp(value, modes[i]) == 0) {
+            kp->mode = values[i];
+            return TRUE;
+        }
+    return FALSE;
+}
+
 /* Sets the scenario-wide path from value. */
 static gboolean
 run_override_scenario(Scenario *sc, const char *path, const char *value)
 {
     guint64 n;
     SimTime d;
+    if (g_str_has_prefix(path, "proxy."))
+        return run_override_proxy(&sc->proxy, path, value);
     if (strcmp(path, "seed") == 0)
         return run_parse_uint(value, 0, G_MAXUINT64, &sc->seed);
     if (strcmp(path, "pods.concurrency") == 0) {
@@ -151,7 +173,8 @@ run_override(Scenario *sc, const char *assignment, GError **error)
                                                    : run_override_scenario(sc, p, eq + 1));
     if (!ok)
         g_set_error(error, RUN_ERROR, RUN_ERROR_OVERRIDE,
-                    "--set %s: unknown path or invalid value (paths: seed, duration, "
+                    "--set %s: unknown path or invalid value (paths: seed, duration, proxy.mode, "
+                    "proxy.ipvs.scheduler, "
                     "pods.serviceTime, pods.concurrency, cluster.network.latency, "
                     "controllers.nodeMonitorPeriod|nodeMonitorGracePeriod|podEvictionTimeout|"
                     "endpointUpdateDelay|podStartupTime, "

@@ -308,16 +308,19 @@ run_report_nodes(const Run *r, RunReport *rep)
         n->connections_entered = run_node_entered(r, rn);
         n->connections_served = rn->served;
         n->connections_crossed = rn->crossed;
+        n->ipvs = kube_proxy_ipvs_report(rn->rules, sim_host_ipvs(rn->host));
     }
 }
 
-/* Ready endpoints of svc (distinct addresses over its slices). */
+/* Ready endpoints of svc (distinct addresses over its slices, found in by_service: see
+ * run_slices_by_service()). */
 static guint
-run_service_endpoints(const Run *r, const K8sService *svc)
+run_service_endpoints(GHashTable *by_service, const K8sService *svc)
 {
-    g_autoptr(GPtrArray) slices = cluster_service_slices(r->cluster, svc);
+    g_autofree char *key = g_strdup_printf("%s/%s", svc->meta.namespace_, svc->meta.name);
+    const GPtrArray *slices = g_hash_table_lookup(by_service, key);
     g_autoptr(GHashTable) seen = g_hash_table_new(sim_addr_hash, sim_addr_equal_func);
-    for (guint i = 0; i < slices->len; i++) {
+    for (guint i = 0; slices != NULL && i < slices->len; i++) {
         const K8sEndpointSlice *sl = slices->pdata[i];
         for (guint j = 0; j < sl->endpoints->len; j++) {
             const K8sEndpoint *e = sl->endpoints->pdata[j];
@@ -328,11 +331,35 @@ run_service_endpoints(const Run *r, const K8sService *svc)
     return g_hash_table_size(seen);
 }
 
+/* The cluster's EndpointSlices by "namespace/service" (GPtrArray, unordered): one pass, where
+ * cluster_service_slices() per Service is a pass per Service (10,000 x 10,000 at the largest).
+ * (transfer full) */
+static GHashTable *
+run_slices_by_service(const Run *r)
+{
+    GHashTable *by = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify)g_ptr_array_unref);
+    for (guint i = 0; i < r->cluster->slices->len; i++) {
+        K8sEndpointSlice *sl = r->cluster->slices->pdata[i];
+        if (sl->service_name == NULL)
+            continue;
+        char *key = g_strdup_printf("%s/%s", sl->meta.namespace_, sl->service_name);
+        GPtrArray *list = g_hash_table_lookup(by, key);
+        if (list == NULL)
+            g_hash_table_insert(by, key, list = g_ptr_array_new());
+        else
+            g_free(key);
+        g_ptr_array_add(list, sl);
+    }
+    return by;
+}
+
 /* One row per Service: type, cluster IP, ports and ready endpoints. */
 static void
 run_report_services(const Run *r, RunReport *rep)
 {
     char buf[SIM_ADDR_STRLEN];
+    g_autoptr(GHashTable) by_service = run_slices_by_service(r);
     for (guint i = 0; i < r->cluster->services->len; i++) {
         const K8sService *svc = r->cluster->services->pdata[i];
         ReportService *s = report_add_service(rep, svc->meta.name);
@@ -354,7 +381,7 @@ run_report_services(const Run *r, RunReport *rep)
                                    .protocol = g_strdup(sim_proto_k8s_name(sp->protocol))};
             g_array_append_val(s->ports, p);
         }
-        s->endpoints = run_service_endpoints(r, svc);
+        s->endpoints = run_service_endpoints(by_service, svc);
     }
 }
 
@@ -428,6 +455,9 @@ run_report(const Run *r)
     rep->file = g_strdup(r->sc->file);
     rep->description = g_strdup(r->sc->description);
     rep->seed = r->sc->seed;
+    rep->proxy_mode = r->cluster->proxy->mode == KP_MODE_IPVS       ? "ipvs"
+                      : r->cluster->proxy->mode == KP_MODE_NFTABLES ? "nftables"
+                                                                    : "iptables";
     rep->duration = r->sc->duration;
     rep->ended = r->ended;
     SimLoopStats st;

@@ -231,8 +231,9 @@ timeline_synced_at(const Timeline *tl, const K8sNode *node)
     return n != NULL ? n->synced : 0;
 }
 
-/* rs as text: both tables as iptables-save prints them, and the nftables table (nftables
- * mode) as nft lists it. (transfer full) */
+/* rs as text: both tables as iptables-save prints them, the nftables table (nftables mode) as
+ * nft lists it, and the ipsets and virtual services (IPVS mode, whose iptables rules do not
+ * change with the endpoints). (transfer full) */
 static char *
 timeline_rules_text(const NfRuleset *rs)
 {
@@ -240,6 +241,8 @@ timeline_rules_text(const NfRuleset *rs)
     nf_ruleset_save(rs, NF_TABLE_NAT, s);
     nf_ruleset_save(rs, NF_TABLE_FILTER, s);
     kube_proxy_nft_list(rs, s);
+    kube_proxy_ipset_list(rs, s);
+    kube_proxy_ipvs_list(rs, s);
     return g_string_free(s, FALSE);
 }
 

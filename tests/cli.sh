@@ -28,6 +28,29 @@ expect 0 "trace --json" -- trace "$SEED" --node node1 --from 203.0.113.10 --to 1
 
 expect 2 "rules without --node" -- rules "$SEED"
 expect 0 "rules --table nat" -- rules "$SEED" --node node1 --table nat && grep_in "$out" "^\*nat" "nat table"
+# IPVS mode: rules prints iptables-save, ipset list and ipvsadm -Ln under headings; --table picks
+# one; a scheduler kube-proxy does not support is an input error at its position.
+IPVS=scenarios/seed-nginx-nodeport-ipvs.yaml
+if expect 0 "rules in ipvs mode" -- rules "$IPVS" --node node1; then
+    grep_in "$out" "^# iptables-save (nat, filter)$" "iptables-save heading"
+    grep_in "$out" "^# ipset list$" "ipset heading"
+    grep_in "$out" "^# ipvsadm -Ln$" "ipvsadm heading"
+    grep_in "$out" "^TCP  192\.168\.1\.101:30080 rr$" "a NodePort virtual service"
+fi
+expect 0 "rules --table ipvs" -- rules "$IPVS" --node node1 --table ipvs &&
+    grep_not "$out" "^\*nat" "only the IPVS table"
+expect 0 "rules --table ipset" -- rules "$IPVS" --node node1 --table ipset &&
+    grep_in "$out" "^Name: KUBE-CLUSTER-IP$" "the ipsets"
+expect 2 "rules --table ipvs outside ipvs mode" -- rules "$SEED" --node node1 --table ipvs &&
+    grep_in "$err" "only in proxy.mode ipvs" "says why"
+sed 's/proxy: {mode: ipvs}/proxy: {mode: ipvs, ipvs: {scheduler: mh}}/' "$IPVS" >"$tmp/bad-scheduler.yaml"
+cp scenarios/nginx-deployment.yaml scenarios/nginx-service-nodeport.yaml "$tmp/"
+expect 2 "an unsupported ipvs scheduler" -- rules "$tmp/bad-scheduler.yaml" --node node1 &&
+    grep_in "$err" "bad-scheduler.yaml:[0-9]*:[0-9]*: error: spec.proxy.ipvs.scheduler: Invalid value: \"mh\": must be in \[rr wrr lc wlc lblc lblcr sh dh sed nq \], scheduler is not supported" \
+        "worded as kube-proxy's validation"
+expect 0 "run --set proxy.mode=ipvs" -- run "$SEED" --set proxy.mode=ipvs --duration 5s &&
+    grep_in "$out" "^IPVS real servers at the end" "the report lists the real servers"
+expect 2 "run --set proxy.mode=bogus" -- run "$SEED" --set proxy.mode=bogus
 expect 2 "get an unknown resource" -- get "$SEED" deployments.apps.v9
 expect 2 "get with an unknown output format" -- get "$SEED" services -o yamlish
 expect 0 "get services -o json" -- get "$SEED" services -o json && grep_in "$out" '"nodePort" : 30080' "json nodePort"

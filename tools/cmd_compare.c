@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* kpsim compare: one scenario under several kube-proxy modes, and where they differ.
  *
- * Loads the scenario once per mode (--modes, default iptables,nftables), sets
+ * Loads the scenario once per mode (--modes, default iptables,nftables,ipvs), sets
  * KubeProxyConfiguration's mode, and prints model/compare.h's rows: the new connections each
  * node's rules answer differently (with the documented reason when datapath-semantics.md gives
  * one), then the run's results per traffic, pod and node under each mode with the same seed.
@@ -28,7 +28,7 @@ const KpsimCommand cmd_compare_entry = {
 };
 
 static const char cmd_compare_description[] =
-    "MODE is iptables, nftables or ipvs (default: iptables,nftables). For every mode the\n"
+    "MODE is iptables, nftables or ipvs (default: all three). For every mode the\n"
     "scenario is loaded with KubeProxyConfiguration's mode set to it. First, new connections\n"
     "through the nodes' rules: every address and port a mode exposes from outside, each\n"
     "Service port's clusterIP from a pod, a clusterIP on a port no Service defines and a\n"
@@ -276,7 +276,7 @@ cmd_compare_run(int argc, char **argv)
         {"filename", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &a.adjust.manifests, "Add a manifest",
          "MANIFEST"},
         {"modes", 0, 0, G_OPTION_ARG_STRING, &a.modes,
-         "The kube-proxy modes to compare (default iptables,nftables)", "MODE,MODE..."},
+         "The kube-proxy modes to compare (default iptables,nftables,ipvs)", "MODE,MODE..."},
         {"seed", 0, 0, G_OPTION_ARG_STRING, &a.adjust.seed, "Replace spec.seed", "N"},
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.adjust.set, "Change the scenario (as kpsim run)",
          "PATH=VALUE"},
@@ -295,7 +295,7 @@ cmd_compare_run(int argc, char **argv)
     else if (argc != 2)
         status = cli_usage_error(&cmd_compare_entry,
                                  argc < 2 ? "a SCENARIO is required" : "too many arguments");
-    else if (!compare_parse_modes(a.modes != NULL ? a.modes : "iptables,nftables", &modes))
+    else if (!compare_parse_modes(a.modes != NULL ? a.modes : "iptables,nftables,ipvs", &modes))
         status = cli_usage_error(&cmd_compare_entry,
                                  "--modes %s: a comma-separated list of iptables, nftables and "
                                  "ipvs, each at most once",

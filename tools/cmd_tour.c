@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 
+#include "model/kube_proxy.h"
 #include "model/probe.h"
 #include "tools/cli.h"
 #include "tools/kubectl_view.h"
@@ -72,6 +73,10 @@ tour_target(GString *out, const Cluster *c, const ScenarioClient *client, const 
                                local ? " (same node)" : " (one more hop)",
                                pb->branch->masquerade ? node->name : client->name);
     }
+    g_autoptr(GString) note = g_string_new(NULL);
+    if (kube_proxy_ipvs_trace_note(c, p, note))
+        g_string_append(out, "      but the connection fails: IPVS forwards it without SNAT, so "
+                             "the pod's reply bypasses this node (kpsim trace explains)\n");
     if (p->verdict == NF_VERDICT_DROP)
         g_string_append(out, "      dropped on this node: no local endpoint for a Local policy\n");
     else if (p->verdict == NF_VERDICT_REJECT)

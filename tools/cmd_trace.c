@@ -135,6 +135,9 @@ explain_rule(const Explainer *ex, const char *chain, const char *rule)
 {
     g_autofree char *target = rule_option(rule, "-j");
     g_autofree char *comment = rule_option(rule, "--comment");
+    char *ipvs = kube_proxy_ipvs_explain_rule(chain, rule); /* IPVS mode's ipset rules */
+    if (ipvs != NULL)
+        return ipvs;
     if (target == NULL)
         return g_strdup_printf("no rule let it through: %s", comment ? comment : "falls through");
     if (g_str_equal(target, "KUBE-MARK-MASQ")) {
@@ -206,6 +209,8 @@ trace_text_step(GString *out, const Explainer *ex, const NfStep *st)
     }
     if (kube_proxy_nft_trace_step(st, out)) /* nftables mode: explained in nft's terms */
         return;
+    if (kube_proxy_ipvs_trace_step(st, out)) /* IPVS mode's scheduling step */
+        return;
     nf_rule_format(st->rule, rule);
     g_autofree char *why = explain_rule(ex, st->chain, rule->str);
     g_string_append_printf(out, "  %-6s %s\n         %s\n", nf_table_name(st->table), st->chain,
@@ -219,7 +224,8 @@ steps_equal(const NfStep *a, const NfStep *b)
 {
     return a->rule == b->rule && a->fell_through == b->fell_through && a->table == b->table &&
            g_strcmp0(a->chain, b->chain) == 0 && a->nft_rule == b->nft_rule &&
-           (a->nft_rule == NULL || a->nft_choice == b->nft_choice);
+           (a->nft_rule == NULL || a->nft_choice == b->nft_choice) &&
+           a->ipvs_service == b->ipvs_service && a->ipvs_dest == b->ipvs_dest;
 }
 
 static const char *
@@ -398,8 +404,16 @@ trace_text(GString *out, const Cluster *c, const Timeline *tl, const Probe *p)
         for (; k < pb->branch->steps->len; k++)
             trace_text_step(out, &ex, &g_array_index(pb->branch->steps, NfStep, k));
     }
-    if (p->endpoints->len > 0) {
+    if (p->endpoints->len > 0 && c->proxy->mode == KP_MODE_IPVS) {
+        const char *sched = c->proxy->ipvs_scheduler;
+        g_string_append_printf(out,
+                               "\nEndpoints (IPVS's %s scheduler picks one per new connection; "
+                               "the shares are over many connections):\n",
+                               sched != NULL && sched[0] != '\0' ? sched : "rr");
+    } else if (p->endpoints->len > 0) {
         g_string_append(out, "\nEndpoints (kube-proxy picks one per new connection):\n");
+    }
+    if (p->endpoints->len > 0) {
         for (guint b = 0; b < p->branches->len; b++) {
             const ProbeBranch *pb = g_ptr_array_index(p->branches, b);
             if (!pb->branch->dnat)
@@ -410,6 +424,7 @@ trace_text(GString *out, const Cluster *c, const Timeline *tl, const Probe *p)
         }
     }
     trace_text_verdict(out, tl, p);
+    kube_proxy_ipvs_trace_note(c, p, out);
     if (tl != NULL && !timeline_node_down(tl, p->node, NULL))
         trace_text_dead_share(out, c, tl, p);
 }
@@ -425,7 +440,8 @@ trace_json_steps(JsonBuilder *b, const NfBranch *br)
         g_autoptr(GString) rule = g_string_new(NULL);
         if (st->fell_through)
             g_string_append_printf(rule, ":%s ACCEPT", st->chain);
-        else if (!kube_proxy_nft_step_rule(st, rule)) /* nftables mode: nft's rule text */
+        else if (!kube_proxy_nft_step_rule(st, rule) && /* nftables mode: nft's rule text */
+                 !kube_proxy_ipvs_step_rule(st, rule))  /* IPVS: the scheduling decision */
             nf_rule_format(st->rule, rule);
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "table");

@@ -473,7 +473,8 @@ journey_rule_text(const NfStep *st)
     GString *s = g_string_new(NULL);
     if (st->fell_through)
         g_string_append_printf(s, ":%s ACCEPT (end of chain, policy)", st->chain);
-    else if (!kube_proxy_nft_step_rule(st, s) && st->rule != NULL)
+    else if (!kube_proxy_nft_step_rule(st, s) && !kube_proxy_ipvs_step_rule(st, s) &&
+             st->rule != NULL)
         nf_rule_format(st->rule, s);
     return g_string_free(s, FALSE);
 }
@@ -600,10 +601,15 @@ html_rules(Html *h)
         g_autoptr(GString) text = g_string_new(NULL);
         gboolean nft = rs != NULL && kube_proxy_nft_list(rs, text);
         g_string_append(out, "<details><summary>");
+        gboolean ipvs = rs != NULL && !nft && kube_proxy_ipvs_list(rs, text);
         html_printf(out, "%s: %u rules (%s)", hn->node->name, hn->node->rules,
-                    nft ? "nft list table" : "iptables-save");
+                    nft    ? "nft list table"
+                    : ipvs ? "iptables-save, ipvsadm -Ln"
+                           : "iptables-save");
         g_string_append(out, "</summary>\n<pre>");
         if (rs != NULL && !nft) {
+            if (ipvs)
+                g_string_append(text, "\n");
             nf_ruleset_save(rs, NF_TABLE_NAT, text);
             nf_ruleset_save(rs, NF_TABLE_FILTER, text);
         } else if (rs == NULL) {

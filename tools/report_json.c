@@ -160,6 +160,25 @@ json_pod(JsonBuilder *b, const RunReport *r, const ReportPod *p)
     json_builder_end_object(b);
 }
 
+/* nodes[].ipvs (IPVS mode): each real server of each virtual service at the end of the run. */
+static void
+json_node_ipvs(JsonBuilder *b, const ReportNode *n)
+{
+    json_builder_set_member_name(b, "ipvs");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n->ipvs->len; i++) {
+        const ReportIpvsDest *d = n->ipvs->pdata[i];
+        json_builder_begin_object(b);
+        json_member_string(b, "service", d->service);
+        json_member_string(b, "real_server", d->real_server);
+        json_member_int(b, "weight", d->weight);
+        json_member_int(b, "active_conns", (gint64)d->active);
+        json_member_int(b, "inactive_conns", (gint64)d->inactive);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
 /* One element of nodes[]. */
 static void
 json_node(JsonBuilder *b, const ReportNode *n)
@@ -192,6 +211,8 @@ json_node(JsonBuilder *b, const ReportNode *n)
     json_member_int(b, "connections_entered", (gint64)n->connections_entered);
     json_member_int(b, "connections_served", (gint64)n->connections_served);
     json_member_int(b, "connections_crossed", (gint64)n->connections_crossed);
+    if (n->ipvs != NULL)
+        json_node_ipvs(b, n);
     json_builder_end_object(b);
 }
 

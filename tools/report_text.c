@@ -247,6 +247,29 @@ text_paths(const RunReport *r, GString *out)
     text_table_print(t, out);
 }
 
+/* IPVS mode: each node's real servers as ipvsadm -Ln shows them at the end of the run. */
+static void
+text_nodes_ipvs(const RunReport *r, GString *out)
+{
+    if (r->nodes->len == 0 || ((const ReportNode *)r->nodes->pdata[0])->ipvs == NULL)
+        return;
+    g_string_append(out, "\nIPVS real servers at the end (ipvsadm -Ln on each node; "
+                         "ACTIVE/INACTIVE: ActiveConn/InActConn):\n");
+    g_autoptr(TextTable) t = text_table_new(6);
+    text_cells(t, "NODE", "VIRTUAL-SERVICE", "REAL-SERVER", "WEIGHT", "ACTIVE", "INACTIVE", NULL);
+    for (guint i = 0; i < r->nodes->len; i++) {
+        const ReportNode *n = r->nodes->pdata[i];
+        for (guint k = 0; n->ipvs != NULL && k < n->ipvs->len; k++) {
+            const ReportIpvsDest *d = n->ipvs->pdata[k];
+            text_cells(t, n->name, d->service, d->real_server, NULL);
+            text_cell(t, "%u", d->weight);
+            text_cell_u64(t, d->active);
+            text_cell_u64(t, d->inactive);
+        }
+    }
+    text_table_print(t, out);
+}
+
 /* The nodes table: where connections went and what the kernel counted. */
 static void
 text_nodes(const RunReport *r, GString *out)
@@ -277,6 +300,7 @@ text_nodes(const RunReport *r, GString *out)
         g_string_free(d, TRUE);
     }
     text_table_print(t, out);
+    text_nodes_ipvs(r, out);
 }
 
 /* "80:30080/TCP,443:30443/TCP" as kubectl's PORT(S) column prints them. */
