@@ -15,9 +15,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kpsim-determinism.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# Scenario, seed: the seed example, a node failure with the control plane at work, and the
-# seed example under another seed.
-cases="seed-nginx-nodeport.yaml:1 node-failure.yaml:7 seed-nginx-nodeport.yaml:42"
+# Scenario, seed: the seed example, a node failure with the control plane at work, the seed
+# example under another seed, and a node failure under IPVS mode (schedulers, graceful removal).
+cases="seed-nginx-nodeport.yaml:1 node-failure.yaml:7 seed-nginx-nodeport.yaml:42 node-failure-ipvs.yaml:3"
 status=0
 for c in $cases; do
     scenario=${c%%:*}
