@@ -17,8 +17,7 @@
 
 /* Appends the strings, a NULL-terminated list: the printf-free path for the parts every rule
  * has (a table of 10,000 Services saves hundreds of thousands of rules). */
-static void
-save_strs(GString *out, ...) G_GNUC_NULL_TERMINATED;
+static void save_strs(GString *out, ...) G_GNUC_NULL_TERMINATED;
 
 static void
 save_strs(GString *out, ...)
@@ -168,8 +167,7 @@ save_mark_value(GString *out, guint32 value, guint32 mask)
 static void
 save_set(GString *out, const NfMatch *m, gboolean inv)
 {
-    g_string_append_printf(out, "%s --match-set %s ", inv ? " !" : "",
-                           ipset_name(m->u.set.set));
+    g_string_append_printf(out, "%s --match-set %s ", inv ? " !" : "", ipset_name(m->u.set.set));
     for (guint i = 0; i < m->u.set.n_dirs; i++)
         g_string_append_printf(out, "%s%s", i > 0 ? "," : "",
                                (m->u.set.src_dirs & (1u << i)) ? "src" : "dst");
