@@ -17,6 +17,7 @@
  */
 #include "sim/netfilter_private.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* clang-format off */
@@ -59,11 +60,11 @@ chain_new(const char *name, gboolean builtin)
     NfChain *c = g_new0(NfChain, 1);
     c->name = name;
     c->builtin = builtin;
-    c->rules = g_ptr_array_new_with_free_func(g_free);
+    c->rules = g_ptr_array_new(); /* the rules live in the ruleset's blocks */
     return c;
 }
 
-/* Frees a chain, its rules and its evaluation index (GDestroyNotify). */
+/* Frees a chain, its rule list and its evaluation index (GDestroyNotify). */
 static void
 chain_free(gpointer data)
 {
@@ -82,6 +83,7 @@ nf_ruleset_new(SimFamily family)
     rs->strings = g_string_chunk_new(4096);
     rs->scratch_rule = g_new0(NfRule, 1);
     rs->scratch_matches = g_array_new(FALSE, TRUE, sizeof(NfMatch));
+    rs->rule_blocks = g_ptr_array_new_with_free_func(g_free);
     for (guint t = 0; t < NF_TABLE_COUNT; t++) {
         NfTable *tab = &rs->tables[t];
         tab->chains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, chain_free);
@@ -97,6 +99,26 @@ nf_ruleset_new(SimFamily family)
     return rs;
 }
 
+#define NF_RULE_BLOCK_SIZE (256 * 1024)
+
+/* See netfilter_private.h. */
+gpointer
+nf_ruleset_alloc_rule(NfRuleset *rs, gsize size)
+{
+    const gsize align = _Alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (size > rs->block_left) {
+        gsize block = MAX(size, NF_RULE_BLOCK_SIZE);
+        rs->block_next = g_malloc(block);
+        rs->block_left = block;
+        g_ptr_array_add(rs->rule_blocks, rs->block_next);
+    }
+    gpointer r = rs->block_next;
+    rs->block_next += size;
+    rs->block_left -= size;
+    return r;
+}
+
 void
 nf_ruleset_free(NfRuleset *rs)
 {
@@ -105,6 +127,7 @@ nf_ruleset_free(NfRuleset *rs)
     for (guint t = 0; t < NF_TABLE_COUNT; t++)
         g_hash_table_unref(rs->tables[t].chains);
     g_string_chunk_free(rs->strings);
+    g_ptr_array_unref(rs->rule_blocks);
     g_free(rs->scratch_rule);
     g_array_unref(rs->scratch_matches);
     nf_eval_scratch_free(rs->eval_scratch);

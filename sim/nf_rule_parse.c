@@ -180,7 +180,7 @@ static void
 parser_commit(RuleParser *p)
 {
     guint n = p->matches->len;
-    NfRule *r = g_malloc(sizeof(NfRule) + n * sizeof(NfMatch));
+    NfRule *r = nf_ruleset_alloc_rule(p->rs, sizeof(NfRule) + n * sizeof(NfMatch));
     memcpy(r, p->rule, sizeof(NfRule));
     r->n_matches = (guint8)n;
     if (n > 0)
