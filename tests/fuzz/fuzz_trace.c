@@ -2,7 +2,8 @@
 /* Fuzz target: kpsim trace on loaded scenarios.
  *
  * A few scenarios (the seed example, its Local variant, a load balancer with source ranges and
- * two of kube-proxy's own test set-ups, with IPv6) are loaded once. The input picks a scenario,
+ * two of kube-proxy's own test set-ups, with IPv6, then nftables and IPVS mode set-ups) are
+ * loaded once. The input picks a scenario,
  * a node, a protocol, and a source and a destination: an address of the cluster (node, pod,
  * ClusterIP, external or load-balancer IP, loopback) with one of its Service ports, raw IPv4 or
  * IPv6 bytes with any port, or (through the command) raw text for --from/--to. It then runs the
@@ -29,6 +30,11 @@ static const char *const fuzz_trace_files[] = {
     "scenarios/lb-source-ranges-nodeport.yaml",
     "tests/conformance/kube-proxy/iptables-testtracepacket.yaml",
     "tests/conformance/kube-proxy/iptables-testexternaltrafficpolicylocal.yaml",
+    "scenarios/seed-nginx-nodeport-nft.yaml",
+    "scenarios/mode-differences.yaml",
+    "scenarios/seed-nginx-nodeport-ipvs.yaml",
+    "scenarios/mode-differences-ipvs.yaml",
+    "tests/conformance/ipvs/ipvs-testexternaltrafficpolicylocal.yaml",
 };
 #define FUZZ_TRACE_N G_N_ELEMENTS(fuzz_trace_files)
 
