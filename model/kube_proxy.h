@@ -73,8 +73,10 @@ NfRuleset *kube_proxy_render_ipvs(const Cluster *c, const K8sNode *node, SimFami
  * tcpFinTimeout and udpTimeout, each 0 leaving the kernel's default (900 s, 120 s, 300 s). */
 void kube_proxy_ipvs_config(const KubeProxyConfig *kp, IpvsConfig *out);
 /* The real servers of rs's IPVS table with st's counts (ReportIpvsDest*, model/report.h), in
- * `ipvsadm -Ln` order; NULL when rs carries no IPVS table or st is NULL. (transfer full) */
-GPtrArray *kube_proxy_ipvs_report(const NfRuleset *rs, IpvsState *st);
+ * `ipvsadm -Ln` order, leaving out the idle ones (weight > 0 and no connection at all: a
+ * 1,000-Service node has tens of thousands, and ipvsadm -Ln lists them) and counting those in
+ * *idle; NULL when rs carries no IPVS table or st is NULL. (transfer full) */
+GPtrArray *kube_proxy_ipvs_report(const NfRuleset *rs, IpvsState *st, guint *idle);
 /* When rs carries an IPVS table, appends `ipset list` of its ipsets (IPVS mode) and returns
  * TRUE; FALSE (nothing appended) otherwise. */
 gboolean kube_proxy_ipset_list(const NfRuleset *rs, GString *out);

@@ -278,9 +278,10 @@ ipvs_report_compare(gconstpointer a, gconstpointer b)
 
 /* See kube_proxy.h. */
 GPtrArray *
-kube_proxy_ipvs_report(const NfRuleset *rs, IpvsState *st)
+kube_proxy_ipvs_report(const NfRuleset *rs, IpvsState *st, guint *idle)
 {
-    g_return_val_if_fail(rs != NULL, NULL);
+    g_return_val_if_fail(rs != NULL && idle != NULL, NULL);
+    *idle = 0;
     const IpvsTable *t = ipvs_ruleset_table(rs);
     if (t == NULL || st == NULL)
         return NULL;
@@ -294,6 +295,10 @@ kube_proxy_ipvs_report(const NfRuleset *rs, IpvsState *st)
             guint32 weight, active = 0, inactive = 0;
             ipvs_service_dest(svc, k, &a, &weight);
             ipvs_state_dest_counts(st, spec->proto, &spec->vip, &a, &weight, &active, &inactive);
+            if (weight > 0 && active == 0 && inactive == 0) {
+                (*idle)++;
+                continue;
+            }
             ReportIpvsDest *d = g_new0(ReportIpvsDest, 1);
             d->service = g_strdup_printf("%s %s %s", sim_proto_k8s_name(spec->proto),
                                          sim_sockaddr_to_string(&spec->vip, vip),

@@ -103,7 +103,9 @@ typedef struct {
     guint64 connections_entered; /* client connections addressed to this node */
     guint64 connections_served;  /* of those, reached a pod */
     guint64 connections_crossed; /* of those, served by a pod on another node */
-    GPtrArray *ipvs; /* (nullable) ReportIpvsDest*: IPVS mode's real servers at the end */
+    GPtrArray *ipvs; /* (nullable) ReportIpvsDest*: IPVS mode's real servers at the end that
+                        have connections or drain (weight 0) */
+    guint ipvs_idle; /* the other real servers (weight > 0, no connection), not listed */
 } ReportNode;
 
 /* One real server of one IPVS virtual service of a node, as `ipvsadm -Ln` shows it at the end of

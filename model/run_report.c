@@ -308,7 +308,7 @@ run_report_nodes(const Run *r, RunReport *rep)
         n->connections_entered = run_node_entered(r, rn);
         n->connections_served = rn->served;
         n->connections_crossed = rn->crossed;
-        n->ipvs = kube_proxy_ipvs_report(rn->rules, sim_host_ipvs(rn->host));
+        n->ipvs = kube_proxy_ipvs_report(rn->rules, sim_host_ipvs(rn->host), &n->ipvs_idle);
     }
 }
 

@@ -177,6 +177,7 @@ json_node_ipvs(JsonBuilder *b, const ReportNode *n)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    json_member_int(b, "ipvs_idle_real_servers", n->ipvs_idle);
 }
 
 /* One element of nodes[]. */

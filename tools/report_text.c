@@ -253,8 +253,13 @@ text_nodes_ipvs(const RunReport *r, GString *out)
 {
     if (r->nodes->len == 0 || ((const ReportNode *)r->nodes->pdata[0])->ipvs == NULL)
         return;
-    g_string_append(out, "\nIPVS real servers at the end (ipvsadm -Ln on each node; "
-                         "ACTIVE/INACTIVE: ActiveConn/InActConn):\n");
+    guint idle = 0;
+    for (guint i = 0; i < r->nodes->len; i++)
+        idle += ((const ReportNode *)r->nodes->pdata[i])->ipvs_idle;
+    g_string_append_printf(out,
+                           "\nIPVS real servers at the end (ipvsadm -Ln on each node; "
+                           "ACTIVE/INACTIVE: ActiveConn/InActConn; %u idle ones not shown):\n",
+                           idle);
     g_autoptr(TextTable) t = text_table_new(6);
     text_cells(t, "NODE", "VIRTUAL-SERVICE", "REAL-SERVER", "WEIGHT", "ACTIVE", "INACTIVE", NULL);
     for (guint i = 0; i < r->nodes->len; i++) {
