@@ -28,6 +28,9 @@ expect 0 "trace --json" -- trace "$SEED" --node node1 --from 203.0.113.10 --to 1
 
 expect 2 "rules without --node" -- rules "$SEED"
 expect 0 "rules --table nat" -- rules "$SEED" --node node1 --table nat && grep_in "$out" "^\*nat" "nat table"
+expect 2 "rules --table in nftables mode" -- rules scenarios/seed-nginx-nodeport-nft.yaml \
+    --node node1 --table nat && grep_in "$err" "nftables mode programs one table, ip kube-proxy" \
+    "--table is refused, not ignored, under nftables" && empty "$out" "no rules printed"
 # IPVS mode: rules prints iptables-save, ipset list and ipvsadm -Ln under headings; --table picks
 # one; a scheduler kube-proxy does not support is an input error at its position.
 IPVS=scenarios/seed-nginx-nodeport-ipvs.yaml

@@ -120,7 +120,8 @@ cmd_rules_run(int argc, char **argv)
     GOptionEntry entries[] = {
         {"node", 0, 0, G_OPTION_ARG_STRING, &node_name, "The node whose rules to print", "NODE"},
         {"table", 't', 0, G_OPTION_ARG_STRING, &table,
-         "Only this table: nat or filter (in ipvs mode also ipset or ipvs)", "TABLE"},
+         "Only this table: nat or filter (in ipvs mode also ipset or ipvs; not in nftables mode)",
+         "TABLE"},
         {"ipv6", '6', 0, G_OPTION_ARG_NONE, &ipv6, "The IPv6 rules (ip6tables-save)", NULL},
         {"at", 0, 0, G_OPTION_ARG_STRING, &at_text,
          "The rules kube-proxy had programmed at this time of the scenario", "TIME"},
@@ -154,6 +155,11 @@ cmd_rules_run(int argc, char **argv)
     if (table != NULL && (g_str_equal(table, "ipset") || g_str_equal(table, "ipvs")) &&
         cluster->proxy->mode != KP_MODE_IPVS)
         return cli_usage_error(&cmd_rules_entry, "--table %s: only in proxy.mode ipvs", table);
+    if (table != NULL && cluster->proxy->mode == KP_MODE_NFTABLES)
+        return cli_usage_error(&cmd_rules_entry,
+                               "--table %s: nftables mode programs one table, %s kube-proxy, "
+                               "with its nat and filter chains; leave --table out",
+                               table, ipv6 ? "ip6" : "ip");
     SimFamily family = ipv6 ? SIM_AF_INET6 : SIM_AF_INET;
     g_autoptr(Timeline) tl = NULL;
     NfRuleset *rendered = NULL;
