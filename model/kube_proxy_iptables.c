@@ -15,20 +15,14 @@
  */
 #include "model/kube_proxy.h"
 #include "model/kube_proxy_endpoints.h"
+#include "model/kube_proxy_private.h"
 
 #include <string.h>
 
 /* kube-proxy drops per-endpoint comments beyond this many endpoints
  * (largeClusterEndpointsThreshold). */
 #define IPT_LARGE_CLUSTER_ENDPOINTS 1000
-#define IPT_MAX_ARGS 40
 #define IPT_CHAIN_LEN 32 /* "KUBE-SEP-" + 16 + NUL fits; iptables allows 28 characters */
-
-/* An argument vector for one rule, of borrowed strings. */
-typedef struct {
-    const char *v[IPT_MAX_ARGS];
-    guint n;
-} IptArgs;
 
 /* What every rule of one render needs: the ruleset, the node and kube-proxy's settings. */
 typedef struct {
@@ -64,46 +58,14 @@ typedef struct {
 
 /* ---------------------------------------------------------------- argument vectors */
 
-/* Appends the NULL-terminated strings to a. */
-static void G_GNUC_NULL_TERMINATED
-ipt_args_add(IptArgs *a, ...)
-{
-    va_list ap;
-    va_start(ap, a);
-    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
-        g_assert(a->n < IPT_MAX_ARGS);
-        a->v[a->n++] = s;
-    }
-    va_end(ap);
-}
-
 /* Appends "-m PROTO -p PROTO [-d DST] --dport PORT" (dst nullable), as kube-proxy writes it. */
 static void
-ipt_args_add_dest(IptArgs *a, const IptService *s, const char *dst, const char *port)
+ipt_args_add_dest(KpArgs *a, const IptService *s, const char *dst, const char *port)
 {
-    ipt_args_add(a, "-m", s->sp->protocol, "-p", s->sp->protocol, NULL);
+    kp_args_add(a, "-m", s->sp->protocol, "-p", s->sp->protocol, NULL);
     if (dst != NULL)
-        ipt_args_add(a, "-d", dst, NULL);
-    ipt_args_add(a, "--dport", port, NULL);
-}
-
-/* Appends one rule to chain; a rule the ruleset refuses is a bug in this file. */
-static void
-ipt_append(IptRender *r, NfTableId table, const char *chain, const IptArgs *a)
-{
-    g_autoptr(GError) err = NULL;
-    if (!nf_ruleset_append_argv(r->rs, table, chain, a->v, a->n, &err))
-        g_critical("kube-proxy rule for %s %s rejected: %s", nf_table_name(table), chain,
-                   err->message);
-}
-
-/* Creates a user chain; failing is a bug in this file. */
-static void
-ipt_new_chain(IptRender *r, NfTableId table, const char *chain)
-{
-    g_autoptr(GError) err = NULL;
-    if (!nf_ruleset_new_chain(r->rs, table, chain, &err))
-        g_critical("kube-proxy chain %s %s: %s", nf_table_name(table), chain, err->message);
+        kp_args_add(a, "-d", dst, NULL);
+    kp_args_add(a, "--dport", port, NULL);
 }
 
 /* ---------------------------------------------------------------- top-level chains */
@@ -145,28 +107,16 @@ ipt_hook_jumps(IptRender *r)
     };
     for (gsize i = 0; i < G_N_ELEMENTS(jumps); i++) {
         const IptJump *j = &jumps[i];
-        IptArgs a = {0};
+        KpArgs a = {0};
         if (strcmp(j->to, "KUBE-FIREWALL") == 0 && r->family != SIM_AF_INET)
             continue;
         if (j->ct_new)
-            ipt_args_add(&a, "-m", "conntrack", "--ctstate", "NEW", NULL);
+            kp_args_add(&a, "-m", "conntrack", "--ctstate", "NEW", NULL);
         if (j->comment != NULL)
-            ipt_args_add(&a, "-m", "comment", "--comment", j->comment, NULL);
-        ipt_args_add(&a, "-j", j->to, NULL);
-        ipt_append(r, j->table, j->from, &a);
+            kp_args_add(&a, "-m", "comment", "--comment", j->comment, NULL);
+        kp_args_add(&a, "-j", j->to, NULL);
+        kp_append(r->rs, j->table, j->from, &a);
     }
-}
-
-/* Writes kubelet's KUBE-FIREWALL rule (IPv4 only): drop traffic to 127.0.0.0/8 that does not
- * come from loopback, the guard that makes route_localnet safe. */
-static void
-ipt_kubelet_firewall(IptRender *r)
-{
-    IptArgs a = {0};
-    ipt_args_add(&a, "-m", "comment", "--comment", "block incoming localnet connections", "-d",
-                 "127.0.0.0/8", "!", "-s", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate",
-                 "RELATED,ESTABLISHED,DNAT", "-j", "DROP", NULL);
-    ipt_append(r, NF_TABLE_FILTER, "KUBE-FIREWALL", &a);
 }
 
 /* Creates the top-level chains of both tables, the hook jumps, and the rules of
@@ -180,28 +130,13 @@ ipt_top_level(IptRender *r)
     static const char *const nat_chains[] = {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
                                              "KUBE-MARK-MASQ", "KUBE-PROXY-CANARY"};
     for (gsize i = 0; i < G_N_ELEMENTS(filter_chains); i++)
-        ipt_new_chain(r, NF_TABLE_FILTER, filter_chains[i]);
+        kp_new_chain(r->rs, NF_TABLE_FILTER, filter_chains[i]);
     for (gsize i = 0; i < G_N_ELEMENTS(nat_chains); i++)
-        ipt_new_chain(r, NF_TABLE_NAT, nat_chains[i]);
-    if (r->family == SIM_AF_INET) {
-        ipt_new_chain(r, NF_TABLE_FILTER, "KUBE-FIREWALL");
-        ipt_kubelet_firewall(r);
-    }
+        kp_new_chain(r->rs, NF_TABLE_NAT, nat_chains[i]);
+    if (r->family == SIM_AF_INET)
+        kp_kubelet_firewall(r->rs);
     ipt_hook_jumps(r);
-
-    IptArgs a = {0};
-    ipt_args_add(&a, "-m", "mark", "!", "--mark", r->mark_mask, "-j", "RETURN", NULL);
-    ipt_append(r, NF_TABLE_NAT, "KUBE-POSTROUTING", &a);
-    a.n = 0;
-    ipt_args_add(&a, "-j", "MARK", "--xor-mark", r->mark, NULL);
-    ipt_append(r, NF_TABLE_NAT, "KUBE-POSTROUTING", &a);
-    a.n = 0;
-    ipt_args_add(&a, "-m", "comment", "--comment", "kubernetes service traffic requiring SNAT",
-                 "-j", "MASQUERADE", "--random-fully", NULL);
-    ipt_append(r, NF_TABLE_NAT, "KUBE-POSTROUTING", &a);
-    a.n = 0;
-    ipt_args_add(&a, "-j", "MARK", "--or-mark", r->mark, NULL);
-    ipt_append(r, NF_TABLE_NAT, "KUBE-MARK-MASQ", &a);
+    kp_masquerade_rules(r->rs, r->mark, r->mark_mask);
 }
 
 /* ---------------------------------------------------------------- per service port: setup */
@@ -286,16 +221,16 @@ static void
 ipt_service_chains(IptRender *r, const IptService *s)
 {
     if (s->uses_ext_chain)
-        ipt_new_chain(r, NF_TABLE_NAT, s->ext_chain);
+        kp_new_chain(r->rs, NF_TABLE_NAT, s->ext_chain);
     if (s->uses_fw_chain)
-        ipt_new_chain(r, NF_TABLE_NAT, s->fw_chain);
+        kp_new_chain(r->rs, NF_TABLE_NAT, s->fw_chain);
     if (s->uses_cluster_chain)
-        ipt_new_chain(r, NF_TABLE_NAT, s->svc_chain);
+        kp_new_chain(r->rs, NF_TABLE_NAT, s->svc_chain);
     if (s->uses_local_chain)
-        ipt_new_chain(r, NF_TABLE_NAT, s->svl_chain);
+        kp_new_chain(r->rs, NF_TABLE_NAT, s->svl_chain);
     for (guint i = 0; i < s->sp->all_reachable->len; i++) {
         const KpEndpoint *ep = s->sp->all_reachable->pdata[i];
-        ipt_new_chain(r, NF_TABLE_NAT, s->sep_chain[ep->index]);
+        kp_new_chain(r->rs, NF_TABLE_NAT, s->sep_chain[ep->index]);
     }
 }
 
@@ -306,30 +241,30 @@ ipt_service_chains(IptRender *r, const IptService *s)
 static void
 ipt_capture_cluster_ip(IptRender *r, const IptService *s)
 {
-    IptArgs a = {0};
+    KpArgs a = {0};
     if (s->has_internal) {
         g_autofree char *comment = g_strdup_printf("%s cluster IP", s->sp->name);
-        ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+        kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
         ipt_args_add_dest(&a, s, s->cluster_ip, s->port);
-        ipt_args_add(&a, "-j", s->internal_chain, NULL);
-        ipt_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+        kp_args_add(&a, "-j", s->internal_chain, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
         return;
     }
-    ipt_args_add(&a, "-m", "comment", "--comment", s->internal_comment, NULL);
+    kp_args_add(&a, "-m", "comment", "--comment", s->internal_comment, NULL);
     ipt_args_add_dest(&a, s, s->cluster_ip, s->port);
-    ipt_args_add(&a, "-j", s->internal_target, NULL);
-    ipt_append(r, NF_TABLE_FILTER, "KUBE-SERVICES", &a);
+    kp_args_add(&a, "-j", s->internal_target, NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-SERVICES", &a);
 }
 
 /* The filter KUBE-EXTERNAL-SERVICES REJECT/DROP rule for dst:port (no external endpoints). */
 static void
 ipt_external_filter(IptRender *r, const IptService *s, const char *dst)
 {
-    IptArgs a = {0};
-    ipt_args_add(&a, "-m", "comment", "--comment", s->external_comment, NULL);
+    KpArgs a = {0};
+    kp_args_add(&a, "-m", "comment", "--comment", s->external_comment, NULL);
     ipt_args_add_dest(&a, s, dst, s->port);
-    ipt_args_add(&a, "-j", s->external_target, NULL);
-    ipt_append(r, NF_TABLE_FILTER, "KUBE-EXTERNAL-SERVICES", &a);
+    kp_args_add(&a, "-j", s->external_target, NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-EXTERNAL-SERVICES", &a);
 }
 
 /* The externalIP captures: nat KUBE-SERVICES to KUBE-EXT, and the filter rule when external
@@ -342,11 +277,11 @@ ipt_capture_external_ips(IptRender *r, const IptService *s)
         char ip[SIM_ADDR_STRLEN];
         sim_addr_to_string(&g_array_index(s->sp->external_ips, SimAddr, i), ip);
         if (s->sp->has_endpoints) {
-            IptArgs a = {0};
-            ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+            KpArgs a = {0};
+            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
             ipt_args_add_dest(&a, s, ip, s->port);
-            ipt_args_add(&a, "-j", s->ext_chain, NULL);
-            ipt_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+            kp_args_add(&a, "-j", s->ext_chain, NULL);
+            kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
         }
         if (!s->has_external)
             ipt_external_filter(r, s, ip);
@@ -366,19 +301,19 @@ ipt_capture_lb_ips(IptRender *r, const IptService *s)
     for (guint i = 0; i < vips->len; i++) {
         char ip[SIM_ADDR_STRLEN];
         sim_addr_to_string(&g_array_index(vips, SimAddr, i), ip);
-        IptArgs a = {0};
+        KpArgs a = {0};
         if (s->sp->has_endpoints) {
-            ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
             ipt_args_add_dest(&a, s, ip, s->port);
-            ipt_args_add(&a, "-j", s->lb_chain, NULL);
-            ipt_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+            kp_args_add(&a, "-j", s->lb_chain, NULL);
+            kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
         }
         if (s->uses_fw_chain) {
             a.n = 0;
-            ipt_args_add(&a, "-m", "comment", "--comment", fw_comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment", fw_comment, NULL);
             ipt_args_add_dest(&a, s, ip, s->port);
-            ipt_args_add(&a, "-j", "DROP", NULL);
-            ipt_append(r, NF_TABLE_FILTER, "KUBE-PROXY-FIREWALL", &a);
+            kp_args_add(&a, "-j", "DROP", NULL);
+            kp_append(r->rs, NF_TABLE_FILTER, "KUBE-PROXY-FIREWALL", &a);
         }
     }
     for (guint i = 0; !s->has_external && i < vips->len; i++) {
@@ -393,36 +328,36 @@ static void
 ipt_capture_node_port(IptRender *r, const IptService *s)
 {
     const KpServicePort *sp = s->sp;
-    IptArgs a = {0};
+    KpArgs a = {0};
     if (sp->port->node_port != 0 && sp->has_endpoints) {
         if (r->family == SIM_AF_INET && r->cfg->localhost_node_ports && r->npa.match_all) {
-            ipt_args_add(&a, "-m", "comment", "--comment", sp->name, "-m", sp->protocol, "-p",
-                         sp->protocol, "-d", "127.0.0.0/8", "--dport", s->node_port, "-m", "nfacct",
-                         "--nfacct-name", "localhost_nps_accepted_pkts", "-j", s->ext_chain, NULL);
-            ipt_append(r, NF_TABLE_NAT, "KUBE-NODEPORTS", &a);
+            kp_args_add(&a, "-m", "comment", "--comment", sp->name, "-m", sp->protocol, "-p",
+                        sp->protocol, "-d", "127.0.0.0/8", "--dport", s->node_port, "-m", "nfacct",
+                        "--nfacct-name", "localhost_nps_accepted_pkts", "-j", s->ext_chain, NULL);
+            kp_append(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS", &a);
             a.n = 0;
         }
-        ipt_args_add(&a, "-m", "comment", "--comment", sp->name, NULL);
+        kp_args_add(&a, "-m", "comment", "--comment", sp->name, NULL);
         ipt_args_add_dest(&a, s, NULL, s->node_port);
-        ipt_args_add(&a, "-j", s->ext_chain, NULL);
-        ipt_append(r, NF_TABLE_NAT, "KUBE-NODEPORTS", &a);
+        kp_args_add(&a, "-j", s->ext_chain, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS", &a);
         a.n = 0;
     }
     if (sp->port->node_port != 0 && !s->has_external) {
-        ipt_args_add(&a, "-m", "comment", "--comment", s->external_comment, "-m", "addrtype",
-                     "--dst-type", "LOCAL", NULL);
+        kp_args_add(&a, "-m", "comment", "--comment", s->external_comment, "-m", "addrtype",
+                    "--dst-type", "LOCAL", NULL);
         ipt_args_add_dest(&a, s, NULL, s->node_port);
-        ipt_args_add(&a, "-j", s->external_target, NULL);
-        ipt_append(r, NF_TABLE_FILTER, "KUBE-EXTERNAL-SERVICES", &a);
+        kp_args_add(&a, "-j", s->external_target, NULL);
+        kp_append(r->rs, NF_TABLE_FILTER, "KUBE-EXTERNAL-SERVICES", &a);
         a.n = 0;
     }
     if (sp->health_check_node_port != 0) {
         char hc[8];
         g_snprintf(hc, sizeof hc, "%u", sp->health_check_node_port);
         g_autofree char *comment = g_strdup_printf("%s health check node port", sp->name);
-        ipt_args_add(&a, "-m", "comment", "--comment", comment, "-m", "tcp", "-p", "tcp", "--dport",
-                     hc, "-j", "ACCEPT", NULL);
-        ipt_append(r, NF_TABLE_FILTER, "KUBE-NODEPORTS", &a);
+        kp_args_add(&a, "-m", "comment", "--comment", comment, "-m", "tcp", "-p", "tcp", "--dport",
+                    hc, "-j", "ACCEPT", NULL);
+        kp_append(r->rs, NF_TABLE_FILTER, "KUBE-NODEPORTS", &a);
     }
 }
 
@@ -435,14 +370,14 @@ ipt_internal_masquerade(IptRender *r, const IptService *s)
 {
     if (!s->has_internal || (!r->cfg->masquerade_all && !r->detector.implemented))
         return;
-    IptArgs a = {0};
+    KpArgs a = {0};
     g_autofree char *comment = g_strdup_printf("%s cluster IP", s->sp->name);
-    ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+    kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
     ipt_args_add_dest(&a, s, s->cluster_ip, s->port);
     if (!r->cfg->masquerade_all)
-        ipt_args_add(&a, "!", r->detector_opt, r->detector_value, NULL);
-    ipt_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
-    ipt_append(r, NF_TABLE_NAT, s->internal_chain, &a);
+        kp_args_add(&a, "!", r->detector_opt, r->detector_value, NULL);
+    kp_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, s->internal_chain, &a);
 }
 
 /* Appends to KUBE-EXT the rule "-m comment --comment 'WHAT <svc> external destinations'
@@ -450,16 +385,16 @@ ipt_internal_masquerade(IptRender *r, const IptService *s)
 static void G_GNUC_NULL_TERMINATED
 ipt_ext_rule(IptRender *r, const IptService *s, const char *what, const char *target, ...)
 {
-    IptArgs a = {0};
+    KpArgs a = {0};
     g_autofree char *comment = g_strdup_printf("%s %s external destinations", what, s->sp->name);
-    ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+    kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
     va_list ap;
     va_start(ap, target);
     for (const char *m = va_arg(ap, const char *); m != NULL; m = va_arg(ap, const char *))
-        ipt_args_add(&a, m, NULL);
+        kp_args_add(&a, m, NULL);
     va_end(ap);
-    ipt_args_add(&a, "-j", target, NULL);
-    ipt_append(r, NF_TABLE_NAT, s->ext_chain, &a);
+    kp_args_add(&a, "-j", target, NULL);
+    kp_append(r->rs, NF_TABLE_NAT, s->ext_chain, &a);
 }
 
 /* KUBE-EXT: masquerade everything (ETP Cluster), or short-circuit pod and host traffic to the
@@ -482,9 +417,9 @@ ipt_external_chain(IptRender *r, const IptService *s)
                      "LOCAL", NULL);
     }
     if (s->has_external) {
-        IptArgs a = {0};
-        ipt_args_add(&a, "-j", s->external_policy_chain, NULL);
-        ipt_append(r, NF_TABLE_NAT, s->ext_chain, &a);
+        KpArgs a = {0};
+        kp_args_add(&a, "-j", s->external_policy_chain, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, s->ext_chain, &a);
     }
 }
 
@@ -502,26 +437,26 @@ ipt_firewall_chain(IptRender *r, const IptService *s)
     for (guint i = 0; i < sp->source_ranges->len; i++) {
         const SimCidr *cidr = &g_array_index(sp->source_ranges, SimCidr, i);
         char text[SIM_CIDR_STRLEN];
-        IptArgs a = {0};
-        ipt_args_add(&a, "-m", "comment", "--comment", comment, "-s",
-                     sim_cidr_to_string(cidr, text), "-j", s->ext_chain, NULL);
-        ipt_append(r, NF_TABLE_NAT, s->fw_chain, &a);
+        KpArgs a = {0};
+        kp_args_add(&a, "-m", "comment", "--comment", comment, "-s", sim_cidr_to_string(cidr, text),
+                    "-j", s->ext_chain, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, s->fw_chain, &a);
         allow_from_node =
             allow_from_node || (r->has_node_ip && sim_cidr_contains(cidr, &r->node_ip));
     }
     for (guint i = 0; allow_from_node && i < sp->lb_vips->len; i++) {
         char ip[SIM_ADDR_STRLEN];
-        IptArgs a = {0};
-        ipt_args_add(&a, "-m", "comment", "--comment", comment, "-s",
-                     sim_addr_to_string(&g_array_index(sp->lb_vips, SimAddr, i), ip), "-j",
-                     s->ext_chain, NULL);
-        ipt_append(r, NF_TABLE_NAT, s->fw_chain, &a);
+        KpArgs a = {0};
+        kp_args_add(&a, "-m", "comment", "--comment", comment, "-s",
+                    sim_addr_to_string(&g_array_index(sp->lb_vips, SimAddr, i), ip), "-j",
+                    s->ext_chain, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, s->fw_chain, &a);
     }
     g_autofree char *last =
         g_strdup_printf("other traffic to %s will be dropped by KUBE-PROXY-FIREWALL", sp->name);
-    IptArgs a = {0};
-    ipt_args_add(&a, "-m", "comment", "--comment", last, NULL);
-    ipt_append(r, NF_TABLE_NAT, s->fw_chain, &a);
+    KpArgs a = {0};
+    kp_args_add(&a, "-m", "comment", "--comment", last, NULL);
+    kp_append(r->rs, NF_TABLE_NAT, s->fw_chain, &a);
 }
 
 /* writeServiceToEndpointRules(): ClientIP affinity checks, then the random ladder over eps
@@ -537,26 +472,26 @@ ipt_policy_chain(IptRender *r, const IptService *s, const char *chain, const GPt
         const KpEndpoint *ep = eps->pdata[i];
         const char *sep = s->sep_chain[ep->index];
         g_autofree char *comment = g_strdup_printf("%s -> %s", sp->name, ep->str);
-        IptArgs a = {0};
+        KpArgs a = {0};
         if (!r->large_cluster)
-            ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
-        ipt_args_add(&a, "-m", "recent", "--name", sep, "--rcheck", "--seconds", seconds, "--reap",
-                     "-j", sep, NULL);
-        ipt_append(r, NF_TABLE_NAT, chain, &a);
+            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+        kp_args_add(&a, "-m", "recent", "--name", sep, "--rcheck", "--seconds", seconds, "--reap",
+                    "-j", sep, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, chain, &a);
     }
     for (guint i = 0; i < eps->len; i++) {
         const KpEndpoint *ep = eps->pdata[i];
         g_autofree char *comment = g_strdup_printf("%s -> %s", sp->name, ep->str);
-        IptArgs a = {0};
+        KpArgs a = {0};
         if (!r->large_cluster)
-            ipt_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
         if (i + 1 < eps->len) {
             g_snprintf(probability, sizeof probability, "%0.10f", 1.0 / (double)(eps->len - i));
-            ipt_args_add(&a, "-m", "statistic", "--mode", "random", "--probability", probability,
-                         NULL);
+            kp_args_add(&a, "-m", "statistic", "--mode", "random", "--probability", probability,
+                        NULL);
         }
-        ipt_args_add(&a, "-j", s->sep_chain[ep->index], NULL);
-        ipt_append(r, NF_TABLE_NAT, chain, &a);
+        kp_args_add(&a, "-j", s->sep_chain[ep->index], NULL);
+        kp_append(r->rs, NF_TABLE_NAT, chain, &a);
     }
 }
 
@@ -572,19 +507,19 @@ ipt_endpoint_chains(IptRender *r, const IptService *s)
         char ip[SIM_ADDR_STRLEN];
         sim_addr_to_string(&ep->addr.addr, ip);
 
-        IptArgs a = {0};
+        KpArgs a = {0};
         if (!r->large_cluster)
-            ipt_args_add(&a, "-m", "comment", "--comment", sp->name, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment", sp->name, NULL);
         guint base = a.n;
-        ipt_args_add(&a, "-s", ip, "-j", "KUBE-MARK-MASQ", NULL);
-        ipt_append(r, NF_TABLE_NAT, sep, &a);
+        kp_args_add(&a, "-s", ip, "-j", "KUBE-MARK-MASQ", NULL);
+        kp_append(r->rs, NF_TABLE_NAT, sep, &a);
 
         a.n = base;
         if (sp->sticky_seconds != 0)
-            ipt_args_add(&a, "-m", "recent", "--name", sep, "--set", NULL);
-        ipt_args_add(&a, "-m", sp->protocol, "-p", sp->protocol, "-j", "DNAT", "--to-destination",
-                     ep->str, NULL);
-        ipt_append(r, NF_TABLE_NAT, sep, &a);
+            kp_args_add(&a, "-m", "recent", "--name", sep, "--set", NULL);
+        kp_args_add(&a, "-m", sp->protocol, "-p", sp->protocol, "-j", "DNAT", "--to-destination",
+                    ep->str, NULL);
+        kp_append(r->rs, NF_TABLE_NAT, sep, &a);
     }
 }
 
@@ -619,16 +554,16 @@ ipt_node_ports_tail(IptRender *r)
 {
     static const char comment[] =
         "kubernetes service nodeports; NOTE: this must be the last rule in this chain";
-    IptArgs a = {0};
+    KpArgs a = {0};
     if (r->npa.match_all) {
-        ipt_args_add(&a, "-m", "comment", "--comment", comment, "-m", "addrtype", "--dst-type",
-                     "LOCAL", NULL);
+        kp_args_add(&a, "-m", "comment", "--comment", comment, "-m", "addrtype", "--dst-type",
+                    "LOCAL", NULL);
         if (r->family == SIM_AF_INET6)
-            ipt_args_add(&a, "!", "-d", "::1/128", NULL);
+            kp_args_add(&a, "!", "-d", "::1/128", NULL);
         else if (!r->cfg->localhost_node_ports)
-            ipt_args_add(&a, "!", "-d", "127.0.0.0/8", NULL);
-        ipt_args_add(&a, "-j", "KUBE-NODEPORTS", NULL);
-        ipt_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+            kp_args_add(&a, "!", "-d", "127.0.0.0/8", NULL);
+        kp_args_add(&a, "-j", "KUBE-NODEPORTS", NULL);
+        kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
         return;
     }
     g_autoptr(GArray) ips = kp_node_port_addresses_node_ips(&r->npa, r->node, r->family);
@@ -639,9 +574,9 @@ ipt_node_ports_tail(IptRender *r)
             continue;
         char text[SIM_ADDR_STRLEN];
         a.n = 0;
-        ipt_args_add(&a, "-m", "comment", "--comment", comment, "-d", sim_addr_to_string(ip, text),
-                     "-j", "KUBE-NODEPORTS", NULL);
-        ipt_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+        kp_args_add(&a, "-m", "comment", "--comment", comment, "-d", sim_addr_to_string(ip, text),
+                    "-j", "KUBE-NODEPORTS", NULL);
+        kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
     }
 }
 
@@ -650,19 +585,19 @@ ipt_node_ports_tail(IptRender *r)
 static void
 ipt_forward(IptRender *r)
 {
-    IptArgs a = {0};
+    KpArgs a = {0};
     if (!r->cfg->tcp_be_liberal) {
-        ipt_args_add(&a, "-m", "conntrack", "--ctstate", "INVALID", "-j", "DROP", NULL);
-        ipt_append(r, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
+        kp_args_add(&a, "-m", "conntrack", "--ctstate", "INVALID", "-j", "DROP", NULL);
+        kp_append(r->rs, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
         a.n = 0;
     }
-    ipt_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding rules", "-m", "mark",
-                 "--mark", r->mark_mask, "-j", "ACCEPT", NULL);
-    ipt_append(r, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
+    kp_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding rules", "-m", "mark",
+                "--mark", r->mark_mask, "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
     a.n = 0;
-    ipt_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding conntrack rule", "-m",
-                 "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT", NULL);
-    ipt_append(r, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
+    kp_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding conntrack rule", "-m",
+                "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
 }
 
 /* ---------------------------------------------------------------- render */
@@ -759,4 +694,3 @@ kube_proxy_rules_node_independent(const KubeProxyConfig *kp, const GPtrArray *se
     }
     return TRUE;
 }
-

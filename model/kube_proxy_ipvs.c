@@ -25,12 +25,11 @@
  */
 #include "model/kube_proxy.h"
 #include "model/kube_proxy_endpoints.h"
+#include "model/kube_proxy_private.h"
 #include "sim/ipset.h"
 #include "sim/ipvs.h"
 
 #include <string.h>
-
-#define IPVS_MAX_ARGS 24
 
 /* The ipsets of ipsetInfo, in its order. */
 typedef enum {
@@ -188,44 +187,6 @@ ipvs_entry_ip_port_x(const SimAddr *ip, const char *proto, guint port, const cha
 
 /* ---------------------------------------------------------------- iptables rules */
 
-/* An argument vector for one rule, of borrowed strings. */
-typedef struct {
-    const char *v[IPVS_MAX_ARGS];
-    guint n;
-} IpvsArgs;
-
-/* Appends the NULL-terminated strings to a. */
-static void G_GNUC_NULL_TERMINATED
-ipvs_args_add(IpvsArgs *a, ...)
-{
-    va_list ap;
-    va_start(ap, a);
-    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
-        g_assert(a->n < IPVS_MAX_ARGS);
-        a->v[a->n++] = s;
-    }
-    va_end(ap);
-}
-
-/* Appends one rule to chain; a rule the ruleset refuses is a bug in this file. */
-static void
-ipvs_append(IpvsRender *r, NfTableId table, const char *chain, const IpvsArgs *a)
-{
-    g_autoptr(GError) err = NULL;
-    if (!nf_ruleset_append_argv(r->rs, table, chain, a->v, a->n, &err))
-        g_critical("kube-proxy rule for %s %s rejected: %s", nf_table_name(table), chain,
-                   err->message);
-}
-
-/* Creates a user chain; failing is a bug in this file. */
-static void
-ipvs_new_chain(IpvsRender *r, NfTableId table, const char *chain)
-{
-    g_autoptr(GError) err = NULL;
-    if (!nf_ruleset_new_chain(r->rs, table, chain, &err))
-        g_critical("kube-proxy chain %s %s: %s", nf_table_name(table), chain, err->message);
-}
-
 /* Whether set id has members (kube-proxy writes a set's rules only then: isEmpty()). */
 static gboolean
 ipvs_set_used(const IpvsRender *r, IpvsSetId id)
@@ -235,10 +196,10 @@ ipvs_set_used(const IpvsRender *r, IpvsSetId id)
 
 /* Appends "-m comment --comment COMMENT -m set --match-set NAME FLAGS" for set id. */
 static void
-ipvs_args_set(IpvsArgs *a, const IpvsRender *r, IpvsSetId id, const char *flags)
+ipvs_args_set(KpArgs *a, const IpvsRender *r, IpvsSetId id, const char *flags)
 {
-    ipvs_args_add(a, "-m", "comment", "--comment", ipvs_set_info[id].comment, "-m", "set",
-                  "--match-set", r->set_names[id], flags, NULL);
+    kp_args_add(a, "-m", "comment", "--comment", ipvs_set_info[id].comment, "-m", "set",
+                "--match-set", r->set_names[id], flags, NULL);
 }
 
 /* One of the jumps kube-proxy prepends to a built-in chain (iptablesJumpChain), or kubelet's
@@ -274,25 +235,19 @@ ipvs_top_level(IpvsRender *r)
         {NF_TABLE_FILTER, "OUTPUT", "KUBE-FIREWALL", NULL},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(nat_chains); i++)
-        ipvs_new_chain(r, NF_TABLE_NAT, nat_chains[i]);
+        kp_new_chain(r->rs, NF_TABLE_NAT, nat_chains[i]);
     for (gsize i = 0; i < G_N_ELEMENTS(filter_chains); i++)
-        ipvs_new_chain(r, NF_TABLE_FILTER, filter_chains[i]);
-    if (r->family == SIM_AF_INET) {
-        IpvsArgs a = {0};
-        ipvs_new_chain(r, NF_TABLE_FILTER, "KUBE-FIREWALL");
-        ipvs_args_add(&a, "-m", "comment", "--comment", "block incoming localnet connections", "-d",
-                      "127.0.0.0/8", "!", "-s", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate",
-                      "RELATED,ESTABLISHED,DNAT", "-j", "DROP", NULL);
-        ipvs_append(r, NF_TABLE_FILTER, "KUBE-FIREWALL", &a);
-    }
+        kp_new_chain(r->rs, NF_TABLE_FILTER, filter_chains[i]);
+    if (r->family == SIM_AF_INET)
+        kp_kubelet_firewall(r->rs);
     for (gsize i = 0; i < G_N_ELEMENTS(jumps); i++) {
-        IpvsArgs a = {0};
+        KpArgs a = {0};
         if (jumps[i].comment == NULL && r->family != SIM_AF_INET)
             continue;
         if (jumps[i].comment != NULL)
-            ipvs_args_add(&a, "-m", "comment", "--comment", jumps[i].comment, NULL);
-        ipvs_args_add(&a, "-j", jumps[i].to, NULL);
-        ipvs_append(r, jumps[i].table, jumps[i].from, &a);
+            kp_args_add(&a, "-m", "comment", "--comment", jumps[i].comment, NULL);
+        kp_args_add(&a, "-j", jumps[i].to, NULL);
+        kp_append(r->rs, jumps[i].table, jumps[i].from, &a);
     }
 }
 
@@ -330,14 +285,14 @@ ipvs_set_rules(IpvsRender *r)
     };
     for (gsize i = 0; i < G_N_ELEMENTS(rules); i++) {
         const IpvsSetRule *s = &rules[i];
-        IpvsArgs a = {0};
+        KpArgs a = {0};
         if (!ipvs_set_used(r, s->set))
             continue;
         if (s->proto != NULL)
-            ipvs_args_add(&a, "-p", s->proto, NULL);
+            kp_args_add(&a, "-p", s->proto, NULL);
         ipvs_args_set(&a, r, s->set, s->flags);
-        ipvs_args_add(&a, "-j", s->to, NULL);
-        ipvs_append(r, s->table, s->from, &a);
+        kp_args_add(&a, "-j", s->to, NULL);
+        kp_append(r->rs, s->table, s->from, &a);
     }
 }
 
@@ -346,19 +301,19 @@ ipvs_set_rules(IpvsRender *r)
 static void
 ipvs_cluster_ip_rule(IpvsRender *r)
 {
-    IpvsArgs a = {0};
+    KpArgs a = {0};
     if (!ipvs_set_used(r, IPVS_SET_CLUSTER_IP))
         return;
     if (r->cfg->masquerade_all) {
         ipvs_args_set(&a, r, IPVS_SET_CLUSTER_IP, "dst,dst");
     } else if (r->detector.implemented) {
         ipvs_args_set(&a, r, IPVS_SET_CLUSTER_IP, "dst,dst");
-        ipvs_args_add(&a, "!", r->detector_opt, r->detector_value, NULL);
+        kp_args_add(&a, "!", r->detector_opt, r->detector_value, NULL);
     } else {
         ipvs_args_set(&a, r, IPVS_SET_CLUSTER_IP, "src,dst");
     }
-    ipvs_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+    kp_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
 }
 
 /* externalIPRules(): accept traffic to an external IP from off the machine (not bridged in,
@@ -366,15 +321,15 @@ ipvs_cluster_ip_rule(IpvsRender *r)
 static void
 ipvs_external_ip_accepts(IpvsRender *r, IpvsSetId id)
 {
-    IpvsArgs a = {0};
+    KpArgs a = {0};
     ipvs_args_set(&a, r, id, "dst,dst");
     guint base = a.n;
-    ipvs_args_add(&a, "-m", "physdev", "!", "--physdev-is-in", "-m", "addrtype", "!", "--src-type",
-                  "LOCAL", "-j", "ACCEPT", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+    kp_args_add(&a, "-m", "physdev", "!", "--physdev-is-in", "-m", "addrtype", "!", "--src-type",
+                "LOCAL", "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
     a.n = base;
-    ipvs_args_add(&a, "-m", "addrtype", "--dst-type", "LOCAL", "-j", "ACCEPT", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+    kp_args_add(&a, "-m", "addrtype", "--dst-type", "LOCAL", "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
 }
 
 /* The rest of nat KUBE-SERVICES after the set rules: clusterIP and externalIP masquerade,
@@ -382,22 +337,22 @@ ipvs_external_ip_accepts(IpvsRender *r, IpvsSetId id)
 static void
 ipvs_services_chain(IpvsRender *r)
 {
-    IpvsArgs a = {0};
+    KpArgs a = {0};
     ipvs_cluster_ip_rule(r);
     if (ipvs_set_used(r, IPVS_SET_EXTERNAL_IP)) {
         ipvs_args_set(&a, r, IPVS_SET_EXTERNAL_IP, "dst,dst");
-        ipvs_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
-        ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+        kp_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
+        kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
         ipvs_external_ip_accepts(r, IPVS_SET_EXTERNAL_IP);
     }
     if (ipvs_set_used(r, IPVS_SET_EXTERNAL_IP_LOCAL))
         ipvs_external_ip_accepts(r, IPVS_SET_EXTERNAL_IP_LOCAL);
     a.n = 0;
-    ipvs_args_add(&a, "-m", "addrtype", "--dst-type", "LOCAL", "-j", "KUBE-NODE-PORT", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+    kp_args_add(&a, "-m", "addrtype", "--dst-type", "LOCAL", "-j", "KUBE-NODE-PORT", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
     a.n = 0;
-    ipvs_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-LOAD-BALANCER", &a);
+    kp_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, "KUBE-LOAD-BALANCER", &a);
 }
 
 /* acceptIPVSTraffic(): the last rules of nat KUBE-SERVICES accept traffic to a clusterIP or LB
@@ -407,12 +362,12 @@ ipvs_accept_vips(IpvsRender *r)
 {
     static const IpvsSetId sets[] = {IPVS_SET_CLUSTER_IP, IPVS_SET_LOAD_BALANCER};
     for (gsize i = 0; i < G_N_ELEMENTS(sets); i++) {
-        IpvsArgs a = {0};
+        KpArgs a = {0};
         if (!ipvs_set_used(r, sets[i]))
             continue;
-        ipvs_args_add(&a, "-m", "set", "--match-set", r->set_names[sets[i]], "dst,dst", "-j",
-                      "ACCEPT", NULL);
-        ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+        kp_args_add(&a, "-m", "set", "--match-set", r->set_names[sets[i]], "dst,dst", "-j",
+                    "ACCEPT", NULL);
+        kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
     }
 }
 
@@ -430,58 +385,38 @@ ipvs_filter_rules(IpvsRender *r)
                 {IPVS_SET_EXTERNAL_IP, "dst,dst"},
                 {IPVS_SET_EXTERNAL_IP_LOCAL, "dst,dst"},
                 {IPVS_SET_HEALTH_CHECK_NODE_PORT, "dst"}};
-    IpvsArgs a = {0};
-    ipvs_args_add(&a, "-j", "DROP", NULL);
-    ipvs_append(r, NF_TABLE_FILTER, "KUBE-SOURCE-RANGES-FIREWALL", &a);
+    KpArgs a = {0};
+    kp_args_add(&a, "-j", "DROP", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-SOURCE-RANGES-FIREWALL", &a);
     for (guint i = 0; i < r->lb_no_node_access->len; i++) {
         const char *const *e = r->lb_no_node_access->pdata[i];
         a.n = 0;
-        ipvs_args_add(&a, "-s", e[0], "-m", "ipvs", "--vaddr", e[0], "--vproto", e[1], "--vport",
-                      e[2], "-j", "DROP", NULL);
-        ipvs_append(r, NF_TABLE_FILTER, "KUBE-IPVS-OUT-FILTER", &a);
+        kp_args_add(&a, "-s", e[0], "-m", "ipvs", "--vaddr", e[0], "--vproto", e[1], "--vport",
+                    e[2], "-j", "DROP", NULL);
+        kp_append(r->rs, NF_TABLE_FILTER, "KUBE-IPVS-OUT-FILTER", &a);
     }
     a.n = 0;
-    ipvs_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding rules", "-m", "mark",
-                  "--mark", r->mark_mask, "-j", "ACCEPT", NULL);
-    ipvs_append(r, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
+    kp_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding rules", "-m", "mark",
+                "--mark", r->mark_mask, "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
     a.n = 0;
-    ipvs_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding conntrack rule", "-m",
-                  "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT", NULL);
-    ipvs_append(r, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
+    kp_args_add(&a, "-m", "comment", "--comment", "kubernetes forwarding conntrack rule", "-m",
+                "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-FORWARD", &a);
     a.n = 0;
     ipvs_args_set(&a, r, IPVS_SET_HEALTH_CHECK_NODE_PORT, "dst");
-    ipvs_args_add(&a, "-j", "ACCEPT", NULL);
-    ipvs_append(r, NF_TABLE_FILTER, "KUBE-NODE-PORT", &a);
+    kp_args_add(&a, "-j", "ACCEPT", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-NODE-PORT", &a);
     for (gsize i = 0; i < G_N_ELEMENTS(vips); i++) {
         a.n = 0;
-        ipvs_args_add(&a, "-m", "set", "--match-set", r->set_names[vips[i].set], vips[i].flags,
-                      "-j", "RETURN", NULL);
-        ipvs_append(r, NF_TABLE_FILTER, "KUBE-IPVS-FILTER", &a);
+        kp_args_add(&a, "-m", "set", "--match-set", r->set_names[vips[i].set], vips[i].flags, "-j",
+                    "RETURN", NULL);
+        kp_append(r->rs, NF_TABLE_FILTER, "KUBE-IPVS-FILTER", &a);
     }
     a.n = 0;
-    ipvs_args_add(&a, "-m", "conntrack", "--ctstate", "NEW", "-m", "set", "--match-set",
-                  r->set_names[IPVS_SET_IPVS_IPS], "dst", "-j", "REJECT", NULL);
-    ipvs_append(r, NF_TABLE_FILTER, "KUBE-IPVS-FILTER", &a);
-}
-
-/* nat KUBE-POSTROUTING's mark test, mark clearing and MASQUERADE (after the KUBE-LOOP-BACK
- * rule), and KUBE-MARK-MASQ. */
-static void
-ipvs_masquerade_rules(IpvsRender *r)
-{
-    IpvsArgs a = {0};
-    ipvs_args_add(&a, "-m", "mark", "!", "--mark", r->mark_mask, "-j", "RETURN", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-POSTROUTING", &a);
-    a.n = 0;
-    ipvs_args_add(&a, "-j", "MARK", "--xor-mark", r->mark, NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-POSTROUTING", &a);
-    a.n = 0;
-    ipvs_args_add(&a, "-m", "comment", "--comment", "kubernetes service traffic requiring SNAT",
-                  "-j", "MASQUERADE", "--random-fully", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-POSTROUTING", &a);
-    a.n = 0;
-    ipvs_args_add(&a, "-j", "MARK", "--or-mark", r->mark, NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-MARK-MASQ", &a);
+    kp_args_add(&a, "-m", "conntrack", "--ctstate", "NEW", "-m", "set", "--match-set",
+                r->set_names[IPVS_SET_IPVS_IPS], "dst", "-j", "REJECT", NULL);
+    kp_append(r->rs, NF_TABLE_FILTER, "KUBE-IPVS-FILTER", &a);
 }
 
 /* writeIptablesRules(): every rule, in the order kube-proxy writes each chain. */
@@ -489,14 +424,14 @@ static void
 ipvs_write_rules(IpvsRender *r)
 {
     const char *lo = r->family == SIM_AF_INET6 ? "::1/128" : "127.0.0.0/8";
-    IpvsArgs a = {0};
-    ipvs_args_add(&a, "-s", lo, "-j", "RETURN", NULL);
-    ipvs_append(r, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+    KpArgs a = {0};
+    kp_args_add(&a, "-s", lo, "-j", "RETURN", NULL);
+    kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
     ipvs_set_rules(r);
     ipvs_services_chain(r);
     ipvs_accept_vips(r);
     ipvs_filter_rules(r);
-    ipvs_masquerade_rules(r);
+    kp_masquerade_rules(r->rs, r->mark, r->mark_mask);
 }
 
 /* ---------------------------------------------------------------- the IPVS table and ipsets */

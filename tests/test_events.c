@@ -15,6 +15,8 @@
 #include "tools/cli.h"
 #include "tools/report.h"
 
+#include "test_util.h"
+
 #ifndef KPSIM_SRCDIR
 #define KPSIM_SRCDIR "."
 #endif
@@ -47,19 +49,6 @@ scenario_text(guint replicas, const char *proxy, const char *events)
         replicas, proxy, events);
 }
 
-/* Loads text and builds its cluster, asserting both work. */
-static Cluster *
-build(const char *text, Scenario **sc_out)
-{
-    g_autoptr(GError) error = NULL;
-    Scenario *sc = loader_load_scenario_text("t.yaml", text, strlen(text), &error);
-    ck_assert_msg(sc != NULL, "%s", error ? error->message : "");
-    Cluster *c = cluster_build(sc, &error);
-    ck_assert_msg(c != NULL, "%s", error ? error->message : "");
-    *sc_out = sc;
-    return c;
-}
-
 /* The n-th (from 0) report event of kind on subject, or NULL. */
 static const ReportEvent *
 find_event(const RunReport *r, const char *kind, const char *subject, guint n)
@@ -87,7 +76,7 @@ static RunReport *
 run_text(const char *text)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     g_autoptr(GError) error = NULL;
     g_autoptr(Run) run = run_new(c, &error);
     ck_assert_msg(run != NULL, "%s", error ? error->message : "");
@@ -135,7 +124,7 @@ START_TEST(events_compile_sorted_by_time)
         "    - {at: 10s, patch: {service: web, spec: {externalTrafficPolicy: Local}}}\n"
         "    - {at: 40s, proxyRestart: n1}\n");
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) ev = events_compile(c, &error);
     ck_assert_msg(ev != NULL, "%s", error ? error->message : "");
@@ -157,7 +146,7 @@ assert_refused(const char *events, EventsError code, const char *needle)
 {
     g_autofree char *text = scenario_text(2, "", events);
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) ev = events_compile(c, &error);
     ck_assert(ev == NULL);
@@ -206,7 +195,7 @@ some_pod_name(void)
 {
     g_autofree char *text = scenario_text(2, "", "");
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     return g_strdup(((const K8sPod *)c->pods->pdata[0])->meta.name);
 }
 
@@ -230,7 +219,7 @@ START_TEST(new_events_compile_with_their_fields)
         pod, pod, pod);
     g_autofree char *text = scenario_text(2, "", events);
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) ev = events_compile(c, &error);
     ck_assert_msg(ev != NULL, "%s", error ? error->message : "");
@@ -392,7 +381,7 @@ static char *
 first_pod_name(const char *text, char **node)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     const K8sPod *p = c->pods->pdata[0];
     *node = g_strdup(p->node_name);
     return g_strdup(p->meta.name);
@@ -562,7 +551,7 @@ START_TEST(udp_cleanup_deletes_entries_to_endpoints_no_longer_serving)
 {
     g_autofree char *text = scenario_text(2, "", "");
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     K8sPod *a = c->pods->pdata[0], *b = c->pods->pdata[1];
     char ia[SIM_ADDR_STRLEN], ib[SIM_ADDR_STRLEN];
     sim_addr_to_string(&a->ip, ia);
@@ -886,7 +875,7 @@ START_TEST(event_limit_stops_a_run_that_outgrows_it)
                           "    - {name: web, from: c, to: [192.168.1.101:30080], rate: 200/s}\n";
     g_autofree char *text = scenario_text(2, traffic, "");
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = build(text, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(text, &sc);
     g_autoptr(GError) error = NULL;
     g_autoptr(Run) full = run_new(c, &error);
     ck_assert_msg(full != NULL, "%s", error ? error->message : "");
@@ -894,7 +883,7 @@ START_TEST(event_limit_stops_a_run_that_outgrows_it)
     ck_assert(!run_was_stopped(full));
     g_autoptr(RunReport) all = run_report(full);
     g_autoptr(Scenario) sc2 = NULL;
-    g_autoptr(Cluster) c2 = build(text, &sc2);
+    g_autoptr(Cluster) c2 = test_cluster_text(text, &sc2);
     g_autoptr(Run) limited = run_new(c2, &error);
     guint64 limit = all->events_processed / 10;
     ck_assert(!cli_run_limited(&cmd_run_entry, limited, limit));

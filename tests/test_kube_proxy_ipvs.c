@@ -26,30 +26,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Builds a cluster from scenario text; fails the test on errors. (transfer full) */
-static Cluster *
-text_cluster(const char *text, Scenario **sc)
-{
-    g_autoptr(GError) error = NULL;
-    *sc = loader_load_scenario_text("test.yaml", text, strlen(text), &error);
-    ck_assert_msg(*sc != NULL, "%s", error ? error->message : "?");
-    Cluster *c = cluster_build(*sc, &error);
-    ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
-    return c;
-}
-
-/* Loads and builds the scenario at path. (transfer full) */
-static Cluster *
-file_cluster(const char *path, Scenario **sc)
-{
-    g_autoptr(GError) error = NULL;
-    *sc = loader_load_scenario(path, &error);
-    ck_assert_msg(*sc != NULL, "%s", error ? error->message : "?");
-    Cluster *c = cluster_build(*sc, &error);
-    ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
-    return c;
-}
-
 /* node's IPv4 ruleset; fails the test on errors. (transfer full) */
 static NfRuleset *
 render(const Cluster *c, const char *node)
@@ -190,7 +166,7 @@ static Cluster *
 web_cluster(const char *proxy, const char *service_spec, Scenario **sc)
 {
     g_autofree char *text = scenario_text(proxy, service_spec);
-    return text_cluster(text, sc);
+    return test_cluster_text(text, sc);
 }
 
 /* The pod IP of pod name. */
@@ -211,7 +187,7 @@ pod_ip(const Cluster *c, const char *name, char *buf)
 START_TEST(test_seed_virtual_servers)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_IPVS, &sc);
     static const char *const nodes[] = {"node1", "node2", "node3"};
     static const char *const addrs[] = {"192.168.1.101", "192.168.1.102", "192.168.1.103"};
     static const char *const gateways[] = {"10.1.0.1", "10.1.1.1", "10.1.2.1"};
@@ -241,7 +217,7 @@ END_TEST
 START_TEST(test_seed_ipsets)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_IPVS, &sc);
     g_autoptr(NfRuleset) rs1 = render(c, "node1");
     g_autoptr(NfRuleset) rs3 = render(c, "node3");
     static const char *const all[] = {"KUBE-LOOP-BACK",
@@ -282,7 +258,7 @@ END_TEST
 START_TEST(test_seed_nat_rules)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_IPVS, &sc);
     g_autoptr(NfRuleset) rs = render(c, "node1");
     g_autofree char *nat = save(rs, NF_TABLE_NAT);
     static const char *const want[] = {
@@ -324,7 +300,7 @@ END_TEST
 START_TEST(test_seed_filter_rules)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_IPVS, &sc);
     g_autoptr(NfRuleset) rs = render(c, "node2");
     g_autofree char *filter = save(rs, NF_TABLE_FILTER);
     static const char *const want[] = {
@@ -362,7 +338,7 @@ END_TEST
 START_TEST(test_local_policy_with_and_without_local_endpoints)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_LOCAL_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_LOCAL_IPVS, &sc);
     g_autoptr(NfRuleset) with_pod = render(c, "node1");
     g_autoptr(NfRuleset) without = render(c, "node3");
     /* the clusterIP ignores externalTrafficPolicy */
@@ -390,7 +366,7 @@ END_TEST
 START_TEST(test_local_without_endpoints_probe_keeps_client_address)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_LOCAL_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_LOCAL_IPVS, &sc);
     g_autoptr(Probe) p = probe(c, "node3", "203.0.113.10", "192.168.1.103:30080");
     ck_assert_int_eq(p->verdict, NF_VERDICT_ACCEPT);
     ck_assert_uint_eq(p->endpoints->len, 2);
@@ -489,7 +465,7 @@ START_TEST(test_bad_scheduler_outside_ipvs_mode_waits_for_render)
     g_autofree char *text = scenario_text(", ipvs: {scheduler: mh}", "  ports: [{port: 80}]\n");
     g_autoptr(GString) s = g_string_new(text);
     ck_assert_uint_eq(g_string_replace(s, "mode: ipvs", "mode: iptables", 1), 1);
-    g_autoptr(Cluster) c = text_cluster(s->str, &sc); /* iptables mode ignores the section */
+    g_autoptr(Cluster) c = test_cluster_text(s->str, &sc); /* iptables mode ignores the section */
     c->proxy->mode = KP_MODE_IPVS; /* as `kpsim compare` or --set proxy.mode=ipvs do */
     g_autoptr(GError) error = NULL;
     NfRuleset *rs = kube_proxy_render(c, cluster_find_node(c, "node1"), SIM_AF_INET, &error);
@@ -635,7 +611,7 @@ START_TEST(test_service_without_endpoints)
                                               "30444}]\n");
     g_string_assign(text, base);
     g_string_replace(text, "selector: {app: web}", "selector: {app: nobody}", 1);
-    g_autoptr(Cluster) c2 = text_cluster(text->str, &sc2);
+    g_autoptr(Cluster) c2 = test_cluster_text(text->str, &sc2);
     g_autoptr(NfRuleset) rs2 = render(c2, "node1");
     ck_assert_rs(rs2, "10.96.0.50:80", "");
     ck_assert_rs(rs2, "192.168.1.101:30444", "");
@@ -652,7 +628,7 @@ END_TEST
 START_TEST(test_probe_cluster_ip_unknown_port_is_rejected)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_IPVS, &sc);
     g_autoptr(Probe) p = probe(c, "node1", "10.1.0.2", "10.107.227.230:81");
     ck_assert_int_eq(p->verdict, NF_VERDICT_REJECT); /* KUBE-IPVS-FILTER */
     g_autoptr(Probe) q = probe(c, "node1", "10.1.0.2", "10.107.227.230:80");
@@ -665,7 +641,7 @@ END_TEST
 START_TEST(test_probe_localhost_node_port_is_not_served)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(SEED_IPVS, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_IPVS, &sc);
     g_autoptr(Probe) p = probe(c, "node1", "127.0.0.1", "127.0.0.1:30080");
     ck_assert_uint_eq(p->endpoints->len, 0);
     g_autoptr(Probe) q = probe(c, "node1", "203.0.113.10", "192.168.1.101:30080");
@@ -955,7 +931,7 @@ START_TEST(test_conformance_flow)
     g_autofree char *path =
         g_build_filename(CASES, json_object_get_string_member(flow, "case"), NULL);
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = file_cluster(path, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(path, &sc);
     const K8sNode *node = cluster_find_node(c, json_object_get_string_member(flow, "node"));
     ck_assert_ptr_nonnull(node);
     SimSockAddr from, to;

@@ -26,30 +26,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Loads and builds the scenario at path; fails the test on errors. (transfer full) */
-static Cluster *
-load_cluster(const char *path, Scenario **sc)
-{
-    g_autoptr(GError) error = NULL;
-    *sc = loader_load_scenario(path, &error);
-    ck_assert_msg(*sc != NULL, "%s", error ? error->message : "?");
-    Cluster *c = cluster_build(*sc, &error);
-    ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
-    return c;
-}
-
-/* Builds a cluster from scenario text. (transfer full) */
-static Cluster *
-text_cluster(const char *text, Scenario **sc)
-{
-    g_autoptr(GError) error = NULL;
-    *sc = loader_load_scenario_text("test.yaml", text, strlen(text), &error);
-    ck_assert_msg(*sc != NULL, "%s", error ? error->message : "?");
-    Cluster *c = cluster_build(*sc, &error);
-    ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
-    return c;
-}
-
 /* node's `nft list table ip kube-proxy`. (transfer full) */
 static char *
 listing(const Cluster *c, const char *node)
@@ -335,7 +311,7 @@ static const char doc_seed[] = "apiVersion: kpsim.io/v1alpha1\n"
 START_TEST(test_semantics_seed_example)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = text_cluster(doc_seed, &sc);
+    g_autoptr(Cluster) c = test_cluster_text(doc_seed, &sc);
     g_autofree char *l = listing(c, "node-1");
     static const char *const want[] = {
         "elements = { 10.96.45.10 . tcp . 80 : goto "
@@ -369,7 +345,7 @@ END_TEST
 START_TEST(test_local_policy_tables)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_LOCAL_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_LOCAL_NFT, &sc);
     g_autofree char *with_pod = listing(c, "node1");
     g_autofree char *without = listing(c, "node3");
     const char *ext = "\tchain external-T4K27W33-default/nginx-service-nodeport/tcp/ {\n"
@@ -394,7 +370,7 @@ END_TEST
 START_TEST(test_seed_rules_match_golden_file)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_NFT, &sc);
     g_autofree char *l = listing(c, "node1");
     g_autofree char *golden = NULL;
     g_autoptr(GError) error = NULL;
@@ -411,7 +387,7 @@ START_TEST(test_ipvs_mode_is_refused)
 {
     /* IPVS mode is rendered by model/kube_proxy_ipvs.c now: no nftables table then. */
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_NFT, &sc);
     c->proxy->mode = KP_MODE_IPVS;
     g_autoptr(GError) error = NULL;
     g_autoptr(NfRuleset) rs =
@@ -428,7 +404,7 @@ END_TEST
 START_TEST(test_nodeport_balances_and_masquerades)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_NFT, &sc);
     g_autoptr(Probe) p = probe(c, "node3", "203.0.113.10", "192.168.1.103:30080");
     ck_assert_str_eq(nf_verdict_name(p->verdict), "accept");
     g_autofree char *eps = probe_endpoints(p);
@@ -446,7 +422,7 @@ END_TEST
 START_TEST(test_local_policy_verdicts)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_LOCAL_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_LOCAL_NFT, &sc);
     g_autoptr(Probe) kept = probe(c, "node1", "203.0.113.10", "192.168.1.101:30080");
     ck_assert_str_eq(nf_verdict_name(kept->verdict), "accept");
     g_autofree char *eps = probe_endpoints(kept);
@@ -466,7 +442,7 @@ END_TEST
 START_TEST(test_cluster_ip_checks)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_NFT, &sc);
     g_autoptr(Probe) unknown_port = probe(c, "node2", "10.1.1.2", "10.107.227.230:8080");
     ck_assert_str_eq(nf_verdict_name(unknown_port->verdict), "reject");
     g_autoptr(Probe) unallocated = probe(c, "node2", "10.1.1.2", "10.96.0.99:80");
@@ -486,7 +462,7 @@ START_TEST(test_nodeports_only_on_the_primary_address)
 {
     g_autoptr(Scenario) sc = NULL;
     g_autoptr(Cluster) c =
-        load_cluster(CASES "/nftables-testexternaltrafficpolicycluster.yaml", &sc);
+        test_cluster_file(CASES "/nftables-testexternaltrafficpolicycluster.yaml", &sc);
     g_autoptr(Probe) primary = probe(c, "test-node", "203.0.113.2", "192.168.0.2:3001");
     ck_assert_str_eq(nf_verdict_name(primary->verdict), "accept");
     g_autoptr(Probe) secondary = probe(c, "test-node", "203.0.113.2", "192.168.1.2:3001");
@@ -513,7 +489,7 @@ only_list(gpointer data, const char *list, const SimAddr *src, guint seconds)
 START_TEST(test_affinity_sets)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(SEED_NFT, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(SEED_NFT, &sc);
     K8sService *svc = cluster_find_service(c, "default", "nginx-service-nodeport");
     ck_assert_ptr_nonnull(svc);
     svc->affinity_client_ip = TRUE; /* sessionAffinity: ClientIP, the default timeout */
@@ -551,7 +527,7 @@ static RunReport *
 run_file(const char *path)
 {
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(path, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(path, &sc);
     g_autoptr(GError) error = NULL;
     g_autoptr(Run) r = run_new(c, &error);
     ck_assert_msg(r != NULL, "%s", error ? error->message : "?");
@@ -591,7 +567,7 @@ START_TEST(test_conformance_flow)
     g_autofree char *path =
         g_build_filename(CASES, json_object_get_string_member(flow, "case"), NULL);
     g_autoptr(Scenario) sc = NULL;
-    g_autoptr(Cluster) c = load_cluster(path, &sc);
+    g_autoptr(Cluster) c = test_cluster_file(path, &sc);
     const K8sNode *node = cluster_find_node(c, json_object_get_string_member(flow, "node"));
     ck_assert_ptr_nonnull(node);
     SimSockAddr from, to;

@@ -6,7 +6,10 @@
 #define KPSIM_TEST_UTIL_H
 
 #include <check.h>
+#include <string.h>
 
+#include "model/cluster.h"
+#include "model/loader.h"
 #include "sim/sim_addr.h"
 
 /* The address written as text; fails the test on a malformed one. */
@@ -33,6 +36,31 @@ cidr(const char *text)
 {
     SimCidr c;
     ck_assert_msg(sim_cidr_parse(text, &c), "bad CIDR %s", text);
+    return c;
+}
+
+/* Loads the scenario at path (or, with test_cluster_text(), the scenario text, as file
+ * "t.yaml") and builds its cluster; fails the test on either error. Free the cluster before
+ * *sc. (transfer full) */
+static inline Cluster *
+test_cluster_file(const char *path, Scenario **sc)
+{
+    g_autoptr(GError) error = NULL;
+    *sc = loader_load_scenario(path, &error);
+    ck_assert_msg(*sc != NULL, "%s: %s", path, error ? error->message : "?");
+    Cluster *c = cluster_build(*sc, &error);
+    ck_assert_msg(c != NULL, "%s: %s", path, error ? error->message : "?");
+    return c;
+}
+
+static inline Cluster *
+test_cluster_text(const char *text, Scenario **sc)
+{
+    g_autoptr(GError) error = NULL;
+    *sc = loader_load_scenario_text("t.yaml", text, strlen(text), &error);
+    ck_assert_msg(*sc != NULL, "%s", error ? error->message : "?");
+    Cluster *c = cluster_build(*sc, &error);
+    ck_assert_msg(c != NULL, "%s", error ? error->message : "?");
     return c;
 }
 

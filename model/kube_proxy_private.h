@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the iptables and IPVS renderers (model/kube_proxy_iptables.c, model/kube_proxy_ipvs.c)
+ * share: building a rule's argument vector, appending it and creating chains (a refusal is a
+ * bug in the renderer, reported with g_critical()), and the rules both modes write alike -
+ * kubelet's KUBE-FIREWALL and kube-proxy's KUBE-POSTROUTING / KUBE-MARK-MASQ. Not public.
+ */
+#ifndef KPSIM_KUBE_PROXY_PRIVATE_H
+#define KPSIM_KUBE_PROXY_PRIVATE_H
+
+#include "sim/netfilter.h"
+
+#define KP_MAX_ARGS 40
+
+/* An argument vector for one rule, of borrowed strings. */
+typedef struct {
+    const char *v[KP_MAX_ARGS];
+    guint n;
+} KpArgs;
+
+/* Appends the NULL-terminated strings to a. */
+void kp_args_add(KpArgs *a, ...) G_GNUC_NULL_TERMINATED;
+/* Appends a's rule to chain of rs. */
+void kp_append(NfRuleset *rs, NfTableId table, const char *chain, const KpArgs *a);
+/* Creates the user chain. */
+void kp_new_chain(NfRuleset *rs, NfTableId table, const char *chain);
+/* kubelet's KUBE-FIREWALL chain and its rule (IPv4 nodes): drop traffic to 127.0.0.0/8 that does
+ * not come from loopback, the guard that makes route_localnet safe. */
+void kp_kubelet_firewall(NfRuleset *rs);
+/* KUBE-POSTROUTING's mark test, mark clearing and MASQUERADE, and KUBE-MARK-MASQ, for the
+ * masquerade bit mark ("0x004000") and mark_mask ("0x004000/0x004000"); the chains exist. */
+void kp_masquerade_rules(NfRuleset *rs, const char *mark, const char *mark_mask);
+
+#endif
