@@ -24,7 +24,6 @@
 #include <string.h>
 
 #define NET_PKT_CHUNK 256
-#define NET_WIRE_CAP (65536 + 128)
 /* Up to this many routes, an IPv4 lookup scans them instead of probing the index. */
 #define NET_ROUTE_SCAN_MAX 6
 /* TIME_WAIT: Linux keeps 60 s (TCP_TIMEWAIT_LEN); a short default keeps ports reusable in
@@ -193,7 +192,6 @@ sim_net_free(SimNet *net)
     nf_branch_free(net->spare);
     g_free(net->fabric.keys);
     g_free(net->fabric.values);
-    g_free(net->wire);
     g_clear_error(&net->capture_error);
     g_free(net);
 }
@@ -747,10 +745,13 @@ net_capture_write(SimHost *h, const SimIface *iface, SimPcapPacketType pkttype, 
     SimNet *net = h->net;
     if (h->pcap == NULL || net->capture_error != NULL)
         return;
-    if (net->wire == NULL)
-        net->wire = g_malloc(NET_WIRE_CAP);
+    /* Serialised straight into the capture's buffer: no copy of the datagram. */
+    guint8 *wire = sim_pcap_reserve(h->pcap, &net->capture_error);
+    if (wire == NULL)
+        return;
     SimWireParams params = {.ip_id = np->pkt.ip_id, .ttl = np->pkt.ttl};
-    gsize len = sim_wire_write(&np->pkt, &params, net->wire, NET_WIRE_CAP, &net->capture_error);
+    gsize len =
+        sim_wire_write(&np->pkt, &params, wire, SIM_PCAP_MAX_DATAGRAM, &net->capture_error);
     if (len == 0)
         return;
     gboolean lo = iface->kind == IFACE_LOOPBACK;
@@ -762,5 +763,5 @@ net_capture_write(SimHost *h, const SimIface *iface, SimPcapPacketType pkttype, 
                         .addr_len = 6};
     if (!lo && src != NULL)
         memcpy(link.addr, src->mac, 6);
-    sim_pcap_write(h->pcap, sim_loop_now(net->loop), &link, net->wire, len, &net->capture_error);
+    sim_pcap_write(h->pcap, sim_loop_now(net->loop), &link, wire, len, &net->capture_error);
 }

@@ -158,7 +158,6 @@ struct SimNet {
     GPtrArray *pkt_chunks; /* NetPkt arrays, owned */
     NfBranch *spare;      /* the one branch the single-choice evaluation reuses */
     GPtrArray *branches;  /* scratch for nf_run_hook */
-    guint8 *wire;         /* scratch for serialising captured packets */
     GError *capture_error; /* the first capture write that failed; capture stops after it */
     SimTime time_wait;    /* TCP TIME_WAIT duration */
     SockTimerQueue timer_queues[NET_TIMER_QUEUES];

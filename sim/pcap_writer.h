@@ -73,10 +73,20 @@ void sim_pcap_set_epoch(SimPcap *pc, gint64 unix_seconds);
  * from the datagram's version nibble), then ip[0..len) cut to the snap length (the record keeps
  * the original length). Fails with SIM_PCAP_ERROR_TIMESTAMP for a time that a pcap cannot hold,
  * or SIM_PCAP_ERROR_IO when a buffer flush fails; after an I/O error every later write fails
- * too and the capture should be aborted. Cost: a memcpy into the buffer, plus an fwrite() every
- * 64 KiB. */
+ * too and the capture should be aborted. Cost: a memcpy into the buffer (none for a datagram
+ * written where sim_pcap_reserve() said), plus an fwrite() every 1 MiB. */
 gboolean sim_pcap_write(SimPcap *pc, SimTime t, const SimPcapLink *link, const guint8 *ip,
                         gsize len, GError **error);
+
+/* The largest datagram a record holds: an IPv6 header and a 65,535-byte payload. */
+#define SIM_PCAP_MAX_DATAGRAM (G_MAXUINT16 + 40u)
+
+/* Room for the datagram of the next record, SIM_PCAP_MAX_DATAGRAM bytes inside the writer's
+ * buffer (flushed first when it lacks them): serialise the datagram there and hand the same
+ * pointer to sim_pcap_write(), which then puts the headers in front of it instead of copying
+ * it. Valid until the next call on pc. NULL with SIM_PCAP_ERROR_IO when the flush fails or an
+ * earlier write did. (transfer none) */
+guint8 *sim_pcap_reserve(SimPcap *pc, GError **error);
 
 /* Records written so far. */
 guint64 sim_pcap_count(const SimPcap *pc);
