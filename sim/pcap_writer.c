@@ -16,10 +16,10 @@
  * Left to the page cache, that evicts everything else on the machine, and once dirty pages pile
  * up the kernel makes the writer reclaim memory itself, which tripled the cost of each written
  * byte. So a regular file is written behind, the way `dd oflag=nocache` does it: each completed
- * 32 MiB window is handed to writeback at once (sync_file_range), and the window before it,
- * which has had a window's time to reach the disk, is waited for and dropped from the cache
- * (posix_fadvise DONTNEED). This only advises the kernel: failures are ignored, and the file's
- * bytes are the same.
+ * 32 MiB window is handed to writeback at once (sync_file_range), and the window four before
+ * it, which has had that long to reach the disk, is dropped from the cache (posix_fadvise
+ * DONTNEED). Nothing waits for the disk, so a slow disk costs no more than before. This only
+ * advises the kernel: failures are ignored, and the file's bytes are the same.
  */
 #include "sim/pcap_writer.h"
 
@@ -34,6 +34,7 @@ G_DEFINE_QUARK(sim-pcap-error-quark, sim_pcap_error)
 
 #define PCAP_BUF_SIZE (1024 * 1024)
 #define PCAP_WINDOW (32 * 1024 * 1024) /* write-behind granularity */
+#define PCAP_LAG 4                      /* windows between writeback and dropping */
 #define PCAP_GLOBAL_HLEN 24
 #define PCAP_RECORD_HLEN 16
 #define PCAP_VERSION_MAJOR 2
@@ -114,21 +115,19 @@ pcap_set_io_error(SimPcap *pc, int errsv, const char *what, GError **error)
                 g_strerror(errsv));
 }
 
-/* Hands every completed window of the file to writeback, and waits for and drops from the page
- * cache the window before each (see the top of the file). */
+/* Hands every completed window of the file to writeback, and asks the kernel to drop from the
+ * page cache the window PCAP_LAG windows before it, which has had that long to reach the disk
+ * (see the top of the file). Never waits for the disk: pages still being written are left
+ * alone. */
 static void
 pcap_write_behind(SimPcap *pc)
 {
     while (pc->fd >= 0 && pc->written - pc->behind >= PCAP_WINDOW) {
         off_t start = (off_t)pc->behind;
         sync_file_range(pc->fd, start, PCAP_WINDOW, SYNC_FILE_RANGE_WRITE);
-        if (start >= PCAP_WINDOW) {
-            off_t prev = start - PCAP_WINDOW;
-            sync_file_range(pc->fd, prev, PCAP_WINDOW,
-                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                SYNC_FILE_RANGE_WAIT_AFTER);
-            posix_fadvise(pc->fd, prev, PCAP_WINDOW, POSIX_FADV_DONTNEED);
-        }
+        if (start >= PCAP_LAG * PCAP_WINDOW)
+            posix_fadvise(pc->fd, start - PCAP_LAG * PCAP_WINDOW, PCAP_WINDOW,
+                          POSIX_FADV_DONTNEED);
         pc->behind += PCAP_WINDOW;
     }
 }
