@@ -165,6 +165,8 @@ pod_apps_free(PodApps *a)
 static const PodAppsProxy *
 pod_apps_proxy_of(const PodApps *a, const K8sPod *pod)
 {
+    if (g_hash_table_size(a->proxies) == 0) /* the common case, asked once per request */
+        return NULL;
     g_autofree char *own = g_strdup_printf("p/%s/%s", pod->meta.namespace_, pod->meta.name);
     const PodAppsProxy *p = g_hash_table_lookup(a->proxies, own);
     if (p != NULL || pod->owner == NULL)
