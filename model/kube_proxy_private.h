@@ -21,6 +21,18 @@ typedef struct {
 void kp_args_add(KpArgs *a, ...) G_GNUC_NULL_TERMINATED;
 /* Appends a's rule to chain of rs. */
 void kp_append(NfRuleset *rs, NfTableId table, const char *chain, const KpArgs *a);
+/* Commits b's rule (nf_rule_builder_commit(); a refusal is a renderer bug, reported with
+ * g_critical()). */
+void kp_commit(NfRuleBuilder *b);
+/* The protocol of a service port's protocol text ("tcp", "udp" or "sctp"). */
+SimProto kp_proto(const char *protocol);
+/* The probability kube-proxy's random ladder gives the first of n remaining endpoints, 1/n, as
+ * it writes it ("%0.10f") and iptables reads it back; cache (a GArray of double indexed by n,
+ * created on first use, freed by the caller) keeps every value computed. */
+double kp_probability(GArray **cache, guint n);
+/* Writes prefix + hash ("KUBE-SEP-" + "ABC...") into buf of size bytes, truncated as
+ * g_snprintf() would, without its cost (a 10,000-Service node names 190,000 chains). */
+void kp_chain_name(char *buf, gsize size, const char *prefix, const char *hash);
 /* Creates the user chain. */
 void kp_new_chain(NfRuleset *rs, NfTableId table, const char *chain);
 /* kubelet's KUBE-FIREWALL chain and its rule (IPv4 nodes): drop traffic to 127.0.0.0/8 that does

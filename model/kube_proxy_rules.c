@@ -4,6 +4,8 @@
  */
 #include "model/kube_proxy_private.h"
 
+#include "sim/sim_packet.h"
+
 #include <stdarg.h>
 
 /* See kube_proxy_private.h. */
@@ -27,6 +29,52 @@ kp_append(NfRuleset *rs, NfTableId table, const char *chain, const KpArgs *a)
     if (!nf_ruleset_append_argv(rs, table, chain, a->v, a->n, &err))
         g_critical("kube-proxy rule for %s %s rejected: %s", nf_table_name(table), chain,
                    err->message);
+}
+
+/* See kube_proxy_private.h. */
+void
+kp_commit(NfRuleBuilder *b)
+{
+    g_autoptr(GError) err = NULL;
+    if (!nf_rule_builder_commit(b, &err))
+        g_critical("kube-proxy rule rejected: %s", err->message);
+}
+
+/* See kube_proxy_private.h. */
+SimProto
+kp_proto(const char *protocol)
+{
+    SimProto proto = SIM_PROTO_TCP;
+    if (!sim_proto_parse(protocol, &proto))
+        g_critical("kube-proxy: unknown protocol \"%s\"", protocol);
+    return proto;
+}
+
+/* See kube_proxy_private.h. */
+double
+kp_probability(GArray **cache, guint n)
+{
+    g_return_val_if_fail(n > 0, 1.0);
+    if (*cache == NULL)
+        *cache = g_array_new(FALSE, TRUE, sizeof(double));
+    if ((*cache)->len <= n)
+        g_array_set_size(*cache, n + 1);
+    double *p = &g_array_index(*cache, double, n);
+    if (*p == 0.0) { /* 1/n is never 0: not computed yet */
+        char text[32];
+        g_snprintf(text, sizeof text, "%0.10f", 1.0 / (double)n);
+        *p = g_ascii_strtod(text, NULL);
+    }
+    return *p;
+}
+
+/* See kube_proxy_private.h. */
+void
+kp_chain_name(char *buf, gsize size, const char *prefix, const char *hash)
+{
+    gsize n = g_strlcpy(buf, prefix, size);
+    if (n < size)
+        g_strlcpy(buf + n, hash, size - n);
 }
 
 /* See kube_proxy_private.h. */

@@ -12,19 +12,21 @@
  * tables, chain policies other than ACCEPT, counters, and every match or target kube-proxy does
  * not use (they fail with NF_ERROR_UNSUPPORTED).
  *
- * This file holds the rulesets and their chains. nf_rule_parse.c (with nf_rule_parse_match.c and
- * nf_rule_parse_target.c) builds rules from iptables arguments; nf_rule_save.c prints them.
+ * This file holds the rulesets and their chains, and the memory both are carved from. nf_rule_parse.c
+ * (with nf_rule_parse_match.c and nf_rule_parse_target.c) builds rules from iptables arguments,
+ * or from values through the rule builder; nf_rule_save.c prints them.
  */
 #include "sim/netfilter_private.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* clang-format off */
 G_DEFINE_QUARK(nf-error-quark, nf_error)
 /* clang-format on */
 
-#define NF_CHAIN_NAME_MAX 28 /* XT_EXTENSION_MAXNAMELEN - 1 */
 
 /* Built-in chain names by table and hook, in the kernel's hook order. */
 static const char *const hook_chain_names[NF_TABLE_COUNT][NF_HOOK_COUNT] = {
@@ -53,25 +55,37 @@ nf_hook_chain_name(NfTableId table, NfHook hook)
 
 /* ------------------------------------------------------------------ rulesets and chains */
 
-/* Allocates an empty chain named name (already interned). */
+/* Allocates an empty chain named name, the chain and its name carved from rs's blocks (a
+ * 10,000-Service node has 180,000 chains; a chain's name is unique in its table, so it is not
+ * interned). */
 static NfChain *
-chain_new(const char *name, gboolean builtin)
+chain_new(NfRuleset *rs, NfTableId table, const char *name, gboolean builtin)
 {
-    NfChain *c = g_new0(NfChain, 1);
-    c->name = name;
-    c->builtin = builtin;
+    gsize len = strlen(name);
+    NfChain *c = nf_ruleset_alloc_rule(rs, sizeof(NfChain) + len + 1);
+    char *copy = (char *)(c + 1);
+    memcpy(copy, name, len + 1);
+    *c = (NfChain){.name = copy, .builtin = builtin, .table = (guint8)table};
     c->rules = g_ptr_array_new(); /* the rules live in the ruleset's blocks */
+    g_ptr_array_add(rs->chain_list, c);
     return c;
 }
 
-/* Frees a chain, its rule list and its evaluation index (GDestroyNotify). */
+/* Frees what every chain of rs owns, its rule list and its evaluation index (the chains
+ * themselves live in the blocks), in creation order: the rule lists were allocated in that
+ * order, so the walk is close to sequential, and the next chains' lists are prefetched (a
+ * 10,000-Service node has 180,000). */
 static void
-chain_free(gpointer data)
+chains_clear(NfRuleset *rs)
 {
-    NfChain *c = data;
-    nf_chain_index_free(c->index);
-    g_ptr_array_unref(c->rules);
-    g_free(c);
+    const guint n = rs->chain_list->len, ahead = 8;
+    for (guint i = 0; i < n; i++) {
+        if (i + ahead < n)
+            __builtin_prefetch(((NfChain *)rs->chain_list->pdata[i + ahead])->rules);
+        NfChain *c = rs->chain_list->pdata[i];
+        nf_chain_index_free(c->index);
+        g_ptr_array_unref(c->rules);
+    }
 }
 
 NfRuleset *
@@ -84,14 +98,16 @@ nf_ruleset_new(SimFamily family)
     rs->scratch_rule = g_new0(NfRule, 1);
     rs->scratch_matches = g_array_new(FALSE, TRUE, sizeof(NfMatch));
     rs->rule_blocks = g_ptr_array_new_with_free_func(g_free);
+    rs->reach_todo = g_ptr_array_new();
+    rs->chain_list = g_ptr_array_new();
     for (guint t = 0; t < NF_TABLE_COUNT; t++) {
         NfTable *tab = &rs->tables[t];
-        tab->chains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, chain_free);
+        tab->chains = g_hash_table_new(g_str_hash, g_str_equal); /* chains: rs->chain_list */
         for (guint h = 0; h < NF_HOOK_COUNT; h++) {
             const char *name = hook_chain_names[t][h];
             if (name == NULL)
                 continue;
-            NfChain *c = chain_new(nf_intern(rs, name), TRUE);
+            NfChain *c = chain_new(rs, (NfTableId)t, name, TRUE);
             g_hash_table_insert(tab->chains, (gpointer)c->name, c);
             tab->builtin[h] = c;
         }
@@ -100,6 +116,28 @@ nf_ruleset_new(SimFamily family)
 }
 
 #define NF_RULE_BLOCK_SIZE (256 * 1024)
+/* Once a ruleset holds this much, its blocks are transparent huge pages: a 10,000-Service node's
+ * 110 MB of rules and chains then costs 4,000 page faults instead of 28,000, and walking its
+ * chains in name order (the save) misses the TLB far less. A huge page is resident as soon as
+ * it is touched, so only large rulesets get them: the last block's unused part is then at most
+ * 2 MiB of at least 16. */
+#define NF_RULE_HUGE_AFTER (16 * 1024 * 1024)
+#define NF_RULE_HUGE_BLOCK (2 * 1024 * 1024)
+
+/* A new block of size bytes (freed with g_free(), which is free()): a 2 MiB-aligned one advised
+ * as a huge page for NF_RULE_HUGE_BLOCK where the system has them, else a plain allocation. */
+static gpointer
+block_new(gsize size)
+{
+#ifdef MADV_HUGEPAGE
+    gpointer block = NULL;
+    if (size == NF_RULE_HUGE_BLOCK && posix_memalign(&block, NF_RULE_HUGE_BLOCK, size) == 0) {
+        (void)madvise(block, size, MADV_HUGEPAGE); /* advice: ignoring a refusal is fine */
+        return block;
+    }
+#endif
+    return g_malloc(size);
+}
 
 /* See netfilter_private.h. */
 gpointer
@@ -108,9 +146,12 @@ nf_ruleset_alloc_rule(NfRuleset *rs, gsize size)
     const gsize align = _Alignof(max_align_t);
     size = (size + align - 1) & ~(align - 1);
     if (size > rs->block_left) {
-        gsize block = MAX(size, NF_RULE_BLOCK_SIZE);
-        rs->block_next = g_malloc(block);
+        gsize block = rs->block_bytes >= NF_RULE_HUGE_AFTER ? NF_RULE_HUGE_BLOCK
+                                                            : NF_RULE_BLOCK_SIZE;
+        block = MAX(size, block);
+        rs->block_next = block_new(block);
         rs->block_left = block;
+        rs->block_bytes += block;
         g_ptr_array_add(rs->rule_blocks, rs->block_next);
     }
     gpointer r = rs->block_next;
@@ -124,10 +165,14 @@ nf_ruleset_free(NfRuleset *rs)
 {
     if (rs == NULL)
         return;
+    chains_clear(rs);
     for (guint t = 0; t < NF_TABLE_COUNT; t++)
         g_hash_table_unref(rs->tables[t].chains);
+    g_ptr_array_unref(rs->chain_list);
     g_string_chunk_free(rs->strings);
     g_ptr_array_unref(rs->rule_blocks);
+    g_ptr_array_unref(rs->reach_todo);
+    nf_rule_builder_free(rs->builder);
     g_free(rs->scratch_rule);
     g_array_unref(rs->scratch_matches);
     nf_eval_scratch_free(rs->eval_scratch);
@@ -186,7 +231,7 @@ nf_ruleset_new_chain(NfRuleset *rs, NfTableId table, const char *chain, GError *
     }
     if (!chain_name_valid(chain, error))
         return FALSE;
-    NfChain *c = chain_new(nf_intern(rs, chain), FALSE);
+    NfChain *c = chain_new(rs, table, chain, FALSE);
     g_hash_table_insert(rs->tables[table].chains, (gpointer)c->name, c);
     return TRUE;
 }
@@ -236,7 +281,8 @@ nf_chain_reaches(NfRuleset *rs, NfTableId table, NfChain *start, const NfChain *
             ((NfChain *)value)->visit = 0;
         rs->visit_epoch = 1;
     }
-    g_autoptr(GPtrArray) todo = g_ptr_array_new();
+    GPtrArray *todo = rs->reach_todo;
+    g_ptr_array_set_size(todo, 0);
     start->visit = rs->visit_epoch;
     g_ptr_array_add(todo, start);
     while (todo->len > 0) {

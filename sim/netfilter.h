@@ -13,7 +13,9 @@
 #define KPSIM_NETFILTER_H
 
 #include <glib.h>
+#include <stdio.h>
 #include "sim/sim_addr.h"
+#include "sim/sim_packet.h"
 
 typedef enum {
     NF_TABLE_FILTER,
@@ -96,12 +98,70 @@ gboolean nf_ruleset_append(NfRuleset *rs, NfTableId table, const char *chain, GE
 gboolean nf_ruleset_append_argv(NfRuleset *rs, NfTableId table, const char *chain,
                                 const char *const *argv, guint argc, GError **error);
 
+/* Building a rule from values instead of text, for renderers that write rules by the hundred
+ * thousand (kube-proxy's KUBE-SEP, KUBE-SVC, KUBE-SERVICES and KUBE-NODEPORTS rules): the same
+ * rule as nf_ruleset_append() builds from the equivalent arguments, with the same checks, and
+ * no text to parse. Call nf_rule_builder_start(), then the setters in the order the options
+ * would appear in the argument vector (matches keep that order), then nf_rule_builder_commit().
+ * A setter that fails records the error and makes the later ones no-ops; commit reports it.
+ *
+ *   NfRuleBuilder *b = nf_rule_builder_start(rs, NF_TABLE_NAT, "KUBE-SERVICES");
+ *   nf_rule_builder_comment(b, "ns/svc cluster IP");     -m comment --comment "ns/svc ..."
+ *   nf_rule_builder_proto(b, SIM_PROTO_TCP);             -p tcp
+ *   nf_rule_builder_dst(b, &cluster_ip, FALSE);          -d 10.96.0.10/32
+ *   nf_rule_builder_dport(b, SIM_PROTO_TCP, 80);         -m tcp --dport 80
+ *   nf_rule_builder_jump(b, "KUBE-SVC-XXXX");            -j KUBE-SVC-XXXX
+ *   nf_rule_builder_commit(b, &err);
+ */
+typedef struct NfRuleBuilder NfRuleBuilder;
+
+/* Starts a rule for chain of table, dropping any rule started and not committed. Returns rs's
+ * builder (transfer none), valid until rs is freed. */
+NfRuleBuilder *nf_rule_builder_start(NfRuleset *rs, NfTableId table, const char *chain);
+/* [!] -s / -d CIDR (an address of the ruleset's family; a host address is a /32 or /128). */
+void nf_rule_builder_src(NfRuleBuilder *b, const SimCidr *cidr, gboolean invert);
+void nf_rule_builder_dst(NfRuleBuilder *b, const SimCidr *cidr, gboolean invert);
+/* [!] -i NAME, a trailing '+' making it a prefix match. */
+void nf_rule_builder_in_iface(NfRuleBuilder *b, const char *name, gboolean invert);
+/* -p PROTO. */
+void nf_rule_builder_proto(NfRuleBuilder *b, SimProto proto);
+/* -m comment --comment TEXT. */
+void nf_rule_builder_comment(NfRuleBuilder *b, const char *text);
+/* -m tcp|udp|sctp, the match of proto without options (the rule needs -p proto too). */
+void nf_rule_builder_proto_match(NfRuleBuilder *b, SimProto proto);
+/* -m tcp|udp|sctp --dport PORT, the match of proto (the rule needs -p proto too). */
+void nf_rule_builder_dport(NfRuleBuilder *b, SimProto proto, guint16 port);
+/* -m addrtype [!] --src-type LOCAL (src) or [!] --dst-type LOCAL. */
+void nf_rule_builder_addrtype_local(NfRuleBuilder *b, gboolean src, gboolean invert);
+/* -m statistic --mode random --probability P, P in [0, 1] (rounded to the kernel's 31-bit
+ * fraction as iptables rounds the text). */
+void nf_rule_builder_statistic(NfRuleBuilder *b, double probability);
+/* -m recent --name NAME, then --set (set) or --rcheck [--seconds S [--reap]] (seconds 0: no
+ * --seconds). */
+void nf_rule_builder_recent(NfRuleBuilder *b, const char *name, gboolean set, guint seconds,
+                            gboolean reap);
+/* -m nfacct --nfacct-name NAME. */
+void nf_rule_builder_nfacct(NfRuleBuilder *b, const char *name);
+/* -j TARGET: a built-in target without options (ACCEPT, DROP, RETURN, REJECT, MASQUERADE) or
+ * an existing user chain of the table. */
+void nf_rule_builder_jump(NfRuleBuilder *b, const char *target);
+/* -j DNAT --to-destination IP[:PORT] (the port only when port is set). */
+void nf_rule_builder_dnat(NfRuleBuilder *b, const SimSockAddr *to, gboolean port);
+/* Checks the rule as nf_ruleset_append() does and appends it. Returns FALSE, appending nothing,
+ * when it or a setter failed (error set, its message as nf_ruleset_append() words it). */
+gboolean nf_rule_builder_commit(NfRuleBuilder *b, GError **error);
+
 /* Appends table as iptables-save prints it (counters zeroed, no "# Generated" lines):
  * "*nat", the built-in chains in kernel order with their policies, user chains sorted by name
  * as ":NAME - [0:0]", then every rule as "-A CHAIN ..." in iptables-save's normal form
  * (-s/-d/-i/-o/-p first with /32 prefixes, then matches in the order given with their options
  * in the extension's own order, then the target), and "COMMIT". */
 void nf_ruleset_save(const NfRuleset *rs, NfTableId table, GString *out);
+/* nf_ruleset_save() for output too large to hold at once (a 10,000-Service nat table is 50 MB):
+ * appends to buf, and whenever buf holds 256 KiB or more writes it to fp and empties it; what
+ * buf held before the call is written first, and what is left at the end stays in buf for the
+ * caller to write. Returns FALSE when a write to fp failed (errno set; the rest is discarded). */
+gboolean nf_ruleset_save_stream(const NfRuleset *rs, NfTableId table, GString *buf, FILE *fp);
 /* Appends one rule in the same form as it appears in the save output ("-A CHAIN ..."),
  * without the newline. */
 void nf_rule_format(const NfRule *rule, GString *out);

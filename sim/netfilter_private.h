@@ -12,6 +12,9 @@
 
 #include "sim/netfilter.h"
 
+/* The longest chain name (XT_EXTENSION_MAXNAMELEN - 1); built-in names are shorter. */
+#define NF_CHAIN_NAME_MAX 28
+
 /* Jump depth beyond which evaluation gives up with DROP (the kernel refuses loops at load). */
 #define NF_MAX_JUMP_DEPTH 64
 
@@ -186,16 +189,18 @@ struct NfRule {
 typedef struct NfChainIndex NfChainIndex;
 
 struct NfChain {
-    const char *name; /* (interned) */
+    const char *name; /* (owned by the ruleset: in its blocks, right after the chain) */
     gboolean builtin;
+    guint8 table;     /* NfTableId */
     GPtrArray *rules;    /* of NfRule, owned */
     guint refs;          /* rules that jump here */
+    guint user_refs;     /* those of them in user chains: only these can close a loop */
     guint visit;         /* loop-check bookkeeping (netfilter.c) */
     NfChainIndex *index; /* (nullable) evaluation cache, built by nf_eval.c; NULL when stale */
 };
 
 typedef struct {
-    GHashTable *chains;              /* interned name -> NfChain, owned */
+    GHashTable *chains;              /* name -> NfChain (the chains are NfRuleset.chain_list's) */
     NfChain *builtin[NF_HOOK_COUNT]; /* by hook, NULL where the table has no chain */
     guint rule_count;
 } NfTable;
@@ -205,17 +210,24 @@ struct NfRuleset {
     GStringChunk *strings; /* interned names, comments, interfaces */
     NfTable tables[NF_TABLE_COUNT];
     guint visit_epoch;
+    GPtrArray *chain_list; /* every chain of both tables in creation order (owns what they own;
+                            * the chains themselves live in the blocks) */
+    GPtrArray *reach_todo; /* nf_chain_reaches()'s work list, reused (of NfChain, not owned) */
     /* Scratch space reused by every append (so parsing a rule allocates only the rule). */
     NfRule *scratch_rule;    /* room for the fixed part of one rule */
     GArray *scratch_matches; /* of NfMatch */
+    /* (owned, nullable) the rule builder (nf_rule_parse.c), made on first use and reused. */
+    NfRuleBuilder *builder;
     /* The evaluator's reusable walk (nf_eval.c), so evaluating a packet allocates nothing. */
     gpointer eval_scratch;
     gboolean eval_scratch_busy;
-    /* The rules' memory: blocks they are carved from (freed with the ruleset; rules are never
-     * freed one by one), so that 600,000 rules cost a few hundred allocations, not 600,000. */
+    /* The rules' and chains' memory: blocks they are carved from (freed with the ruleset, after
+     * the chains' rule lists; rules and chains are never freed one by one), so that 600,000
+     * rules cost a few hundred allocations, not 600,000. */
     GPtrArray *rule_blocks; /* of g_malloc'd blocks, owned */
     guint8 *block_next;     /* free space in the last block */
     gsize block_left;
+    gsize block_bytes; /* the blocks' total size */
     /* (owned, nullable) an nftables table evaluated together with the tables above, at its base
      * chains' hooks and priorities (sim/nft.c: nft_ruleset_attach()). */
     gpointer nft;
@@ -228,9 +240,12 @@ struct NfRuleset {
     GDestroyNotify ipvs_free;
 };
 
-/* size bytes for one rule, carved from rs's blocks (max_align_t-aligned, uninitialised); they
- * live as long as rs. */
+/* size bytes for one rule (or chain), carved from rs's blocks (max_align_t-aligned,
+ * uninitialised); they live as long as rs. */
 gpointer nf_ruleset_alloc_rule(NfRuleset *rs, gsize size);
+
+/* Frees a ruleset's rule builder (nf_rule_parse.c); safe on NULL. */
+void nf_rule_builder_free(NfRuleBuilder *b);
 
 /* Frees the evaluator's scratch walk (nf_eval.c); safe on NULL. */
 void nf_eval_scratch_free(gpointer scratch);

@@ -7,6 +7,10 @@
  * recent first), and the protocol's match is loaded on demand (--dport after -p tcp). The rule is
  * then checked the way the kernel checks it at load time. Matches are in nf_rule_parse_match.c,
  * targets in nf_rule_parse_target.c, the parser's state in nf_rule_parse_private.h.
+ *
+ * The rule builder (netfilter.h) fills the same parser state from values instead of text - the
+ * renderers' path for rules written by the hundred thousand - through the setters the option
+ * parsers use, and ends with the same checks and the same commit.
  */
 #include "sim/nf_rule_parse_private.h"
 
@@ -77,16 +81,11 @@ parse_proto(RuleParser *p, const char *opt)
     return OPT_DONE;
 }
 
-/* Parses -i/-o NAME[+]; the kernel refuses -i on output hooks and -o on input hooks. */
+/* Sets -i/-o NAME[+] (v) on the rule; the kernel refuses -i on output hooks and -o on input
+ * hooks. */
 static OptResult
-parse_iface(RuleParser *p, const char *opt, gboolean input)
+set_iface(RuleParser *p, const char *opt, const char *v, gboolean inv, gboolean input)
 {
-    gboolean inv;
-    if (!parser_take_invert(p, opt, TRUE, &inv))
-        return OPT_FAILED;
-    const char *v = parser_value(p, opt);
-    if (v == NULL)
-        return OPT_FAILED;
     guint16 given = input ? NF_RF_IIF : NF_RF_OIF;
     if (p->rule->flags & given)
         return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
@@ -107,6 +106,19 @@ parse_iface(RuleParser *p, const char *opt, gboolean input)
         p->rule->flags |= input ? NF_RF_IIF_PLUS : NF_RF_OIF_PLUS;
     *(input ? &p->rule->iif : &p->rule->oif) = nf_intern(p->rs, name);
     return OPT_DONE;
+}
+
+/* Parses -i/-o NAME[+]. */
+static OptResult
+parse_iface(RuleParser *p, const char *opt, gboolean input)
+{
+    gboolean inv;
+    if (!parser_take_invert(p, opt, TRUE, &inv))
+        return OPT_FAILED;
+    const char *v = parser_value(p, opt);
+    if (v == NULL)
+        return OPT_FAILED;
+    return set_iface(p, opt, v, inv, input);
 }
 
 /* Parses the options of the IP part and -m/-j; OPT_NOT_MINE for everything else. */
@@ -150,6 +162,18 @@ parse_option(RuleParser *p, const char *opt)
     return r;
 }
 
+/* Checks the rule as a whole once every option is in: each match's mandatory options, then the
+ * target's (and jump loops). */
+static gboolean
+parser_check(RuleParser *p)
+{
+    for (guint i = 0; i < p->matches->len; i++) {
+        if (!nf_parser_check_match(p, &g_array_index(p->matches, NfMatch, i)))
+            return FALSE;
+    }
+    return nf_parser_check_target(p);
+}
+
 /* Parses every argument, then checks the rule as a whole. */
 static gboolean
 parser_run(RuleParser *p)
@@ -168,11 +192,7 @@ parser_run(RuleParser *p)
     }
     if (p->invert)
         return parser_refuse(p, NF_ERROR_PARSE, "\"!\" without an option after it");
-    for (guint i = 0; i < p->matches->len; i++) {
-        if (!nf_parser_check_match(p, &g_array_index(p->matches, NfMatch, i)))
-            return FALSE;
-    }
-    return nf_parser_check_target(p);
+    return parser_check(p);
 }
 
 /* Copies the parsed rule into its final allocation and appends it to the chain. */
@@ -189,7 +209,23 @@ parser_commit(RuleParser *p)
     nf_chain_index_free(g_steal_pointer(&p->chain->index));
     if (r->target.kind == NF_TARGET_JUMP)
         r->target.chain->refs++;
+    if (r->target.kind == NF_TARGET_JUMP && !p->chain->builtin)
+        r->target.chain->user_refs++;
     p->rs->tables[p->table].rule_count++;
+}
+
+/* Sets p up for a new rule of chain c (nullable: the builder's unknown chain) in rs's scratch
+ * space, errors going to error. */
+static void
+parser_begin(RuleParser *p, NfRuleset *rs, NfTableId table, NfChain *c, GError **error)
+{
+    *p = (RuleParser){.rs = rs, .table = table, .chain = c, .error = error};
+    p->rule = rs->scratch_rule;
+    memset(p->rule, 0, sizeof(NfRule));
+    p->rule->chain = c != NULL ? c->name : NULL;
+    p->rule->family = (guint8)rs->family;
+    p->matches = rs->scratch_matches;
+    g_array_set_size(p->matches, 0);
 }
 
 gboolean
@@ -207,14 +243,10 @@ nf_ruleset_append_argv(NfRuleset *rs, NfTableId table, const char *chain, const 
                     chain, nf_table_name(table));
         return FALSE;
     }
-    RuleParser p = {.rs = rs, .table = table, .chain = c, .argv = argv, .argc = argc};
-    p.error = error;
-    p.rule = rs->scratch_rule;
-    memset(p.rule, 0, sizeof(NfRule));
-    p.rule->chain = c->name;
-    p.rule->family = (guint8)rs->family;
-    p.matches = rs->scratch_matches;
-    g_array_set_size(p.matches, 0);
+    RuleParser p;
+    parser_begin(&p, rs, table, c, error);
+    p.argv = argv;
+    p.argc = argc;
     gboolean ok = parser_run(&p);
     if (ok)
         parser_commit(&p);
@@ -245,4 +277,259 @@ nf_ruleset_append(NfRuleset *rs, NfTableId table, const char *chain, GError **er
     const char *const *argv =
         heap_args != NULL ? (const char *const *)heap_args->pdata : stack_args;
     return nf_ruleset_append_argv(rs, table, chain, argv, argc, error);
+}
+
+/* ---- the rule builder: the same rule from values (netfilter.h) */
+
+struct NfRuleBuilder {
+    RuleParser p;   /* p.error points at error */
+    GError *error;  /* the first failure, reported by commit */
+    gboolean started;
+    /* The chain of the last rule started in each table (nullable): renderers write runs of
+     * rules into one chain, and chains are never deleted. */
+    NfChain *last_chain[NF_TABLE_COUNT];
+};
+
+/* See netfilter_private.h. */
+void
+nf_rule_builder_free(NfRuleBuilder *b)
+{
+    if (b == NULL)
+        return;
+    g_clear_error(&b->error);
+    g_free(b);
+}
+
+NfRuleBuilder *
+nf_rule_builder_start(NfRuleset *rs, NfTableId table, const char *chain)
+{
+    g_return_val_if_fail(rs != NULL && (guint)table < NF_TABLE_COUNT && chain != NULL, NULL);
+    if (rs->builder == NULL)
+        rs->builder = g_new0(NfRuleBuilder, 1);
+    NfRuleBuilder *b = rs->builder;
+    g_clear_error(&b->error);
+    NfChain *c = b->last_chain[table];
+    if (c == NULL || strcmp(c->name, chain) != 0)
+        c = b->last_chain[table] = nf_ruleset_lookup_chain(rs, table, chain);
+    parser_begin(&b->p, rs, table, c, &b->error);
+    b->started = TRUE;
+    if (c == NULL)
+        g_set_error(&b->error, NF_ERROR, NF_ERROR_NO_CHAIN,
+                    "chain \"%s\" does not exist in table %s", chain, nf_table_name(table));
+    return b;
+}
+
+/* TRUE when b has a rule started and no setter has failed yet. */
+static gboolean
+builder_ok(const NfRuleBuilder *b)
+{
+    g_return_val_if_fail(b != NULL && b->started, FALSE);
+    return b->error == NULL;
+}
+
+/* Appends a match of kind to b's rule; NULL when b failed or the rule is full. */
+static NfMatch *
+builder_match(NfRuleBuilder *b, NfMatchKind kind)
+{
+    if (!builder_ok(b))
+        return NULL;
+    if (b->p.matches->len >= G_MAXUINT8) {
+        parser_fail(&b->p, NF_ERROR_PARSE, "too many matches");
+        return NULL;
+    }
+    return nf_parser_add_match(&b->p, kind);
+}
+
+/* Sets -s (src) or -d to cidr, its host bits cleared as sim_cidr_parse() clears them. */
+static void
+builder_cidr(NfRuleBuilder *b, const SimCidr *cidr, gboolean invert, gboolean src)
+{
+    RuleParser *p = &b->p;
+    guint16 given = src ? NF_RF_SRC : NF_RF_DST;
+    char text[SIM_CIDR_STRLEN];
+    if (!builder_ok(b))
+        return;
+    if (p->rule->flags & given) {
+        parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", src ? "-s" : "-d");
+        return;
+    }
+    if (cidr->addr.family != p->rs->family) {
+        parser_fail(p, NF_ERROR_PARSE, "address \"%s\" is not IPv%d",
+                    sim_cidr_to_string(cidr, text), p->rs->family);
+        return;
+    }
+    SimCidr c = *cidr;
+    gsize full = c.prefix / 8u; /* bytes kept whole; the rest is cleared from the next bit on */
+    if (full < sizeof c.addr.b) {
+        c.addr.b[full] &= (guint8)(0xff00u >> (c.prefix % 8u));
+        memset(c.addr.b + full + 1, 0, sizeof c.addr.b - full - 1);
+    }
+    *(src ? &p->rule->src : &p->rule->dst) = c;
+    p->rule->flags |= given;
+    if (invert)
+        p->rule->flags |= src ? NF_RF_INV_SRC : NF_RF_INV_DST;
+}
+
+void
+nf_rule_builder_src(NfRuleBuilder *b, const SimCidr *cidr, gboolean invert)
+{
+    g_return_if_fail(cidr != NULL);
+    builder_cidr(b, cidr, invert, TRUE);
+}
+
+void
+nf_rule_builder_dst(NfRuleBuilder *b, const SimCidr *cidr, gboolean invert)
+{
+    g_return_if_fail(cidr != NULL);
+    builder_cidr(b, cidr, invert, FALSE);
+}
+
+void
+nf_rule_builder_in_iface(NfRuleBuilder *b, const char *name, gboolean invert)
+{
+    g_return_if_fail(name != NULL);
+    if (builder_ok(b))
+        set_iface(&b->p, "-i", name, invert, TRUE);
+}
+
+void
+nf_rule_builder_proto(NfRuleBuilder *b, SimProto proto)
+{
+    if (!builder_ok(b))
+        return;
+    if (b->p.rule->flags & NF_RF_PROTO) {
+        parser_fail(&b->p, NF_ERROR_PARSE, "multiple \"-p\" options");
+        return;
+    }
+    b->p.rule->proto = (guint8)proto;
+    b->p.rule->flags |= NF_RF_PROTO;
+}
+
+void
+nf_rule_builder_comment(NfRuleBuilder *b, const char *text)
+{
+    g_return_if_fail(text != NULL);
+    NfMatch *m = builder_match(b, NF_MATCH_COMMENT);
+    if (m != NULL)
+        nf_parser_set_comment(&b->p, m, text);
+}
+
+/* Appends proto's port match (tcp, udp or sctp) to b's rule; NULL when b failed or proto has
+ * none. */
+static NfMatch *
+builder_port_match(NfRuleBuilder *b, SimProto proto)
+{
+    int kind = nf_proto_match_kind((guint8)proto);
+    if (builder_ok(b) && kind < 0) {
+        parser_fail(&b->p, NF_ERROR_UNSUPPORTED, "protocol %u has no port match", (guint)proto);
+        return NULL;
+    }
+    return builder_match(b, (NfMatchKind)kind);
+}
+
+void
+nf_rule_builder_proto_match(NfRuleBuilder *b, SimProto proto)
+{
+    builder_port_match(b, proto);
+}
+
+void
+nf_rule_builder_dport(NfRuleBuilder *b, SimProto proto, guint16 port)
+{
+    NfMatch *m = builder_port_match(b, proto);
+    if (m == NULL)
+        return;
+    m->u.ports.dport[0] = m->u.ports.dport[1] = port;
+    m->flags |= NF_MF_DPORT;
+}
+
+void
+nf_rule_builder_addrtype_local(NfRuleBuilder *b, gboolean src, gboolean invert)
+{
+    NfMatch *m = builder_match(b, NF_MATCH_ADDRTYPE);
+    if (m == NULL)
+        return;
+    *(src ? &m->u.addrtype.src : &m->u.addrtype.dst) = NF_ADDRTYPE_LOCAL;
+    m->flags |= src ? NF_MF_SRC_TYPE : NF_MF_DST_TYPE;
+    if (invert)
+        m->flags |= src ? NF_MF_INV_SRC_TYPE : NF_MF_INV_DST_TYPE;
+}
+
+void
+nf_rule_builder_statistic(NfRuleBuilder *b, double probability)
+{
+    if (builder_ok(b) && !(probability >= 0.0 && probability <= 1.0)) {
+        parser_fail(&b->p, NF_ERROR_PARSE, "invalid probability %g", probability);
+        return;
+    }
+    NfMatch *m = builder_match(b, NF_MATCH_STATISTIC);
+    if (m == NULL)
+        return;
+    m->flags |= NF_MF_MODE | NF_MF_GIVEN;
+    nf_parser_set_probability(m, probability);
+}
+
+void
+nf_rule_builder_recent(NfRuleBuilder *b, const char *name, gboolean set, guint seconds,
+                       gboolean reap)
+{
+    g_return_if_fail(name != NULL);
+    NfMatch *m = builder_match(b, NF_MATCH_RECENT);
+    if (m == NULL || nf_parser_set_recent_name(&b->p, m, name) != OPT_DONE)
+        return;
+    m->flags |= set ? NF_MF_SET : NF_MF_RCHECK;
+    if (seconds != 0)
+        m->flags |= NF_MF_SECONDS;
+    m->u.recent.seconds = seconds;
+    m->u.recent.reap = reap;
+}
+
+void
+nf_rule_builder_nfacct(NfRuleBuilder *b, const char *name)
+{
+    g_return_if_fail(name != NULL);
+    NfMatch *m = builder_match(b, NF_MATCH_NFACCT);
+    if (m != NULL)
+        nf_parser_set_nfacct(&b->p, m, name);
+}
+
+/* Claims b's rule's one target; FALSE (error set) when it has one already or b failed. */
+static gboolean
+builder_target(NfRuleBuilder *b)
+{
+    if (!builder_ok(b))
+        return FALSE;
+    if (b->p.has_target)
+        return parser_refuse(&b->p, NF_ERROR_PARSE, "multiple \"-j\" options");
+    return TRUE;
+}
+
+void
+nf_rule_builder_jump(NfRuleBuilder *b, const char *target)
+{
+    g_return_if_fail(target != NULL);
+    if (builder_target(b))
+        nf_parser_set_jump(&b->p, target);
+}
+
+void
+nf_rule_builder_dnat(NfRuleBuilder *b, const SimSockAddr *to, gboolean port)
+{
+    g_return_if_fail(to != NULL);
+    if (builder_target(b) && nf_parser_set_jump(&b->p, "DNAT") == OPT_DONE)
+        nf_parser_set_nat_to(&b->p, "--to-destination", to, port, NULL);
+}
+
+gboolean
+nf_rule_builder_commit(NfRuleBuilder *b, GError **error)
+{
+    g_return_val_if_fail(b != NULL && b->started, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    b->started = FALSE;
+    if (b->error == NULL && parser_check(&b->p))
+        parser_commit(&b->p);
+    if (b->error == NULL)
+        return TRUE;
+    g_propagate_error(error, g_steal_pointer(&b->error));
+    return FALSE;
 }

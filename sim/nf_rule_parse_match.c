@@ -47,9 +47,10 @@ nf_match_name(NfMatchKind kind)
     g_assert_not_reached();
 }
 
-/* Appends a match of kind with its defaults to the rule being parsed. */
-static void
-parser_add_match(RuleParser *p, NfMatchKind kind)
+/* Appends a match of kind with its defaults to the rule being parsed and returns it (valid
+ * until the next match is added). */
+NfMatch *
+nf_parser_add_match(RuleParser *p, NfMatchKind kind)
 {
     NfMatch m = {.kind = (guint8)kind};
     switch (kind) {
@@ -74,6 +75,7 @@ parser_add_match(RuleParser *p, NfMatchKind kind)
         break;
     }
     g_array_append_val(p->matches, m);
+    return &g_array_index(p->matches, NfMatch, p->matches->len - 1);
 }
 
 /* Parses -m NAME. */
@@ -89,7 +91,7 @@ nf_parse_match_load(RuleParser *p, const char *opt)
         return parser_fail(p, NF_ERROR_PARSE, "too many matches");
     for (gsize i = 0; i < G_N_ELEMENTS(match_names); i++) {
         if (strcmp(v, match_names[i].name) == 0) {
-            parser_add_match(p, match_names[i].kind);
+            nf_parser_add_match(p, match_names[i].kind);
             return OPT_DONE;
         }
     }
@@ -122,7 +124,7 @@ nf_parser_autoload_proto(RuleParser *p)
     if (kind < 0 || p->matches->len >= G_MAXUINT8)
         return FALSE;
     p->proto_used = TRUE;
-    parser_add_match(p, (NfMatchKind)kind);
+    nf_parser_add_match(p, (NfMatchKind)kind);
     return TRUE;
 }
 
@@ -241,6 +243,13 @@ parse_comment_option(RuleParser *p, NfMatch *m, const char *opt)
         return OPT_FAILED;
     if (m->flags & NF_MF_GIVEN)
         return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
+    return nf_parser_set_comment(p, m, v);
+}
+
+/* Sets comment m's text v (the rule builder's path too). */
+OptResult
+nf_parser_set_comment(RuleParser *p, NfMatch *m, const char *v)
+{
     if (strlen(v) > NF_COMMENT_MAX)
         return parser_fail(p, NF_ERROR_PARSE, "comment may not exceed %d characters",
                            NF_COMMENT_MAX);
@@ -294,8 +303,16 @@ parse_statistic_option(RuleParser *p, NfMatch *m, const char *opt)
     double prob = g_ascii_strtod(v, &end);
     if (end == v || *end != '\0' || !(prob >= 0.0 && prob <= 1.0))
         return parser_fail(p, NF_ERROR_PARSE, "invalid probability \"%s\"", v);
-    m->u.probability = (guint32)lround(2147483648.0 * prob);
+    nf_parser_set_probability(m, prob);
     return OPT_DONE;
+}
+
+/* Sets statistic m's probability (0 to 1) as the kernel's 31-bit fraction, as libxt_statistic
+ * rounds it. */
+void
+nf_parser_set_probability(NfMatch *m, double probability)
+{
+    m->u.probability = (guint32)lround(2147483648.0 * probability);
 }
 
 /* recent: the options without a value ([!] --set, [!] --rcheck, --reap, --rsource, --rdest). */
@@ -337,10 +354,7 @@ parse_recent_value(RuleParser *p, NfMatch *m, const char *opt)
     guint64 seconds;
     switch (given) {
     case NF_MF_NAME:
-        if (v[0] == '\0' || strlen(v) > NF_RECENT_NAME_MAX)
-            return parser_fail(p, NF_ERROR_PARSE, "invalid recent list name \"%s\"", v);
-        m->u.recent.name = nf_intern(p->rs, v);
-        return OPT_DONE;
+        return nf_parser_set_recent_name(p, m, v);
     case NF_MF_SECONDS:
         if (!parse_uint(v, G_MAXUINT32, &seconds))
             return parser_fail(p, NF_ERROR_PARSE, "invalid number of seconds \"%s\"", v);
@@ -351,6 +365,17 @@ parse_recent_value(RuleParser *p, NfMatch *m, const char *opt)
             return parser_fail(p, NF_ERROR_PARSE, "invalid mask \"%s\"", v);
         return OPT_DONE;
     }
+}
+
+/* Sets recent m's list name v (the rule builder's path too). */
+OptResult
+nf_parser_set_recent_name(RuleParser *p, NfMatch *m, const char *v)
+{
+    if (v[0] == '\0' || strlen(v) > NF_RECENT_NAME_MAX)
+        return parser_fail(p, NF_ERROR_PARSE, "invalid recent list name \"%s\"", v);
+    m->u.recent.name = nf_intern(p->rs, v);
+    m->flags |= NF_MF_NAME;
+    return OPT_DONE;
 }
 
 /* recent: dispatches to the flag and value options; --update and friends are not modelled. */
@@ -412,6 +437,13 @@ parse_nfacct_option(RuleParser *p, NfMatch *m, const char *opt)
         return OPT_FAILED;
     if (m->flags & NF_MF_GIVEN)
         return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
+    return nf_parser_set_nfacct(p, m, v);
+}
+
+/* Sets nfacct m's accounting object name v (the rule builder's path too). */
+OptResult
+nf_parser_set_nfacct(RuleParser *p, NfMatch *m, const char *v)
+{
     if (v[0] == '\0' || strlen(v) > NF_NFACCT_NAME_MAX)
         return parser_fail(p, NF_ERROR_PARSE, "invalid nfacct name \"%s\"", v);
     m->u.nfacct = nf_intern(p->rs, v);

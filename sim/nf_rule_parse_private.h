@@ -136,6 +136,14 @@ parse_mark_mask(const char *text, guint32 *value, guint32 *mask)
 
 /* Parses -m NAME. */
 OptResult nf_parse_match_load(RuleParser *p, const char *opt);
+/* Appends a match of kind with its defaults; returns it (valid until the next one is added). */
+NfMatch *nf_parser_add_match(RuleParser *p, NfMatchKind kind);
+/* Setters shared by the option parsers and the rule builder (nf_rule_parse.c): a comment's
+ * text, a statistic probability (0 to 1), a recent list name, an nfacct name. */
+OptResult nf_parser_set_comment(RuleParser *p, NfMatch *m, const char *v);
+void nf_parser_set_probability(NfMatch *m, double probability);
+OptResult nf_parser_set_recent_name(RuleParser *p, NfMatch *m, const char *v);
+OptResult nf_parser_set_nfacct(RuleParser *p, NfMatch *m, const char *v);
 /* Loads the -p protocol's match once, as iptables does for an option no loaded match knows. */
 gboolean nf_parser_autoload_proto(RuleParser *p);
 /* Offers opt to match m. */
@@ -149,6 +157,12 @@ int nf_proto_match_kind(guint8 proto);
 
 /* Parses -j TARGET: a built-in target or an existing user chain of the same table. */
 OptResult nf_parse_jump(RuleParser *p, const char *opt);
+/* Sets the target to v (a built-in target name or a user chain); the rule had none. */
+OptResult nf_parser_set_jump(RuleParser *p, const char *v);
+/* Sets the DNAT/SNAT target's address (and port when port is set); opt and text (nullable:
+ * the address as given) are for errors. */
+OptResult nf_parser_set_nat_to(RuleParser *p, const char *opt, const SimSockAddr *to,
+                               gboolean port, const char *text);
 /* Parses an option of the rule's target, if it has one. */
 OptResult nf_parse_target_option(RuleParser *p, const char *opt);
 /* Checks the target's mandatory options and refuses jumps that would close a loop. */

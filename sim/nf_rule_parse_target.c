@@ -120,11 +120,17 @@ nf_parse_jump(RuleParser *p, const char *opt)
         return OPT_FAILED;
     if (p->has_target)
         return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
+    return nf_parser_set_jump(p, v);
+}
+
+/* Sets the rule's target to v, a built-in target or an existing user chain of the table (the
+ * rule builder's path too). */
+OptResult
+nf_parser_set_jump(RuleParser *p, const char *v)
+{
     p->has_target = TRUE;
-    for (gsize i = 0; i < G_N_ELEMENTS(target_names); i++) {
-        if (strcmp(v, target_names[i].name) == 0)
-            return parser_set_builtin_target(p, v, target_names[i].kind);
-    }
+    /* The chain first (most jumps go to one): no chain is named after a target
+     * (chain_name_valid() reserves the names) and no built-in chain is either. */
     NfChain *c = nf_ruleset_lookup_chain(p->rs, p->table, v);
     if (c != NULL && c->builtin)
         return parser_fail(p, NF_ERROR_PARSE, "cannot jump to built-in chain %s", v);
@@ -133,6 +139,10 @@ nf_parse_jump(RuleParser *p, const char *opt)
         p->rule->target.name = c->name;
         p->rule->target.chain = c;
         return OPT_DONE;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(target_names); i++) {
+        if (strcmp(v, target_names[i].name) == 0)
+            return parser_set_builtin_target(p, v, target_names[i].kind);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(unsupported_targets); i++) {
         if (strcmp(v, unsupported_targets[i]) == 0)
@@ -211,14 +221,30 @@ parse_nat_option(RuleParser *p, const char *opt)
     if (p->rule->target.flags & NF_TF_SEEN)
         return parser_fail(p, NF_ERROR_PARSE, "multiple \"%s\" options", opt);
     SimSockAddr to;
-    if (!sim_sockaddr_parse(v, &to, TRUE) || to.addr.family != p->rs->family)
+    if (!sim_sockaddr_parse(v, &to, TRUE))
         return parser_fail(p, NF_ERROR_PARSE, "invalid address \"%s\" for \"%s\"", v, opt);
+    return nf_parser_set_nat_to(p, opt, &to, nat_text_has_port(v), v);
+}
+
+/* Sets the DNAT/SNAT target's address, and its port when port is set (the rule builder's path
+ * too); text (nullable) is the address as given, for error messages. */
+OptResult
+nf_parser_set_nat_to(RuleParser *p, const char *opt, const SimSockAddr *to, gboolean port,
+                     const char *text)
+{
     /* A port, when given, cannot be 0 (libxt_DNAT: "Port `0' not valid"). */
-    gboolean has_port = nat_text_has_port(v);
-    if (has_port && to.port == 0)
-        return parser_fail(p, NF_ERROR_PARSE, "port 0 is not valid in \"%s\"", v);
-    p->rule->target.to = to;
-    p->rule->target.flags |= NF_TF_SEEN | (has_port ? NF_TF_PORT : 0);
+    gboolean bad_family = to->addr.family != p->rs->family, bad_port = port && to->port == 0;
+    if (bad_family || bad_port) {
+        char buf[SIM_SOCKADDR_STRLEN];
+        if (text == NULL)
+            text = port ? sim_sockaddr_to_string(to, buf) : sim_addr_to_string(&to->addr, buf);
+        if (bad_family)
+            return parser_fail(p, NF_ERROR_PARSE, "invalid address \"%s\" for \"%s\"", text,
+                               opt);
+        return parser_fail(p, NF_ERROR_PARSE, "port 0 is not valid in \"%s\"", text);
+    }
+    p->rule->target.to = *to;
+    p->rule->target.flags |= NF_TF_SEEN | (port ? NF_TF_PORT : 0);
     return OPT_DONE;
 }
 
@@ -347,10 +373,12 @@ nf_parser_check_target(RuleParser *p)
             return parser_refuse(p, NF_ERROR_PARSE, "--reject-with tcp-reset needs -p tcp");
         return TRUE;
     case NF_TARGET_JUMP:
-        /* A loop needs a way back into this chain, so only chains something jumps to can
-         * close one; for those, search the jump graph below the target. */
+        /* A loop needs a way back into this chain from a chain the target reaches - a user
+         * chain, as built-in chains are never jump targets - so only chains some user chain
+         * jumps to can close one (a 10,000-Service KUBE-SERVICES is jumped to from built-in
+         * chains alone); for those, search the jump graph below the target. */
         if (t->chain == p->chain ||
-            (p->chain->refs > 0 && nf_chain_reaches(p->rs, p->table, t->chain, p->chain)))
+            (p->chain->user_refs > 0 && nf_chain_reaches(p->rs, p->table, t->chain, p->chain)))
             return parser_refuse(p, NF_ERROR_PARSE, "jump to %s would create a loop",
                                  t->chain->name);
         return TRUE;

@@ -16,6 +16,7 @@
 
 #include "model/kube_proxy.h"
 #include "model/kube_proxy_endpoints.h"
+#include "model/kube_proxy_private.h"
 #include "model/loader.h"
 #include "sim/nf_eval.h"
 #include "tests/test_util.h"
@@ -712,6 +713,31 @@ START_TEST(test_three_endpoints_probability_ladder)
         "KUBE-SEP-%s\n",
         sep_c);
     assert_chain(n, "KUBE-SVC-" SEED_H, want);
+}
+END_TEST
+
+START_TEST(test_ladder_probabilities_are_what_iptables_reads_back)
+{
+    /* The renderer hands the rule builder 1/n as kube-proxy writes it ("%0.10f") and iptables
+     * parses it back; the cached value must be exactly that double for every n (2048: a tie in
+     * the 11th decimal), first computed and then from the cache. */
+    g_autoptr(GArray) cache = NULL;
+    for (guint round = 0; round < 2; round++) {
+        for (guint n = 1; n <= 4096; n++) {
+            char text[32];
+            g_snprintf(text, sizeof text, "%0.10f", 1.0 / (double)n);
+            double want = g_ascii_strtod(text, NULL);
+            double got = kp_probability(&cache, n);
+            ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "n=%u: %.17g != %.17g", n, got,
+                          want);
+        }
+    }
+    ck_assert_uint_eq(cache->len, 4097);
+    char name[32];
+    kp_chain_name(name, sizeof name, "KUBE-SEP-", "ABCDEFGHIJKLMNOP");
+    ck_assert_str_eq(name, "KUBE-SEP-ABCDEFGHIJKLMNOP");
+    kp_chain_name(name, 12, "KUBE-SEP-", "ABCDEFGHIJKLMNOP"); /* truncated as g_snprintf does */
+    ck_assert_str_eq(name, "KUBE-SEP-AB");
 }
 END_TEST
 
@@ -1548,6 +1574,7 @@ kube_proxy_suite(void)
     tcase_add_test(seed, test_seed_local_node_with_endpoint_uses_svl);
     tcase_add_test(seed, test_client_ip_affinity_recent_rules);
     tcase_add_test(seed, test_three_endpoints_probability_ladder);
+    tcase_add_test(seed, test_ladder_probabilities_are_what_iptables_reads_back);
     tcase_add_test(seed, test_large_cluster_mode_drops_endpoint_comments);
     tcase_add_test(seed, test_terminating_endpoints_used_when_nothing_is_ready);
     suite_add_tcase(s, seed);

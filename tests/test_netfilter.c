@@ -1221,6 +1221,355 @@ START_TEST(ipv6_rulesets_use_ipv6_forms)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ the rule builder */
+
+/* The chains of a small kube-proxy nat table, KUBE-SERVICES reached from PREROUTING. */
+static NfRuleset *
+builder_ruleset(void)
+{
+    NfRuleset *rs = nf_ruleset_new(SIM_AF_INET);
+    static const char *const chains[] = {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-MARK-MASQ",
+                                         "KUBE-EXT-X",    "KUBE-SVC-X",     "KUBE-SEP-A",
+                                         "KUBE-SEP-B"};
+    for (gsize i = 0; i < G_N_ELEMENTS(chains); i++)
+        new_chain(rs, NF_TABLE_NAT, chains[i]);
+    ADD(rs, NF_TABLE_NAT, "PREROUTING", "-j", "KUBE-SERVICES");
+    ADD(rs, NF_TABLE_NAT, "KUBE-MARK-MASQ", "-j", "MARK", "--or-mark", "0x4000");
+    return rs;
+}
+
+/* Commits b's rule and fails the test with the error if that fails. */
+static void
+commit_ok(NfRuleBuilder *b)
+{
+    g_autoptr(GError) error = NULL;
+    ck_assert_msg(nf_rule_builder_commit(b, &error), "%s", error != NULL ? error->message : "");
+}
+
+/* The kube-proxy rules of one ClientIP-affinity NodePort Service with two endpoints, through
+ * the builder; builder_rules_argv() appends the same rules as arguments. */
+static void
+builder_rules_built(NfRuleset *rs)
+{
+    const NfTableId N = NF_TABLE_NAT;
+    SimCidr vip, loopback, pods, any_host, lb_local;
+    SimSockAddr ep_a, ep_b;
+    ck_assert(sim_cidr_parse("10.96.0.10", &vip) && sim_cidr_parse("127.0.0.0/8", &loopback));
+    ck_assert(sim_cidr_parse("10.244.1.5", &any_host) && sim_cidr_parse("192.168.9.9", &lb_local));
+    pods = (SimCidr){.addr = any_host.addr, .prefix = 16}; /* host bits set: 10.244.1.5/16 */
+    ck_assert(sim_sockaddr_parse("10.244.1.5:8080", &ep_a, FALSE));
+    ck_assert(sim_sockaddr_parse("10.244.2.6:8080", &ep_b, FALSE));
+    NfRuleBuilder *b = nf_rule_builder_start(rs, N, "KUBE-SERVICES");
+    nf_rule_builder_comment(b, "ns/svc:http cluster IP");
+    nf_rule_builder_dport(b, SIM_PROTO_TCP, 80);
+    nf_rule_builder_proto(b, SIM_PROTO_TCP);
+    nf_rule_builder_dst(b, &vip, FALSE);
+    nf_rule_builder_jump(b, "KUBE-SVC-X");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-SERVICES");
+    nf_rule_builder_comment(b, "kubernetes service nodeports; NOTE: this must be the last rule");
+    nf_rule_builder_addrtype_local(b, FALSE, FALSE);
+    nf_rule_builder_dst(b, &loopback, TRUE);
+    nf_rule_builder_jump(b, "KUBE-NODEPORTS");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-NODEPORTS");
+    nf_rule_builder_comment(b, "ns/svc:http");
+    nf_rule_builder_dport(b, SIM_PROTO_TCP, 30080);
+    nf_rule_builder_proto(b, SIM_PROTO_TCP);
+    nf_rule_builder_dst(b, &loopback, FALSE);
+    nf_rule_builder_nfacct(b, "localhost_nps_accepted_pkts");
+    nf_rule_builder_jump(b, "KUBE-EXT-X");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-NODEPORTS");
+    nf_rule_builder_dport(b, SIM_PROTO_TCP, 30080);
+    nf_rule_builder_proto(b, SIM_PROTO_TCP);
+    nf_rule_builder_jump(b, "KUBE-EXT-X");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-EXT-X");
+    nf_rule_builder_in_iface(b, "veth+", TRUE);
+    nf_rule_builder_src(b, &pods, FALSE);
+    nf_rule_builder_jump(b, "KUBE-MARK-MASQ");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-EXT-X");
+    nf_rule_builder_addrtype_local(b, TRUE, FALSE);
+    nf_rule_builder_jump(b, "KUBE-SVC-X");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-EXT-X");
+    nf_rule_builder_jump(b, "KUBE-SVC-X");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-SVC-X");
+    nf_rule_builder_recent(b, "KUBE-SEP-A", FALSE, 10800, TRUE);
+    nf_rule_builder_jump(b, "KUBE-SEP-A");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-SVC-X");
+    nf_rule_builder_comment(b, "ns/svc:http -> 10.244.1.5:8080");
+    nf_rule_builder_statistic(b, 0.5);
+    nf_rule_builder_jump(b, "KUBE-SEP-A");
+    commit_ok(b);
+    b = nf_rule_builder_start(rs, N, "KUBE-SVC-X");
+    nf_rule_builder_jump(b, "KUBE-SEP-B");
+    commit_ok(b);
+    const char *const seps[] = {"KUBE-SEP-A", "KUBE-SEP-B"};
+    const SimSockAddr *eps[] = {&ep_a, &ep_b};
+    for (guint i = 0; i < 2; i++) {
+        SimCidr host;
+        sim_cidr_from_addr(&eps[i]->addr, &host);
+        b = nf_rule_builder_start(rs, N, seps[i]);
+        nf_rule_builder_src(b, &host, FALSE);
+        nf_rule_builder_jump(b, "KUBE-MARK-MASQ");
+        commit_ok(b);
+        b = nf_rule_builder_start(rs, N, seps[i]);
+        nf_rule_builder_recent(b, seps[i], TRUE, 0, FALSE);
+        nf_rule_builder_proto_match(b, SIM_PROTO_TCP);
+        nf_rule_builder_proto(b, SIM_PROTO_TCP);
+        nf_rule_builder_dnat(b, eps[i], TRUE);
+        commit_ok(b);
+    }
+}
+
+/* builder_rules_built()'s rules as iptables-restore arguments. */
+static void
+builder_rules_argv(NfRuleset *rs)
+{
+    const NfTableId N = NF_TABLE_NAT;
+    ADD(rs, N, "KUBE-SERVICES", "-m", "comment", "--comment", "ns/svc:http cluster IP", "-m",
+        "tcp", "-p", "tcp", "-d", "10.96.0.10", "--dport", "80", "-j", "KUBE-SVC-X");
+    ADD(rs, N, "KUBE-SERVICES", "-m", "comment", "--comment",
+        "kubernetes service nodeports; NOTE: this must be the last rule", "-m", "addrtype",
+        "--dst-type", "LOCAL", "!", "-d", "127.0.0.0/8", "-j", "KUBE-NODEPORTS");
+    ADD(rs, N, "KUBE-NODEPORTS", "-m", "comment", "--comment", "ns/svc:http", "-m", "tcp", "-p",
+        "tcp", "-d", "127.0.0.0/8", "--dport", "30080", "-m", "nfacct", "--nfacct-name",
+        "localhost_nps_accepted_pkts", "-j", "KUBE-EXT-X");
+    ADD(rs, N, "KUBE-NODEPORTS", "-m", "tcp", "-p", "tcp", "--dport", "30080", "-j",
+        "KUBE-EXT-X");
+    ADD(rs, N, "KUBE-EXT-X", "!", "-i", "veth+", "-s", "10.244.1.5/16", "-j", "KUBE-MARK-MASQ");
+    ADD(rs, N, "KUBE-EXT-X", "-m", "addrtype", "--src-type", "LOCAL", "-j", "KUBE-SVC-X");
+    ADD(rs, N, "KUBE-EXT-X", "-j", "KUBE-SVC-X");
+    ADD(rs, N, "KUBE-SVC-X", "-m", "recent", "--name", "KUBE-SEP-A", "--rcheck", "--seconds",
+        "10800", "--reap", "-j", "KUBE-SEP-A");
+    ADD(rs, N, "KUBE-SVC-X", "-m", "comment", "--comment", "ns/svc:http -> 10.244.1.5:8080", "-m",
+        "statistic", "--mode", "random", "--probability", "0.5000000000", "-j", "KUBE-SEP-A");
+    ADD(rs, N, "KUBE-SVC-X", "-j", "KUBE-SEP-B");
+    ADD(rs, N, "KUBE-SEP-A", "-s", "10.244.1.5/32", "-j", "KUBE-MARK-MASQ");
+    ADD(rs, N, "KUBE-SEP-A", "-m", "recent", "--name", "KUBE-SEP-A", "--set", "-m", "tcp", "-p",
+        "tcp", "-j", "DNAT", "--to-destination", "10.244.1.5:8080");
+    ADD(rs, N, "KUBE-SEP-B", "-s", "10.244.2.6/32", "-j", "KUBE-MARK-MASQ");
+    ADD(rs, N, "KUBE-SEP-B", "-m", "recent", "--name", "KUBE-SEP-B", "--set", "-m", "tcp", "-p",
+        "tcp", "-j", "DNAT", "--to-destination", "10.244.2.6:8080");
+}
+
+/* Every branch of pkt through nat PREROUTING: its steps, destination and mark, one line each.
+ * (transfer full) */
+static char *
+branches_text(const NfRuleset *rs, const SimPacket *pkt)
+{
+    TestHost h = seed_host();
+    NfEnv env = host_env(&h);
+    g_autoptr(GPtrArray) bs =
+        run_one(rs, NF_TABLE_NAT, NF_HOOK_PRE_ROUTING, pkt, "eth0", NULL, NF_CT_NEW, &env);
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < bs->len; i++) {
+        const NfBranch *b = bs->pdata[i];
+        char buf[SIM_SOCKADDR_STRLEN];
+        g_autofree char *steps = steps_text(b);
+        g_string_append_printf(s, "%s => %s mark %#x\n", steps, dst_text(b, buf), b->pkt.mark);
+    }
+    return g_string_free(s, FALSE);
+}
+
+START_TEST(builder_and_argv_build_the_same_rules)
+{
+    g_autoptr(NfRuleset) built = builder_ruleset();
+    g_autoptr(NfRuleset) parsed = builder_ruleset();
+    builder_rules_built(built);
+    builder_rules_argv(parsed);
+    g_autofree char *built_text = save(built, NF_TABLE_NAT);
+    g_autofree char *parsed_text = save(parsed, NF_TABLE_NAT);
+    ck_assert_str_eq(built_text, parsed_text);
+    ck_assert_ptr_nonnull(strstr(built_text, "-A KUBE-EXT-X -s 10.244.0.0/16 ! -i veth+ -j "
+                                             "KUBE-MARK-MASQ\n"));
+    ck_assert_ptr_nonnull(strstr(built_text, "-A KUBE-SEP-B -p tcp -m recent --set --name "
+                                             "KUBE-SEP-B --mask 255.255.255.255 --rsource -m tcp "
+                                             "-j DNAT --to-destination 10.244.2.6:8080\n"));
+    static const char *const dsts[] = {"10.96.0.10:80", "192.168.10.11:30080",
+                                       "127.0.0.1:30080", "10.96.0.11:80"};
+    for (gsize i = 0; i < G_N_ELEMENTS(dsts); i++) {
+        SimPacket pkt = tcp_packet("10.244.7.7:40000", dsts[i]);
+        g_autofree char *want = branches_text(parsed, &pkt);
+        g_autofree char *got = branches_text(built, &pkt);
+        ck_assert_str_eq(got, want);
+        /* The Service's VIP and NodePort are DNATed; loopback NodePorts are not (the tail
+         * rule's "! -d 127.0.0.0/8"), nor other addresses. */
+        ck_assert_ptr_nonnull(strstr(want, i < 2 ? "10.244.2.6:8080" : dsts[i]));
+    }
+}
+END_TEST
+
+/* Asserts that b's rule fails to commit with code and a message containing needle, and that
+ * chain of rs kept its length. */
+static void
+expect_builder_error(NfRuleBuilder *b, NfRuleset *rs, NfTableId table, const char *chain,
+                     gint before, NfError code, const char *needle)
+{
+    g_autoptr(GError) error = NULL;
+    ck_assert(!nf_rule_builder_commit(b, &error));
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(g_error_matches(error, NF_ERROR, code), "%s", error->message);
+    ck_assert_msg(strstr(error->message, needle) != NULL, "%s", error->message);
+    ck_assert_int_eq(nf_ruleset_chain_length(rs, table, chain), before);
+}
+
+START_TEST(builder_refuses_what_the_parser_refuses)
+{
+    g_autoptr(NfRuleset) rs = builder_ruleset();
+    const NfTableId N = NF_TABLE_NAT, F = NF_TABLE_FILTER;
+    SimSockAddr to = {0};
+    ck_assert(sim_sockaddr_parse("10.244.1.5:0", &to, FALSE));
+    NfRuleBuilder *b = nf_rule_builder_start(rs, N, "NO-SUCH-CHAIN");
+    nf_rule_builder_jump(b, "KUBE-SVC-X");
+    expect_builder_error(b, rs, N, "NO-SUCH-CHAIN", -1, NF_ERROR_NO_CHAIN, "NO-SUCH-CHAIN");
+    b = nf_rule_builder_start(rs, N, "KUBE-SVC-X");
+    nf_rule_builder_jump(b, "KUBE-SEP-NONE");
+    expect_builder_error(b, rs, N, "KUBE-SVC-X", 0, NF_ERROR_NO_CHAIN, "KUBE-SEP-NONE");
+    b = nf_rule_builder_start(rs, N, "KUBE-SEP-A");
+    nf_rule_builder_dport(b, SIM_PROTO_TCP, 80);
+    nf_rule_builder_jump(b, "ACCEPT");
+    expect_builder_error(b, rs, N, "KUBE-SEP-A", 0, NF_ERROR_PARSE, "match tcp needs");
+    b = nf_rule_builder_start(rs, N, "KUBE-SEP-A");
+    nf_rule_builder_proto(b, SIM_PROTO_TCP);
+    nf_rule_builder_dnat(b, &to, TRUE);
+    expect_builder_error(b, rs, N, "KUBE-SEP-A", 0, NF_ERROR_PARSE, "port 0");
+    b = nf_rule_builder_start(rs, N, "KUBE-SEP-A");
+    nf_rule_builder_statistic(b, 1.5);
+    nf_rule_builder_jump(b, "KUBE-SEP-B");
+    expect_builder_error(b, rs, N, "KUBE-SEP-A", 0, NF_ERROR_PARSE, "probability");
+    b = nf_rule_builder_start(rs, N, "KUBE-SEP-A");
+    nf_rule_builder_jump(b, "ACCEPT");
+    nf_rule_builder_jump(b, "DROP");
+    expect_builder_error(b, rs, N, "KUBE-SEP-A", 0, NF_ERROR_PARSE, "multiple");
+    new_chain(rs, F, "KUBE-FORWARD");
+    b = nf_rule_builder_start(rs, F, "KUBE-FORWARD");
+    nf_rule_builder_dnat(b, &to, FALSE);
+    expect_builder_error(b, rs, F, "KUBE-FORWARD", 0, NF_ERROR_PARSE, "only valid in the nat");
+    /* A loop: KUBE-SERVICES -> KUBE-SVC-X -> KUBE-SERVICES. */
+    ADD(rs, N, "KUBE-SERVICES", "-j", "KUBE-SVC-X");
+    b = nf_rule_builder_start(rs, N, "KUBE-SVC-X");
+    nf_rule_builder_jump(b, "KUBE-SERVICES");
+    expect_builder_error(b, rs, N, "KUBE-SVC-X", 0, NF_ERROR_PARSE, "loop");
+    /* The builder is reusable after a refusal. */
+    b = nf_rule_builder_start(rs, N, "KUBE-SVC-X");
+    nf_rule_builder_jump(b, "KUBE-SEP-A");
+    commit_ok(b);
+    ck_assert_int_eq(nf_ruleset_chain_length(rs, N, "KUBE-SVC-X"), 1);
+}
+END_TEST
+
+START_TEST(statistic_probability_prints_as_printf_rounds_it)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    new_chain(rs, NF_TABLE_NAT, "USER");
+    GString *want = g_string_new(NULL);
+    guint32 k = 12345;
+    for (guint i = 0; i < 3000; i++) {
+        /* Edges, exact ties of the 11th decimal (2^19 times an odd number), and a spread of
+         * others. */
+        static const guint32 edges[] = {0, 1, 0x80000000u, 0x7fffffffu, 1u << 19};
+        guint32 fraction;
+        if (i < G_N_ELEMENTS(edges))
+            fraction = edges[i];
+        else if (i < 1000)
+            fraction = ((2u * i + 1u) % 4096u) << 19;
+        else
+            fraction = (k = k * 1103515245u + 12345u) & 0x7fffffffu;
+        double p = fraction / 2147483648.0;
+        NfRuleBuilder *b = nf_rule_builder_start(rs, NF_TABLE_NAT, "USER");
+        nf_rule_builder_statistic(b, p);
+        commit_ok(b);
+        char text[G_ASCII_DTOSTR_BUF_SIZE];
+        g_string_append_printf(want, "-A USER -m statistic --mode random --probability %s\n",
+                               g_ascii_formatd(text, sizeof text, "%.11f", p));
+    }
+    g_autofree char *got = save(rs, NF_TABLE_NAT);
+    ck_assert_ptr_nonnull(strstr(got, want->str));
+    /* 2^-12 = 0.000244140625 exactly: a tie, rounded to even. */
+    ck_assert_ptr_nonnull(strstr(got, "--probability 0.00024414062\n"));
+    g_string_free(want, TRUE);
+}
+END_TEST
+
+/* Compares strings for g_ptr_array_sort(). */
+static gint
+strcmp_ptrs(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(save_sorts_user_chains_as_strcmp_does)
+{
+    /* Prefixes of each other, names differing only past byte 8, 16 and 24, 28-character names
+     * (the longest), punctuation and lower case: the order is strcmp()'s, as libiptc's. */
+    static const char *const names[] = {
+        "KUBE-SEP-ABCDEFGHIJKLMNOPQRS", "KUBE-SEP-ABCDEFGHIJKLMNOPQRT", "KUBE-SEP-ABCDEFGHIJKLMNOP",
+        "KUBE-SEP-ABCDEFGH",            "KUBE-SEP-ABCDEFGI",            "KUBE-SEP",
+        "KUBE-SE",                      "KUBE-SVC-ABCDEFGHIJKLMNOP",    "KUBE-SEP-B",
+        "a",                            "Z",                            "_x",
+        "KUBE-SEP-abcdefghijklmnopqrs", "9",                            "KUBE-SEP-ABCDEFGHIJKLMNOP.",
+    };
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        new_chain(rs, NF_TABLE_NAT, names[i]);
+        g_ptr_array_add(sorted, (gpointer)names[i]);
+    }
+    new_chain(rs, NF_TABLE_FILTER, "KUBE-SEP-B"); /* the other table's chains stay out */
+    g_ptr_array_sort(sorted, strcmp_ptrs);
+    GString *want = g_string_new("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n"
+                                 ":OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n");
+    for (guint i = 0; i < sorted->len; i++)
+        g_string_append_printf(want, ":%s - [0:0]\n", (const char *)sorted->pdata[i]);
+    g_string_append(want, "COMMIT\n");
+    g_autofree char *got = save(rs, NF_TABLE_NAT);
+    ck_assert_str_eq(got, want->str);
+    g_string_free(want, TRUE);
+}
+END_TEST
+
+START_TEST(save_stream_writes_what_save_appends)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    new_chain(rs, NF_TABLE_NAT, "KUBE-SERVICES");
+    for (guint i = 0; i < 5000; i++) {
+        g_autofree char *comment = g_strdup_printf("ns/svc-%u cluster IP", i);
+        g_autofree char *ip = g_strdup_printf("10.96.%u.%u", i / 250, i % 250);
+        ADD(rs, NF_TABLE_NAT, "KUBE-SERVICES", "-m", "comment", "--comment", comment, "-m", "tcp",
+            "-p", "tcp", "-d", ip, "--dport", "80", "-j", "ACCEPT");
+    }
+    g_autofree char *whole = save(rs, NF_TABLE_NAT);
+    ck_assert_uint_gt(strlen(whole), 2 * 256 * 1024); /* several chunks */
+    FILE *fp = tmpfile();
+    ck_assert_ptr_nonnull(fp);
+    g_autoptr(GString) buf = g_string_new("# before\n");
+    ck_assert(nf_ruleset_save_stream(rs, NF_TABLE_NAT, buf, fp));
+    ck_assert_uint_lt(buf->len, 256 * 1024);
+    ck_assert_uint_eq(fwrite(buf->str, 1, buf->len, fp), buf->len);
+    long size = ftell(fp);
+    ck_assert_int_eq(size, (long)(strlen("# before\n") + strlen(whole)));
+    g_autofree char *back = g_malloc((gsize)size + 1);
+    rewind(fp);
+    ck_assert_uint_eq(fread(back, 1, (gsize)size, fp), (gsize)size);
+    back[size] = '\0';
+    fclose(fp);
+    ck_assert(g_str_has_prefix(back, "# before\n*nat\n"));
+    ck_assert_str_eq(back + strlen("# before\n"), whole);
+    /* A stream that cannot be written. */
+    fp = fopen("/dev/null", "r");
+    ck_assert_ptr_nonnull(fp);
+    g_string_truncate(buf, 0);
+    ck_assert(!nf_ruleset_save_stream(rs, NF_TABLE_NAT, buf, fp));
+    fclose(fp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1237,6 +1586,10 @@ main(void)
     tcase_add_test(tc, bad_rules_fail_with_a_named_argument_and_append_nothing);
     tcase_add_test(tc, ipv6_rulesets_use_ipv6_forms);
     tcase_add_test(tc, set_matches_need_their_set_and_are_never_indexed_by_address);
+    tcase_add_test(tc, statistic_probability_prints_as_printf_rounds_it);
+    tcase_add_test(tc, save_stream_writes_what_save_appends);
+    tcase_add_test(tc, save_sorts_user_chains_as_strcmp_does);
+    tcase_add_test(tc, builder_refuses_what_the_parser_refuses);
     suite_add_tcase(s, tc);
     tc = tcase_create("eval");
     tcase_set_timeout(tc, 60);
@@ -1249,6 +1602,7 @@ main(void)
     tcase_add_test(tc, eval_addrtype_negation_and_mark_take_the_nodeport_path);
     tcase_add_test(tc, eval_interfaces_and_conntrack_states);
     tcase_add_test(tc, eval_jump_depth_is_limited_to_64);
+    tcase_add_test(tc, builder_and_argv_build_the_same_rules);
     suite_add_tcase(s, tc);
     tc = tcase_create("path");
     tcase_add_test(tc, path_reject_for_remote_and_local_origins);
