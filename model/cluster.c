@@ -171,17 +171,6 @@ cluster_node_index(const ClusterBuild *b, const K8sNode *node)
 
 /* ---------------------------------------------------------------- pods: scheduling and IPs */
 
-/* The scheduler's spread group of pod: its owner, or, for a bare pod, its namespace and labels.
- * (transfer full) */
-static char *
-cluster_spread_group(const K8sPod *pod)
-{
-    if (pod->owner != NULL)
-        return g_strdup_printf("owner:%s/%s", pod->meta.namespace_, pod->owner);
-    g_autofree char *labels = k8s_labels_to_string(pod->meta.labels);
-    return g_strdup_printf("labels:%s/%s", pod->meta.namespace_, labels);
-}
-
 /* TRUE when the scheduler may place pods on node. */
 static gboolean
 cluster_node_schedulable(const K8sNode *node)
@@ -189,21 +178,18 @@ cluster_node_schedulable(const K8sNode *node)
     return node->ready && !node->unschedulable;
 }
 
-/* The node index of every pod of pod's spread group placed so far (one entry per pod),
- * created on first use. Sparse, so 10,000 groups over 5,000 nodes cost only their pods.
- * (transfer none) */
-static GArray *
-cluster_group(ClusterBuild *b, const K8sPod *pod)
+/* The index of the spread group called key, created on first use with room for pods. The
+ * group's array holds the node index of every pod of the group placed so far (one entry per
+ * pod): sparse, so 10,000 groups over 5,000 nodes cost only their pods. */
+guint
+cluster_group_index(ClusterBuild *b, const char *key, guint pods)
 {
-    char *key = cluster_spread_group(pod);
-    GArray *placed = g_hash_table_lookup(b->groups, key);
-    if (placed != NULL) {
-        g_free(key);
-        return placed;
-    }
-    placed = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_hash_table_insert(b->groups, key, placed);
-    return placed;
+    guint i = GPOINTER_TO_UINT(g_hash_table_lookup(b->groups, key));
+    if (i > 0)
+        return i - 1;
+    g_ptr_array_add(b->group_nodes, g_array_sized_new(FALSE, FALSE, sizeof(guint), pods));
+    g_hash_table_insert(b->groups, g_strdup(key), GUINT_TO_POINTER(b->group_nodes->len));
+    return b->group_nodes->len - 1;
 }
 
 /* The scheduler's tree: a segment tree over the nodes by index whose leaves hold a node's pod
@@ -257,6 +243,7 @@ cluster_sched_init(ClusterBuild *b)
     for (guint k = leaves - 1; k >= 1; k--)
         cluster_sched_pull(b, k);
     b->sched_scratch = g_array_new(FALSE, FALSE, sizeof(guint));
+    b->sched_skip = g_array_new(FALSE, FALSE, sizeof(guint));
 }
 
 /* The index of the pick-th (from 0, in node order) leaf holding the tree's minimum. */
@@ -276,36 +263,105 @@ cluster_sched_nth(const ClusterBuild *b, guint pick)
     return k - b->sched_leaves;
 }
 
-/* cluster_schedule() through the tree, for a pod whose group holds pods on the nodes in
- * distinct: those nodes leave the tree, the fewest pods among the rest and the nodes tied on it
- * come from its root, the tie is drawn as the scan draws it, and the nodes go back. Returns
- * FALSE, having drawn nothing, when the tree cannot answer (every eligible node holds a pod of
- * the group, so the group's counts decide) or when the group spans so many nodes that a scan is
- * cheaper. */
-static gboolean
-cluster_schedule_tree(ClusterBuild *b, const GArray *distinct, K8sNode **chosen)
+/* The number of leaves holding the tree's minimum whose node index is below i. */
+static guint
+cluster_sched_rank(const ClusterBuild *b, guint i)
 {
-    guint64 work = (guint64)distinct->len * 2 * g_bit_storage(b->sched_leaves);
-    if (work >= b->c->nodes->len)
+    guint best = b->sched_min[1], rank = 0, k = 1, lo = 0, width = b->sched_leaves;
+    while (k < b->sched_leaves) {
+        width /= 2;
+        k *= 2;
+        if (i >= lo + width) {
+            rank += b->sched_min[k] == best ? b->sched_count[k] : 0;
+            lo += width;
+            k++;
+        }
+    }
+    return rank;
+}
+
+/* A list of node indices in one of the scheduler's scratch arrays. */
+typedef struct {
+    guint *v;
+    guint n;
+} ClusterNodeList;
+
+/* The storage of scratch (whose len is its capacity), grown to hold n node indices.
+ * (transfer none) */
+static guint *
+cluster_scratch(GArray *scratch, guint n)
+{
+    if (scratch->len < n)
+        g_array_set_size(scratch, MAX(n, 2 * scratch->len));
+    return (guint *)(void *)scratch->data;
+}
+
+/* Sorts the (few) entries of list in increasing order. */
+static void
+cluster_node_list_sort(ClusterNodeList *list)
+{
+    for (guint k = 1; k < list->n; k++) {
+        guint v = list->v[k], j = k;
+        for (; j > 0 && list->v[j - 1] > v; j--)
+            list->v[j] = list->v[j - 1];
+        list->v[j] = v;
+    }
+}
+
+/* cluster_schedule_tree() when some node outside the group (distinct) ties at the tree's
+ * minimum: the group's nodes at the minimum are counted out of the tie and stepped over when
+ * the pick-th is looked up, leaving the tree as it is. FALSE, having drawn nothing, when every
+ * node at the minimum holds a pod of the group. */
+static gboolean
+cluster_schedule_skip(ClusterBuild *b, const ClusterNodeList *distinct, guint *chosen)
+{
+    guint best = b->sched_min[1];
+    ClusterNodeList skip = {cluster_scratch(b->sched_skip, distinct->n), 0};
+    for (guint k = 0; k < distinct->n; k++) {
+        if (cluster_sched_value(b, distinct->v[k]) == best)
+            skip.v[skip.n++] = distinct->v[k];
+    }
+    if (skip.n >= b->sched_count[1])
         return FALSE;
-    for (guint k = 0; k < distinct->len; k++)
-        cluster_sched_set(b, g_array_index(distinct, guint, k), CLUSTER_SCHED_NONE);
+    guint ties = b->sched_count[1] - skip.n;
+    guint pick = ties > 1 ? (guint)sim_rng_below(&b->sched_rng, ties) : 0;
+    cluster_node_list_sort(&skip);
+    for (guint k = 0; k < skip.n && cluster_sched_rank(b, skip.v[k]) <= pick; k++)
+        pick++;
+    *chosen = cluster_sched_nth(b, pick);
+    return TRUE;
+}
+
+/* cluster_schedule() through the tree, for a pod whose group holds pods on the nodes in
+ * distinct: among the other nodes, the fewest pods and the nodes tied on it, the tie drawn as
+ * the scan draws it. When the group's nodes hold every node at the tree's minimum, they leave
+ * the tree for the query and go back after it. Returns FALSE, having drawn nothing, when the
+ * tree cannot answer (every eligible node holds a pod of the group, so the group's counts
+ * decide) or when the group spans so many nodes that a scan is cheaper. */
+static gboolean
+cluster_schedule_tree(ClusterBuild *b, const ClusterNodeList *distinct, guint *chosen)
+{
+    guint64 work = (guint64)distinct->n * 2 * g_bit_storage(b->sched_leaves);
+    if (work >= b->c->nodes->len || b->sched_min[1] == CLUSTER_SCHED_NONE)
+        return FALSE;
+    if (cluster_schedule_skip(b, distinct, chosen))
+        return TRUE;
+    for (guint k = 0; k < distinct->n; k++)
+        cluster_sched_set(b, distinct->v[k], CLUSTER_SCHED_NONE);
     guint ties = b->sched_count[1];
     gboolean found = b->sched_min[1] != CLUSTER_SCHED_NONE;
     if (found) {
         guint pick = ties > 1 ? (guint)sim_rng_below(&b->sched_rng, ties) : 0;
-        *chosen = b->c->nodes->pdata[cluster_sched_nth(b, pick)];
+        *chosen = cluster_sched_nth(b, pick);
     }
-    for (guint k = 0; k < distinct->len; k++) {
-        guint i = g_array_index(distinct, guint, k);
-        cluster_sched_set(b, i, cluster_sched_value(b, i));
-    }
+    for (guint k = 0; k < distinct->n; k++)
+        cluster_sched_set(b, distinct->v[k], cluster_sched_value(b, distinct->v[k]));
     return found;
 }
 
 /* cluster_schedule() by a scan of every node, with group holding the pods of the pod's group
  * per node. Cost: O(nodes). */
-static K8sNode *
+static guint
 cluster_schedule_scan(ClusterBuild *b, const guint *group)
 {
     guint n = b->c->nodes->len, best_group = G_MAXUINT, best_total = G_MAXUINT, ties = 0;
@@ -317,88 +373,181 @@ cluster_schedule_scan(ClusterBuild *b, const guint *group)
         best_group = g;
         best_total = t;
     }
-    K8sNode *chosen = NULL;
+    guint chosen = CLUSTER_NO_NODE;
     guint pick = ties > 1 ? (guint)sim_rng_below(&b->sched_rng, ties) : 0;
-    for (guint i = 0; i < n && ties > 0 && chosen == NULL; i++) {
+    for (guint i = 0; i < n && ties > 0 && chosen == CLUSTER_NO_NODE; i++) {
         if (b->schedulable[i] && group[i] == best_group && b->pods_on_node[i] == best_total &&
             pick-- == 0)
-            chosen = b->c->nodes->pdata[i];
+            chosen = i;
     }
     return chosen;
 }
 
-/* The node for pod: among Ready, schedulable nodes, the one with the fewest pods of pod's
- * spread group, then the fewest pods; ties drawn from the "scheduler" stream. NULL when no node
- * is eligible. Cost: O(pods of the group x log nodes) while some eligible node holds none of
- * them (the scheduler's tree), else O(nodes + pods of the group). */
-static K8sNode *
-cluster_schedule(ClusterBuild *b, const K8sPod *pod)
+/* The node index for a pod of spread group `group`: among Ready, schedulable nodes, the one
+ * with the fewest pods of the group, then the fewest pods; ties drawn from the "scheduler"
+ * stream. CLUSTER_NO_NODE when no node is eligible. Cost: O(pods of the group x log nodes)
+ * while some eligible node holds none of them (the scheduler's tree), else O(nodes + pods of
+ * the group). */
+static guint
+cluster_schedule(ClusterBuild *b, guint group)
 {
-    GArray *placed = cluster_group(b, pod), *distinct = b->sched_scratch;
-    guint *group = b->group_on_node;
-    g_array_set_size(distinct, 0);
+    const GArray *placed = b->group_nodes->pdata[group];
+    const guint *nodes = (const guint *)(const void *)placed->data;
+    ClusterNodeList distinct = {cluster_scratch(b->sched_scratch, placed->len), 0};
+    guint *count = b->group_on_node;
     for (guint k = 0; k < placed->len; k++) {
-        guint i = g_array_index(placed, guint, k);
-        if (group[i]++ == 0)
-            g_array_append_val(distinct, i);
+        if (count[nodes[k]]++ == 0)
+            distinct.v[distinct.n++] = nodes[k];
     }
-    K8sNode *chosen = NULL;
-    if (!cluster_schedule_tree(b, distinct, &chosen))
-        chosen = cluster_schedule_scan(b, group);
-    for (guint k = 0; k < distinct->len; k++)
-        group[g_array_index(distinct, guint, k)] = 0;
+    guint chosen = CLUSTER_NO_NODE;
+    if (!cluster_schedule_tree(b, &distinct, &chosen))
+        chosen = cluster_schedule_scan(b, count);
+    for (guint k = 0; k < distinct.n; k++)
+        count[distinct.v[k]] = 0;
     return chosen;
 }
 
-/* host-local IPAM: the lowest free address of the node's pod CIDR from offset 2 upward (the
- * network address and the gateway .1 are never handed out, nor the IPv4 broadcast address).
- * FALSE when the range is exhausted. */
-static gboolean
-cluster_next_pod_ip(ClusterBuild *b, const K8sNode *node, SimAddr *out)
+/* The last offset host-local hands out in a pod CIDR: not the IPv4 broadcast address; 0 for
+ * a range too small to hand out any. */
+static guint64
+cluster_last_pod_ip(const SimCidr *cidr)
 {
-    guint i = cluster_node_index(b, node);
-    guint64 size = sim_cidr_size(&node->pod_cidr);
-    guint64 last = node->pod_cidr.addr.family == SIM_AF_INET ? size - 2 : size - 1;
+    guint64 size = sim_cidr_size(cidr);
     if (size < 4)
-        return FALSE;
-    for (; b->next_ip[i] <= last; b->next_ip[i]++) {
+        return 0;
+    return cidr->addr.family == SIM_AF_INET ? size - 2 : size - 1;
+}
+
+/* host-local IPAM: the lowest free address of node i's pod CIDR from offset 2 upward (the
+ * network address and the gateway .1 are never handed out, nor the IPv4 broadcast address),
+ * and its offset. Addresses are only looked up in pod_by_ip when one can be taken
+ * (b->ip_check); out (nullable then) is only written when asked for. FALSE when the range is
+ * exhausted. */
+static gboolean
+cluster_next_pod_ip(ClusterBuild *b, guint i, SimAddr *out, guint64 *offset)
+{
+    const K8sNode *node = b->c->nodes->pdata[i];
+    if (out == NULL && !b->ip_check) { /* the offset alone: no address to check */
+        if (b->next_ip[i] > b->last_ip[i])
+            return FALSE;
+        *offset = b->next_ip[i]++;
+        return TRUE;
+    }
+    for (; b->next_ip[i] <= b->last_ip[i]; b->next_ip[i]++) {
         if (!sim_cidr_nth(&node->pod_cidr, b->next_ip[i], out))
             return FALSE;
-        if (!g_hash_table_contains(b->pod_by_ip, out)) {
-            b->next_ip[i]++;
+        if (!b->ip_check || !g_hash_table_contains(b->pod_by_ip, out)) {
+            *offset = b->next_ip[i]++;
             return TRUE;
         }
     }
     return FALSE;
 }
 
-/* Binds pod to node: counts it for spreading, gives it an IP when it has none, and marks it not
- * Ready when the node is NotReady or no IP was left. */
-static void
-cluster_place_pod(ClusterBuild *b, K8sPod *pod, K8sNode *node)
+/* See cluster_private.h. */
+gboolean
+cluster_slot_ip(const ClusterBuild *b, const ClusterSlot *slot, SimAddr *out)
 {
-    guint i = cluster_node_index(b, node);
-    if (g_strcmp0(pod->node_name, node->name) != 0) {
-        g_free(pod->node_name);
-        pod->node_name = g_strdup(node->name);
+    if (slot->ip == 0)
+        return FALSE;
+    const K8sNode *node = b->c->nodes->pdata[slot->node];
+    return sim_cidr_nth(&node->pod_cidr, slot->ip, out);
+}
+
+/* Gives the pod of slot s, placed on node i, the node's next IP: a scenario pod in its own
+ * ip, a replica as an offset. FALSE when the node has none left. */
+static gboolean
+cluster_slot_take_ip(ClusterBuild *b, guint s, guint i)
+{
+    ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
+    guint64 offset;
+    if (s < b->first_replica_slot) {
+        K8sPod *pod = b->c->pods->pdata[s];
+        if (!cluster_next_pod_ip(b, i, &pod->ip, &offset))
+            return FALSE;
+        if (b->ip_check)
+            g_hash_table_insert(b->pod_by_ip, &pod->ip, pod);
+        return TRUE;
     }
+    SimAddr ip;
+    if (!cluster_next_pod_ip(b, i, b->ip_check ? &ip : NULL, &offset))
+        return FALSE;
+    g_assert(offset <= G_MAXUINT32); /* a node holds fewer pods than that */
+    slot->ip = (guint32)offset;
+    if (b->ip_check) {
+        SimAddr *key = g_memdup2(&ip, sizeof ip);
+        g_ptr_array_add(b->ip_keys, key);
+        g_hash_table_insert(b->pod_by_ip, key, NULL);
+    }
+    return TRUE;
+}
+
+/* Warns that the pod of slot s on node i got no IP; a replica's warning waits for its name
+ * (cluster_materialise()). */
+static void
+cluster_warn_no_ip(ClusterBuild *b, guint s, guint i)
+{
+    const K8sNode *node = b->c->nodes->pdata[i];
+    char buf[SIM_CIDR_STRLEN];
+    if (s >= b->first_replica_slot) {
+        guint pair[2] = {b->c->warnings->len, s};
+        g_array_append_vals(b->no_ip, pair, 2);
+        g_ptr_array_add(b->c->warnings, NULL);
+        return;
+    }
+    const K8sPod *pod = b->c->pods->pdata[s];
+    cluster_warn(b, &pod->meta.pos,
+                 "pod \"%s\" on node \"%s\" gets no IP: no IP addresses available in range %s",
+                 pod->meta.name, node->name, sim_cidr_to_string(&node->pod_cidr, buf));
+}
+
+/* Binds slot s to node i: counts it for spreading, gives it an IP when it has none, and marks
+ * it not Ready when the node is NotReady or no IP was left. */
+static void
+cluster_place_slot(ClusterBuild *b, guint s, guint i)
+{
+    ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
+    const K8sNode *node = b->c->nodes->pdata[i];
+    slot->node = i;
     b->pods_on_node[i]++;
     cluster_sched_set(b, i, cluster_sched_value(b, i));
-    g_array_append_val(cluster_group(b, pod), i);
-    if (pod->ip.family == SIM_AF_NONE) {
-        if (cluster_next_pod_ip(b, node, &pod->ip)) {
-            g_hash_table_insert(b->pod_by_ip, &pod->ip, pod);
-        } else {
-            char buf[SIM_CIDR_STRLEN];
-            cluster_warn(b, &pod->meta.pos,
-                         "pod \"%s\" on node \"%s\" gets no IP: no IP addresses available in "
-                         "range %s",
-                         pod->meta.name, node->name, sim_cidr_to_string(&node->pod_cidr, buf));
-            pod->ready = FALSE;
-        }
+    g_array_append_val((GArray *)b->group_nodes->pdata[slot->group], i);
+    gboolean has_ip = s < b->first_replica_slot &&
+                      ((const K8sPod *)b->c->pods->pdata[s])->ip.family != SIM_AF_NONE;
+    if (!has_ip && !cluster_slot_take_ip(b, s, i)) {
+        cluster_warn_no_ip(b, s, i);
+        slot->ready = FALSE;
     }
     if (!node->ready)
-        pod->ready = FALSE;
+        slot->ready = FALSE;
+}
+
+/* The nodeName slot s asks for, or NULL. (transfer none) */
+static const char *
+cluster_slot_wants(const ClusterBuild *b, guint s)
+{
+    if (s < b->first_replica_slot) {
+        const K8sPod *pod = b->c->pods->pdata[s];
+        return pod->node_name != NULL ? pod->node_name : pod->spec.node_name;
+    }
+    const ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
+    const K8sDeployment *d = b->c->deployments->pdata[slot->deployment];
+    return d->template_.node_name;
+}
+
+/* The error for the first replica of Deployment i asking for a node that does not exist: its
+ * name is drawn as the build would draw it. Returns FALSE. */
+static gboolean
+cluster_fail_replica_node(ClusterBuild *b, guint i, GError **error)
+{
+    const K8sDeployment *d = b->c->deployments->pdata[i];
+    g_autofree gboolean *want = g_new0(gboolean, b->c->deployments->len);
+    want[i] = TRUE;
+    g_autoptr(GPtrArray) names = cluster_name_deployments(b, want);
+    const char *const *mine = names->pdata[i];
+    return cluster_fail(error, b->sc, &d->meta.pos,
+                        "pod \"%s\": spec.nodeName: node \"%s\" does not exist", mine[0],
+                        d->template_.node_name);
 }
 
 /* Checks every pod's nodeName and reserves every pod IP a scenario states. */
@@ -422,30 +571,49 @@ cluster_check_pods(ClusterBuild *b, GError **error)
                                 pod->meta.name, sim_addr_to_string(&pod->ip, buf),
                                 other->meta.name);
         g_hash_table_insert(b->pod_by_ip, &pod->ip, pod);
+        b->ip_check = TRUE;
+    }
+    for (guint i = 0; i < b->c->deployments->len; i++) {
+        const K8sDeployment *d = b->c->deployments->pdata[i];
+        const char *want = d->template_.node_name;
+        if (d->replicas > 0 && want != NULL && !g_hash_table_contains(b->node_by_name, want))
+            return cluster_fail_replica_node(b, i, error);
     }
     return TRUE;
 }
 
-/* Warns about pods the scheduler could not place: one warning per Deployment, one per bare
- * pod. */
+/* Warns about pods the scheduler could not place: one warning per Deployment (counting the
+ * Pending pods by "namespace/owner"), one per bare pod. */
 static void
-cluster_warn_pending(ClusterBuild *b, GHashTable *pending_by_owner)
+cluster_warn_pending(ClusterBuild *b)
 {
-    GPtrArray *pods = b->c->pods;
+    g_autoptr(GHashTable) pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint s = 0; s < b->slots->len; s++) {
+        const ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
+        const K8sPod *pod = s < b->first_replica_slot ? b->c->pods->pdata[s] : NULL;
+        if (slot->node != CLUSTER_NO_NODE || (pod != NULL && pod->owner == NULL))
+            continue;
+        const K8sDeployment *d = pod == NULL ? b->c->deployments->pdata[slot->deployment] : NULL;
+        char *key = d != NULL ? g_strdup_printf("%s/%s", d->meta.namespace_, d->meta.name)
+                              : g_strdup_printf("%s/%s", pod->meta.namespace_, pod->owner);
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(pending, key));
+        g_hash_table_insert(pending, key, GUINT_TO_POINTER(n + 1));
+    }
     guint nodes = b->c->nodes->len;
-    for (guint i = 0; i < b->c->deployments->len; i++) {
+    for (guint i = 0; g_hash_table_size(pending) > 0 && i < b->c->deployments->len; i++) {
         const K8sDeployment *d = b->c->deployments->pdata[i];
         g_autofree char *key = g_strdup_printf("%s/%s", d->meta.namespace_, d->meta.name);
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(pending_by_owner, key));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(pending, key));
         if (n > 0)
             cluster_warn(b, &d->meta.pos,
                          "Deployment \"%s\": %u of %d pods stay Pending: 0/%u nodes are "
                          "available (no node is Ready and schedulable)",
                          d->meta.name, n, d->replicas, nodes);
     }
-    for (guint i = 0; i < pods->len; i++) {
-        const K8sPod *pod = pods->pdata[i];
-        if (pod->owner == NULL && pod->node_name == NULL)
+    for (guint s = 0; s < b->first_replica_slot; s++) {
+        const ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
+        const K8sPod *pod = b->c->pods->pdata[s];
+        if (pod->owner == NULL && slot->node == CLUSTER_NO_NODE)
             cluster_warn(b, &pod->meta.pos,
                          "pod \"%s\" stays Pending: 0/%u nodes are available (no node is Ready "
                          "and schedulable)",
@@ -453,40 +621,101 @@ cluster_warn_pending(ClusterBuild *b, GHashTable *pending_by_owner)
     }
 }
 
-/* Places every pod: first those whose nodeName is given, then the others one at a time through
- * the scheduler, each getting its IP as it is placed. Pods left without a node are Pending: no
- * IP (unless stated) and not Ready. */
-static gboolean
-cluster_build_pods(ClusterBuild *b, GError **error)
+/* Places every slot: first those whose nodeName is given, then the others one at a time through
+ * the scheduler, each getting its IP as it is placed. Slots left without a node are Pending: no
+ * IP (unless stated) and not Ready. Scenario pods get their placement at once. */
+gboolean
+cluster_place_slots(ClusterBuild *b, GError **error)
 {
     if (!cluster_check_pods(b, error))
         return FALSE;
-    GPtrArray *pods = b->c->pods;
-    for (guint i = 0; i < pods->len; i++) {
-        K8sPod *pod = pods->pdata[i];
-        const char *want = pod->node_name != NULL ? pod->node_name : pod->spec.node_name;
+    GArray *slots = b->slots;
+    for (guint s = 0; s < slots->len; s++) {
+        const char *want = cluster_slot_wants(b, s);
         if (want != NULL)
-            cluster_place_pod(b, pod, g_hash_table_lookup(b->node_by_name, want));
+            cluster_place_slot(b, s,
+                               cluster_node_index(b, g_hash_table_lookup(b->node_by_name, want)));
     }
-    g_autoptr(GHashTable) pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < pods->len; i++) {
-        K8sPod *pod = pods->pdata[i];
-        if (pod->node_name != NULL)
+    for (guint s = 0; s < slots->len; s++) {
+        ClusterSlot *slot = &g_array_index(slots, ClusterSlot, s);
+        if (slot->node != CLUSTER_NO_NODE)
             continue;
-        K8sNode *node = cluster_schedule(b, pod);
-        if (node != NULL) {
-            cluster_place_pod(b, pod, node);
-            continue;
+        guint i = cluster_schedule(b, slot->group);
+        if (i != CLUSTER_NO_NODE)
+            cluster_place_slot(b, s, i);
+        else
+            slot->ready = FALSE;
+    }
+    for (guint s = 0; s < b->first_replica_slot; s++) {
+        ClusterSlot *slot = &g_array_index(slots, ClusterSlot, s);
+        K8sPod *pod = b->c->pods->pdata[s];
+        const K8sNode *node = slot->node != CLUSTER_NO_NODE ? b->c->nodes->pdata[slot->node] : NULL;
+        if (node != NULL && g_strcmp0(pod->node_name, node->name) != 0) {
+            g_free(pod->node_name);
+            pod->node_name = g_strdup(node->name);
         }
-        pod->ready = FALSE;
-        if (pod->owner == NULL)
-            continue;
-        char *key = g_strdup_printf("%s/%s", pod->meta.namespace_, pod->owner);
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(pending, key));
-        g_hash_table_insert(pending, key, GUINT_TO_POINTER(n + 1));
+        pod->ready = slot->ready;
     }
-    cluster_warn_pending(b, pending);
+    cluster_warn_pending(b);
     return TRUE;
+}
+
+/* The pods of Deployment i, named names, with their slots' placement, appended to c->pods. */
+static void
+cluster_materialise_deployment(ClusterBuild *b, guint i, char **names)
+{
+    const K8sDeployment *d = b->c->deployments->pdata[i];
+    g_autofree char *hash = cluster_pod_template_hash(d);
+    for (gint r = 0; r < d->replicas; r++) {
+        const ClusterSlot *slot =
+            &g_array_index(b->slots, ClusterSlot, b->deployment_slot[i] + (guint)r);
+        K8sPod *pod = cluster_deployment_pod(d, names[r], hash);
+        if (slot->node != CLUSTER_NO_NODE) {
+            const K8sNode *node = b->c->nodes->pdata[slot->node];
+            g_free(pod->node_name);
+            pod->node_name = g_strdup(node->name);
+        }
+        cluster_slot_ip(b, slot, &pod->ip);
+        pod->ready = slot->ready;
+        g_ptr_array_add(b->c->pods, pod);
+    }
+}
+
+/* Makes the pods of the Deployments b->materialise selects and of those with a replica that
+ * got no IP (whose warning needs its name), and writes those warnings; see
+ * cluster_private.h. */
+void
+cluster_materialise(ClusterBuild *b)
+{
+    guint n = b->c->deployments->len;
+    g_autofree gboolean *want = NULL;
+    if (b->materialise != NULL) {
+        want = g_memdup2(b->materialise, sizeof(gboolean) * MAX(n, 1));
+        for (guint k = 0; k < b->no_ip->len; k += 2) {
+            guint s = g_array_index(b->no_ip, guint, k + 1);
+            want[g_array_index(b->slots, ClusterSlot, s).deployment] = TRUE;
+        }
+    }
+    g_autoptr(GPtrArray) names = cluster_name_deployments(b, want);
+    for (guint i = 0; i < n; i++) {
+        if (want == NULL || want[i])
+            cluster_materialise_deployment(b, i, names->pdata[i]);
+    }
+    for (guint k = 0; k < b->no_ip->len; k += 2) {
+        guint w = g_array_index(b->no_ip, guint, k), s = g_array_index(b->no_ip, guint, k + 1);
+        const ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
+        const K8sDeployment *d = b->c->deployments->pdata[slot->deployment];
+        const K8sNode *node = b->c->nodes->pdata[slot->node];
+        const char *const *mine = names->pdata[slot->deployment];
+        guint replica = s - b->deployment_slot[slot->deployment];
+        char buf[SIM_CIDR_STRLEN];
+        const char *file = d->meta.pos.file != NULL ? d->meta.pos.file : b->sc->file;
+        b->c->warnings->pdata[w] = g_strdup_printf(
+            "%s:%u:%u: warning: pod \"%s\" on node \"%s\" gets no IP: no IP addresses available "
+            "in range %s",
+            file, d->meta.pos.line, d->meta.pos.column, mine[replica], node->name,
+            sim_cidr_to_string(&node->pod_cidr, buf));
+    }
 }
 
 /* ---------------------------------------------------------------- build */
@@ -501,7 +730,8 @@ cluster_steal_array(GPtrArray **from, GDestroyNotify free_func)
     return taken;
 }
 
-/* Registers the names of the scenario's pods; duplicates are errors. */
+/* Registers the names of the scenario's pods (duplicates are errors) and gives each a slot in
+ * its spread group: its owner's, or its namespace and labels. */
 static gboolean
 cluster_index_pods(ClusterBuild *b, GError **error)
 {
@@ -510,33 +740,92 @@ cluster_index_pods(ClusterBuild *b, GError **error)
         if (!cluster_add_pod_name(b, pod))
             return cluster_fail(error, b->sc, &pod->meta.pos, "pods \"%s\" already exists",
                                 pod->meta.name);
+        g_autofree char *labels = k8s_labels_to_string(pod->meta.labels);
+        g_autofree char *key =
+            pod->owner != NULL ? g_strdup_printf("owner:%s/%s", pod->meta.namespace_, pod->owner)
+                               : g_strdup_printf("labels:%s/%s", pod->meta.namespace_, labels);
+        ClusterSlot slot = {.deployment = CLUSTER_BARE_POD,
+                            .group = cluster_group_index(b, key, 1),
+                            .node = CLUSTER_NO_NODE,
+                            .ready = pod->ready != FALSE};
+        g_array_append_val(b->slots, slot);
     }
+    b->first_replica_slot = b->slots->len;
     return TRUE;
 }
 
+/* TRUE when two nodes' pod CIDRs share an address. Called before the range allocator runs,
+ * which never hands out an overlapping one, so only the stated CIDRs are compared.
+ * Conservative past 64 stated CIDRs. */
+static gboolean
+cluster_pod_cidrs_overlap(const ClusterBuild *b)
+{
+    g_autoptr(GArray) stated = g_array_new(FALSE, FALSE, sizeof(SimCidr));
+    for (guint i = 0; i < b->c->nodes->len; i++) {
+        const K8sNode *n = b->c->nodes->pdata[i];
+        if (n->pod_cidr.addr.family != SIM_AF_NONE)
+            g_array_append_val(stated, n->pod_cidr);
+    }
+    if (stated->len > 64)
+        return TRUE;
+    for (guint i = 0; i < stated->len; i++) {
+        for (guint j = i + 1; j < stated->len; j++) {
+            if (cluster_cidrs_overlap(&g_array_index(stated, SimCidr, i),
+                                      &g_array_index(stated, SimCidr, j)))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Sets up b's tables for c and sc; see cluster_private.h. */
+void
+cluster_build_init(ClusterBuild *b, Cluster *c, Scenario *sc)
+{
+    memset(b, 0, sizeof *b);
+    b->c = c;
+    b->sc = sc;
+    b->node_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    b->node_index = g_hash_table_new(g_direct_hash, g_direct_equal);
+    b->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    b->group_nodes = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+    b->pod_by_ip = g_hash_table_new(sim_addr_hash, sim_addr_equal_func);
+    b->pod_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    b->slots = g_array_new(FALSE, FALSE, sizeof(ClusterSlot));
+    b->ip_keys = g_ptr_array_new_with_free_func(g_free);
+    b->no_ip = g_array_new(FALSE, FALSE, sizeof(guint));
+    sim_rng_init(&b->sched_rng, sc->seed, "scheduler");
+}
+
 /* Releases the working state of a build (not the cluster). */
-static void
+void
 cluster_build_clear(ClusterBuild *b)
 {
     g_clear_pointer(&b->node_by_name, g_hash_table_unref);
     g_clear_pointer(&b->node_index, g_hash_table_unref);
     g_clear_pointer(&b->groups, g_hash_table_unref);
+    g_clear_pointer(&b->group_nodes, g_ptr_array_unref);
     g_clear_pointer(&b->group_on_node, g_free);
     g_clear_pointer(&b->schedulable, g_free);
     g_clear_pointer(&b->sched_min, g_free);
     g_clear_pointer(&b->sched_count, g_free);
     g_clear_pointer(&b->sched_scratch, g_array_unref);
+    g_clear_pointer(&b->sched_skip, g_array_unref);
     g_clear_pointer(&b->pod_by_ip, g_hash_table_unref);
     g_clear_pointer(&b->pod_names, g_hash_table_unref);
     g_clear_pointer(&b->pods_on_node, g_free);
     g_clear_pointer(&b->next_ip, g_free);
+    g_clear_pointer(&b->slots, g_array_unref);
+    g_clear_pointer(&b->no_ip, g_array_unref);
+    g_clear_pointer(&b->ip_keys, g_ptr_array_unref);
+    g_clear_pointer(&b->last_ip, g_free);
+    g_clear_pointer(&b->deployment_slot, g_free);
 }
 
-/* Runs the controllers in the order a cluster comes up: node IPAM, the apiserver's Service
- * admission, the Deployment controller, the scheduler with kubelet/IPAM, the EndpointSlice
- * controller. */
-static gboolean
-cluster_build_run(ClusterBuild *b, GError **error)
+/* Runs node IPAM, the apiserver's Service admission and the Deployment controller's
+ * validation, then the scheduler with kubelet/IPAM over every pod's slot. */
+gboolean
+cluster_build_place(ClusterBuild *b, GError **error)
 {
     guint nodes = b->c->nodes->len;
     b->pods_on_node = g_new0(guint, MAX(nodes, 1));
@@ -548,27 +837,23 @@ cluster_build_run(ClusterBuild *b, GError **error)
     b->next_ip = g_new0(guint64, MAX(nodes, 1));
     for (guint i = 0; i < nodes; i++)
         b->next_ip[i] = 2;
+    b->ip_check = cluster_pod_cidrs_overlap(b);
     if (!cluster_index_nodes(b, error) || !cluster_assign_pod_cidrs(b, error))
         return FALSE;
+    b->last_ip = g_new0(guint64, MAX(nodes, 1));
+    for (guint i = 0; i < nodes; i++)
+        b->last_ip[i] = cluster_last_pod_ip(&((const K8sNode *)b->c->nodes->pdata[i])->pod_cidr);
     if (!cluster_build_services(b, error))
         return FALSE;
     if (!cluster_index_pods(b, error) || !cluster_build_deployments(b, error))
         return FALSE;
-    if (!cluster_build_pods(b, error))
-        return FALSE;
-    SimRng rng;
-    sim_rng_init(&rng, b->sc->seed, "endpointslice");
-    endpointslice_controller_sync_all(b->c, &rng, b->c->warnings);
-    return TRUE;
+    return cluster_place_slots(b, error);
 }
 
-/* Builds the cluster from sc; see cluster.h. On error the objects moved out of sc are freed
- * with the half-built cluster. (transfer full) */
+/* Moves sc's objects into a new cluster; see cluster_private.h. (transfer full) */
 Cluster *
-cluster_build(Scenario *sc, GError **error)
+cluster_new_from(Scenario *sc)
 {
-    g_return_val_if_fail(sc != NULL, NULL);
-    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     Cluster *c = g_new0(Cluster, 1);
     c->scenario = sc;
     c->nodes = g_ptr_array_ref(sc->nodes);
@@ -585,16 +870,26 @@ cluster_build(Scenario *sc, GError **error)
     c->proxy = &sc->proxy;
     c->warnings = g_ptr_array_new_with_free_func(g_free);
     c->now = 0;
+    return c;
+}
 
-    ClusterBuild b = {.c = c, .sc = sc};
-    b.node_by_name = g_hash_table_new(g_str_hash, g_str_equal);
-    b.node_index = g_hash_table_new(g_direct_hash, g_direct_equal);
-    b.groups =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
-    b.pod_by_ip = g_hash_table_new(sim_addr_hash, sim_addr_equal_func);
-    b.pod_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    sim_rng_init(&b.sched_rng, sc->seed, "scheduler");
-    gboolean ok = cluster_build_run(&b, error);
+/* Builds the cluster from sc; see cluster.h. On error the objects moved out of sc are freed
+ * with the half-built cluster. (transfer full) */
+Cluster *
+cluster_build(Scenario *sc, GError **error)
+{
+    g_return_val_if_fail(sc != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    Cluster *c = cluster_new_from(sc);
+    ClusterBuild b;
+    cluster_build_init(&b, c, sc);
+    gboolean ok = cluster_build_place(&b, error);
+    if (ok) {
+        cluster_materialise(&b);
+        SimRng rng;
+        sim_rng_init(&rng, sc->seed, "endpointslice");
+        endpointslice_controller_sync_all(c, &rng, c->warnings);
+    }
     cluster_build_clear(&b);
     if (!ok) {
         cluster_free(c);
@@ -616,6 +911,7 @@ cluster_free(Cluster *c)
     g_clear_pointer(&c->slices, g_ptr_array_unref);
     g_clear_pointer(&c->warnings, g_ptr_array_unref);
     g_clear_pointer(&c->node_index, g_hash_table_unref);
+    g_clear_pointer(&c->summaries, g_hash_table_unref);
     g_free(c);
 }
 
@@ -627,9 +923,8 @@ K8sNode *
 cluster_find_node(const Cluster *c, const char *name)
 {
     g_return_val_if_fail(c != NULL, NULL);
-    K8sNode *found = c->node_index != NULL && name != NULL
-                         ? g_hash_table_lookup(c->node_index, name)
-                         : NULL;
+    K8sNode *found =
+        c->node_index != NULL && name != NULL ? g_hash_table_lookup(c->node_index, name) : NULL;
     if (found != NULL)
         return found;
     for (guint i = 0; name != NULL && i < c->nodes->len; i++) {

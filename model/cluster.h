@@ -14,6 +14,15 @@
 #include "model/scenario.h"
 #include "sim/sim_rng.h"
 
+/* What the focused build keeps of a Service it did not build (no EndpointSlices): its
+ * endpoints as kube-proxy would count them, for one address family. */
+typedef struct {
+    SimFamily family;
+    guint endpoints;   /* selected pods with an IP of family */
+    guint ready;       /* of them Ready (every one under publishNotReadyAddresses) */
+    guint local_ready; /* of them Ready and on the focus node */
+} ClusterServiceSummary;
+
 typedef struct {
     Scenario *scenario;     /* (transfer none) the definitions, kept for the non-object spec */
     GPtrArray *nodes;       /* K8sNode*, (transfer none) owned by the scenario */
@@ -24,8 +33,11 @@ typedef struct {
     KubeProxyConfig *proxy; /* (transfer none) &scenario->proxy */
     GPtrArray *warnings;    /* char*, "FILE:LINE:COL: warning: ..." */
     SimTime now;
-    GHashTable *node_index; /* (nullable) node name -> the first K8sNode of that name, built by
-                             * cluster_build() for cluster_find_node(); NULL: a scan */
+    GHashTable *node_index;    /* (nullable) node name -> the first K8sNode of that name, built by
+                                * cluster_build() for cluster_find_node(); NULL: a scan */
+    const K8sNode *focus_node; /* (nullable) cluster_build_focused()'s node */
+    GHashTable *summaries;     /* (nullable) K8sService* -> ClusterServiceSummary* (owned): the
+                                * Services cluster_build_focused() summarised */
 } Cluster;
 
 /* Builds the cluster from sc, moving sc's objects into it (sc keeps its nodes). Allocates and
@@ -33,6 +45,27 @@ typedef struct {
  * EndpointSlices. Errors are "FILE:LINE:COLUMN: error: ..." as kubectl would word them. */
 Cluster *cluster_build(Scenario *sc, GError **error);
 void cluster_free(Cluster *c);
+
+/* The probe a focused build is for: a new connection from `from` to `to` over proto, arriving
+ * at the node called node. */
+typedef struct {
+    const char *node;
+    SimAddr from;
+    SimSockAddr to;
+    SimProto proto;
+} ClusterFocus;
+
+/* cluster_build() for one `kpsim trace` in iptables mode: every check, error and warning of
+ * the full build, every Service and Deployment and every pod's placement, but K8sPods only
+ * for the Deployments the probe's Services select, for the source pod and for the scenario's
+ * own pods, and EndpointSlices only for the Services the probe can reach (and any Service a
+ * summary could not describe exactly). The other Services get a ClusterServiceSummary
+ * (c->summaries), enough for kube_proxy_render() of focus->node to write every rule the
+ * probe can visit as the full build's rules have it. Falls back to cluster_build() where that
+ * does not hold: another proxy mode, spec.expect (its selectors may need any pod), a focus
+ * node that does not exist. Cost: O(pods) for placement, the rest in the focus. (model/
+ * cluster_focus.c) (transfer full) */
+Cluster *cluster_build_focused(Scenario *sc, const ClusterFocus *focus, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cluster, cluster_free)
 
 K8sNode *cluster_find_node(const Cluster *c, const char *name);

@@ -83,7 +83,7 @@ cluster_validate_deployment(const Scenario *sc, const K8sDeployment *d, GError *
  * Deployment's name and its template's labels. Real Kubernetes hashes the whole template; this
  * keeps the property that matters (stable for a template, different across templates).
  * (transfer full) */
-static char *
+char *
 cluster_pod_template_hash(const K8sDeployment *d)
 {
     g_autofree char *labels = k8s_labels_to_string(d->template_.labels);
@@ -118,7 +118,7 @@ cluster_generate_name(const char *base, SimRng *rng)
 
 /* A new pod of deployment d called name: the template's labels plus pod-template-hash, its
  * containers, grace period and nodeName. (transfer full) */
-static K8sPod *
+K8sPod *
 cluster_deployment_pod(const K8sDeployment *d, const char *name, const char *hash)
 {
     K8sPod *pod = k8s_pod_new();
@@ -166,36 +166,126 @@ cluster_add_pod_name(ClusterBuild *b, K8sPod *pod)
     return TRUE;
 }
 
-/* Validates every Deployment and appends its replicas to the cluster's pods, named
- * "<deployment>-<pod-template-hash>-<5 chars>" with the suffix drawn from the stream
- * "deployment/<name>". */
+/* Validates every Deployment and appends a slot per replica, in the spread group
+ * "owner:<namespace>/<deployment>". */
 gboolean
 cluster_build_deployments(ClusterBuild *b, GError **error)
 {
     g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < b->c->deployments->len; i++) {
+    guint n = b->c->deployments->len;
+    b->deployment_slot = g_new0(guint, MAX(n, 1));
+    guint64 replicas = b->slots->len;
+    for (guint i = 0; i < n; i++)
+        replicas += (guint64)MAX(((const K8sDeployment *)b->c->deployments->pdata[i])->replicas, 0);
+    if (replicas < G_MAXUINT / 2) { /* room for every slot at once, not by doubling */
+        guint have = b->slots->len;
+        g_array_set_size(b->slots, (guint)replicas);
+        g_array_set_size(b->slots, have);
+    }
+    for (guint i = 0; i < n; i++) {
         const K8sDeployment *d = b->c->deployments->pdata[i];
-        char *key = g_strdup_printf("%s/%s", d->meta.namespace_, d->meta.name);
+        char *key = g_strconcat(d->meta.namespace_, "/", d->meta.name, NULL);
         if (!g_hash_table_add(names, key))
             return cluster_fail(error, b->sc, &d->meta.pos,
                                 "deployments.apps \"%s\" already exists", d->meta.name);
         if (!cluster_validate_deployment(b->sc, d, error))
             return FALSE;
-        g_autofree char *hash = cluster_pod_template_hash(d);
-        g_autofree char *base = g_strdup_printf("%s-%s-", d->meta.name, hash);
-        g_autofree char *stream = g_strdup_printf("deployment/%s", d->meta.name);
-        SimRng rng;
-        sim_rng_init(&rng, b->sc->seed, stream);
-        for (gint r = 0; r < d->replicas; r++) {
-            g_autofree char *name = NULL;
-            do {
-                g_free(name);
-                name = cluster_generate_name(base, &rng);
-            } while (cluster_pod_name_taken(b, d->meta.namespace_, name));
-            K8sPod *pod = cluster_deployment_pod(d, name, hash);
-            cluster_add_pod_name(b, pod);
-            g_ptr_array_add(b->c->pods, pod);
-        }
+        g_autofree char *group_key = g_strconcat("owner:", key, NULL);
+        ClusterSlot slot = {.deployment = i,
+                            .group = cluster_group_index(b, group_key, (guint)MAX(d->replicas, 0)),
+                            .node = CLUSTER_NO_NODE,
+                            .ready = TRUE};
+        b->deployment_slot[i] = b->slots->len;
+        for (gint r = 0; r < d->replicas; r++)
+            g_array_append_val(b->slots, slot);
     }
     return TRUE;
+}
+
+/* The generateName base of d's pods as the name keeps it: "<deployment>-<hash>-" cut to
+ * CLUSTER_MAX_GENERATE_BASE characters. (transfer full) */
+static char *
+cluster_deployment_base(const K8sDeployment *d)
+{
+    g_autofree char *hash = cluster_pod_template_hash(d);
+    char *base = g_strdup_printf("%s-%s-", d->meta.name, hash);
+    if (strlen(base) > CLUSTER_MAX_GENERATE_BASE)
+        base[CLUSTER_MAX_GENERATE_BASE] = '\0';
+    return base;
+}
+
+/* TRUE when d's generateName base is cut (or exactly fills the limit), the only case where
+ * its pods' names can be those of another Deployment's pods: shorter bases hold the whole
+ * Deployment name, unique in its namespace. */
+static gboolean
+cluster_deployment_base_full(const K8sDeployment *d)
+{
+    return strlen(d->meta.name) + 12 >= CLUSTER_MAX_GENERATE_BASE;
+}
+
+/* want widened by every earlier Deployment of a wanted one's namespace with the same full
+ * generateName base: their names decide which draws the wanted one's collisions redraw.
+ * (transfer full) */
+static gboolean *
+cluster_named_set(ClusterBuild *b, const gboolean *want)
+{
+    GPtrArray *deps = b->c->deployments;
+    gboolean *named = g_new0(gboolean, MAX(deps->len, 1));
+    g_autoptr(GHashTable) last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) keys = g_ptr_array_new_full(deps->len, g_free);
+    for (guint i = 0; i < deps->len; i++) {
+        const K8sDeployment *d = deps->pdata[i];
+        named[i] = want == NULL || want[i];
+        char *key = NULL;
+        if (want != NULL && cluster_deployment_base_full(d)) {
+            g_autofree char *base = cluster_deployment_base(d);
+            key = g_strdup_printf("%s/%s", d->meta.namespace_, base);
+            if (want[i])
+                g_hash_table_insert(last, g_strdup(key), GUINT_TO_POINTER(i + 1));
+        }
+        g_ptr_array_add(keys, key);
+    }
+    for (guint i = 0; want != NULL && i < deps->len; i++) {
+        guint upto = keys->pdata[i] != NULL
+                         ? GPOINTER_TO_UINT(g_hash_table_lookup(last, keys->pdata[i]))
+                         : 0;
+        if (i + 1 < upto)
+            named[i] = TRUE;
+    }
+    return named;
+}
+
+/* The names of d's replicas, drawn from the stream "deployment/<name>" and redrawn while the
+ * namespace holds the name; each is registered in b->pod_names. (transfer full) */
+static char **
+cluster_name_replicas(ClusterBuild *b, const K8sDeployment *d)
+{
+    g_autofree char *hash = cluster_pod_template_hash(d);
+    g_autofree char *base = g_strdup_printf("%s-%s-", d->meta.name, hash);
+    g_autofree char *stream = g_strdup_printf("deployment/%s", d->meta.name);
+    SimRng rng;
+    sim_rng_init(&rng, b->sc->seed, stream);
+    char **names = g_new0(char *, (gsize)MAX(d->replicas, 0) + 1);
+    for (gint r = 0; r < d->replicas; r++) {
+        char *name = NULL;
+        do {
+            g_free(name);
+            name = cluster_generate_name(base, &rng);
+        } while (cluster_pod_name_taken(b, d->meta.namespace_, name));
+        names[r] = name;
+        g_hash_table_insert(b->pod_names, g_strdup_printf("%s/%s", d->meta.namespace_, name), NULL);
+    }
+    return names;
+}
+
+/* Names the replicas of the Deployments want selects; see cluster_private.h. (transfer full) */
+GPtrArray *
+cluster_name_deployments(ClusterBuild *b, const gboolean *want)
+{
+    GPtrArray *deps = b->c->deployments;
+    g_autofree gboolean *named = cluster_named_set(b, want);
+    GPtrArray *out = g_ptr_array_new_full(deps->len, (GDestroyNotify)g_strfreev);
+    for (guint i = 0; i < deps->len; i++)
+        g_ptr_array_add(out, named[i] ? cluster_name_replicas(b, deps->pdata[i]) : NULL);
+    return out;
 }

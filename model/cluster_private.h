@@ -10,23 +10,53 @@
 
 #include "model/cluster.h"
 
+/* A slot's node while it has none (Pending). */
+#define CLUSTER_NO_NODE G_MAXUINT
+/* A slot's deployment for a scenario pod. */
+#define CLUSTER_BARE_POD G_MAXUINT
+
+/* One pod as the scheduler and host-local IPAM see it: the build places slots, not K8sPods, so
+ * the focused build (cluster_focus.c) can place 150,000 pods without making 150,000 objects
+ * (20 bytes each). Slots are in the order of the full build's pods: the scenario's own (slot s
+ * is c->pods->pdata[s], which holds its IP), then every Deployment's replicas in Deployment
+ * order. */
+typedef struct {
+    guint deployment; /* index in c->deployments, or CLUSTER_BARE_POD */
+    guint group;      /* the spread group's index in ClusterBuild.group_nodes */
+    guint node;       /* node index, or CLUSTER_NO_NODE */
+    guint32 ip;       /* a replica's IP as its offset in its node's pod CIDR; 0: none */
+    guint8 ready;     /* the pod's Ready condition after placement */
+} ClusterSlot;
+
 /* The working state of one cluster_build() call. */
 typedef struct {
     Cluster *c;
     const Scenario *sc;
-    GHashTable *node_by_name; /* char* (node's) -> K8sNode* */
-    GHashTable *node_index;   /* K8sNode* -> index + 1 */
-    guint *pods_on_node;      /* pods per node, by node index */
-    guint *group_on_node;     /* scratch: the scheduled pod's group per node, else all 0 */
-    gboolean *schedulable;    /* Ready and schedulable, by node index */
-    guint sched_leaves;       /* leaves of the scheduler's tree: nodes rounded up to 2^k */
-    guint *sched_min;         /* tree (root 1, leaf sched_leaves + i): fewest pods below */
-    guint *sched_count;       /* tree: schedulable nodes below holding sched_min pods */
-    GArray *sched_scratch;    /* scratch: the distinct nodes of the scheduled pod's group */
-    guint64 *next_ip;         /* host-local's next offset in each node's pod CIDR */
-    GHashTable *groups;       /* char* spread group -> GArray of guint node indices */
-    GHashTable *pod_by_ip;    /* SimAddr* (pod's) -> K8sPod* */
-    GHashTable *pod_names;    /* "ns/name" (owned) -> K8sPod* */
+    GHashTable *node_by_name;    /* char* (node's) -> K8sNode* */
+    GHashTable *node_index;      /* K8sNode* -> index + 1 */
+    guint *pods_on_node;         /* pods per node, by node index */
+    guint *group_on_node;        /* scratch: the scheduled pod's group per node, else all 0 */
+    gboolean *schedulable;       /* Ready and schedulable, by node index */
+    guint sched_leaves;          /* leaves of the scheduler's tree: nodes rounded up to 2^k */
+    guint *sched_min;            /* tree (root 1, leaf sched_leaves + i): fewest pods below */
+    guint *sched_count;          /* tree: schedulable nodes below holding sched_min pods */
+    GArray *sched_scratch;       /* scratch: the distinct nodes of the scheduled pod's group */
+    GArray *sched_skip;          /* scratch: those of them at the tree's minimum */
+    guint64 *next_ip;            /* host-local's next offset in each node's pod CIDR */
+    guint64 *last_ip;            /* the last offset it hands out there (0: none) */
+    GHashTable *groups;          /* char* spread group -> its index + 1 in group_nodes */
+    GPtrArray *group_nodes;      /* by group: GArray of the guint node index of each placed pod */
+    GHashTable *pod_by_ip;       /* SimAddr* (pod's or slot's) -> K8sPod* (NULL for a slot) */
+    gboolean ip_check;           /* a handed-out pod IP may be taken: stated pod IPs or pod CIDRs
+                                  * that overlap; FALSE skips pod_by_ip for generated IPs */
+    GPtrArray *ip_keys;          /* SimAddr*, owned: pod_by_ip's keys for replicas' IPs */
+    GHashTable *pod_names;       /* "ns/name" (owned) -> K8sPod* */
+    GArray *slots;               /* ClusterSlot, see above */
+    guint first_replica_slot;    /* slots before it are the scenario's pods */
+    guint *deployment_slot;      /* by Deployment: the index of its first slot */
+    GArray *no_ip;               /* guint pairs (warning index, slot) of replicas that got no IP:
+                                  * their warning is written once the pod has a name */
+    const gboolean *materialise; /* (nullable) by Deployment: make its pods; NULL: all of them */
     SimRng sched_rng;
 } ClusterBuild;
 
@@ -42,9 +72,51 @@ gboolean cluster_build_services(ClusterBuild *b, GError **error);
 /* Registers pod's "ns/name"; FALSE when a pod of that name exists (cluster_deployments.c). */
 gboolean cluster_add_pod_name(ClusterBuild *b, K8sPod *pod);
 
-/* Validates every Deployment and appends its replicas to the cluster's pods, named
- * "<deployment>-<pod-template-hash>-<5 chars>" with the suffix drawn from the stream
- * "deployment/<name>" (cluster_deployments.c). */
+/* Validates every Deployment and appends a slot per replica (cluster_deployments.c). */
 gboolean cluster_build_deployments(ClusterBuild *b, GError **error);
+
+/* The index of the spread group called key, created on first use with room for pods
+ * (cluster.c). */
+guint cluster_group_index(ClusterBuild *b, const char *key, guint pods);
+
+/* Names the replicas of every Deployment i with want[i] set (want NULL: every Deployment), in
+ * Deployment order, each "<deployment>-<pod-template-hash>-<5 chars>" with the suffix drawn from
+ * the stream "deployment/<name>" and redrawn while the namespace holds that name. Deployments
+ * whose names could collide with a wanted one (the same 58-character generateName base) are
+ * named first, so the draws are those of the full build. Returns the names by Deployment
+ * (NULL where not named), each a GStrv of its replicas (cluster_deployments.c).
+ * (transfer full) */
+GPtrArray *cluster_name_deployments(ClusterBuild *b, const gboolean *want);
+
+/* The pod-template-hash of d (cluster_deployments.c). (transfer full) */
+char *cluster_pod_template_hash(const K8sDeployment *d);
+
+/* A new pod of Deployment d called name: the template's labels plus pod-template-hash (hash),
+ * its containers, grace period and nodeName (cluster_deployments.c). (transfer full) */
+K8sPod *cluster_deployment_pod(const K8sDeployment *d, const char *name, const char *hash);
+
+/* The IP of the replica in slot (one of b->slots); FALSE when it has none. */
+gboolean cluster_slot_ip(const ClusterBuild *b, const ClusterSlot *slot, SimAddr *out);
+
+/* Places every slot: first those whose nodeName is given, then the others through the
+ * scheduler, each getting its IP as it is placed; warns about Pending pods (cluster.c). */
+gboolean cluster_place_slots(ClusterBuild *b, GError **error);
+
+/* Makes the pods of the Deployments b->materialise selects (every one when NULL), appends them
+ * to c->pods in slot order with their placement, and writes the deferred no-IP warnings
+ * (cluster.c). */
+void cluster_materialise(ClusterBuild *b);
+
+/* Sets up b for c and sc (the tables every build uses); release with cluster_build_clear()
+ * (cluster.c). */
+void cluster_build_init(ClusterBuild *b, Cluster *c, Scenario *sc);
+void cluster_build_clear(ClusterBuild *b);
+
+/* Moves sc's objects into a new cluster (sc keeps its nodes). (transfer full) (cluster.c) */
+Cluster *cluster_new_from(Scenario *sc);
+
+/* Runs node IPAM, Service admission and Deployment validation, then places every pod's slot
+ * (cluster.c). */
+gboolean cluster_build_place(ClusterBuild *b, GError **error);
 
 #endif

@@ -499,10 +499,20 @@ void
 endpointslice_controller_sync_all(Cluster *c, SimRng *rng, GPtrArray *warnings)
 {
     g_return_if_fail(c != NULL && rng != NULL);
+    endpointslice_controller_sync_some(c, c->services, rng, warnings);
+}
+
+/* Writes the slices of the managed Services among services; see
+ * endpointslice_controller.h. */
+void
+endpointslice_controller_sync_some(Cluster *c, const GPtrArray *services, SimRng *rng,
+                                   GPtrArray *warnings)
+{
+    g_return_if_fail(c != NULL && services != NULL && rng != NULL);
     EpsSync s;
     eps_sync_init(&s, c, rng, warnings, NULL);
-    for (guint i = 0; i < c->services->len; i++)
-        eps_sync_one(&s, c->services->pdata[i]);
+    for (guint i = 0; i < services->len; i++)
+        eps_sync_one(&s, services->pdata[i]);
     eps_sync_clear(&s);
 }
 

@@ -40,6 +40,12 @@ gboolean endpointslice_controller_find_port(const K8sPod *pod, const K8sServiceP
  * the selected pods. */
 void endpointslice_controller_sync_all(Cluster *c, SimRng *rng, GPtrArray *warnings);
 
+/* endpointslice_controller_sync_all() for the Services in services (of c, in that order) only:
+ * the managed slices of every other Service are dropped. The focused build (cluster_focus.c)
+ * uses it for the Services its probe can reach. */
+void endpointslice_controller_sync_some(Cluster *c, const GPtrArray *services, SimRng *rng,
+                                        GPtrArray *warnings);
+
 /* The same for one Service of c, after its pods or its spec changed. A Service the controller
  * no longer manages loses its managed slices. Cost: O(pods + slices). */
 void endpointslice_controller_sync_service(Cluster *c, const K8sService *svc, SimRng *rng,

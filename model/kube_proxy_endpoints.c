@@ -394,12 +394,51 @@ kp_service_port_new(const K8sService *svc, const K8sServicePort *port, const Sim
     return sp;
 }
 
+/* See kube_proxy_endpoints.h. */
+gboolean
+kp_service_port_has_cluster(const KpServicePort *sp)
+{
+    return sp->summarised ? sp->summary_cluster : sp->cluster->len > 0;
+}
+
+/* See kube_proxy_endpoints.h. */
+gboolean
+kp_service_port_has_local(const KpServicePort *sp)
+{
+    return sp->summarised ? sp->summary_local : sp->local->len > 0;
+}
+
+/* Adds the summarised service ports of svc to m: what CategorizeEndpoints would decide for
+ * sum's endpoints, none of them terminating and no topology (the focused build summarises no
+ * other Service). */
+static void
+kp_service_map_add_summary(KpServiceMap *m, const K8sService *svc, const SimAddr *cip,
+                           const ClusterServiceSummary *sum)
+{
+    for (guint i = 0; i < svc->ports->len; i++) {
+        KpServicePort *sp = kp_service_port_new(svc, svc->ports->pdata[i], cip, m->family);
+        sp->summarised = TRUE;
+        sp->has_endpoints = sum->ready > 0;
+        sp->summary_cluster = sp->uses_cluster_endpoints && sum->ready > 0;
+        sp->summary_local = sp->uses_local_endpoints && sum->local_ready > 0;
+        m->total_endpoints += sum->endpoints;
+        g_ptr_array_add(m->ports, sp);
+    }
+}
+
 /* Adds the service ports of svc (which has clusterIP cip of m's family) to m, endpoints and
  * categories included. */
 static void
 kp_service_map_add_service(KpServiceMap *m, const K8sService *svc, const SimAddr *cip,
                            GHashTable *slice_index)
 {
+    const ClusterServiceSummary *sum =
+        m->cluster->summaries != NULL ? g_hash_table_lookup(m->cluster->summaries, svc) : NULL;
+    if (sum != NULL && sum->family == m->family) {
+        g_return_if_fail(m->node == m->cluster->focus_node);
+        kp_service_map_add_summary(m, svc, cip, sum);
+        return;
+    }
     g_autofree char *key = g_strdup_printf("%s/%s", svc->meta.namespace_, svc->meta.name);
     const GPtrArray *slices = g_hash_table_lookup(slice_index, key);
     for (guint i = 0; i < svc->ports->len; i++) {

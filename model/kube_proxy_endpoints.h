@@ -58,7 +58,19 @@ typedef struct {
     GPtrArray *all_reachable; /* KpEndpoint*: cluster U local, what this node may DNAT to */
     gboolean has_endpoints;   /* a usable endpoint exists anywhere in the cluster */
     gboolean used_topology;   /* the cluster set was filtered by zone hints */
+
+    /* A summarised port (a Service the focused build summarised, Cluster.summaries): the four
+     * endpoint lists stay empty and these say whether the Cluster and Local sets would not be.
+     * Read them through kp_service_port_has_cluster() / kp_service_port_has_local(). */
+    gboolean summarised;
+    gboolean summary_cluster; /* the Cluster set is not empty */
+    gboolean summary_local;   /* the Local set is not empty */
 } KpServicePort;
+
+/* TRUE when sp's Cluster / Local endpoint set is not empty (for a summarised port, what the
+ * summary says). */
+gboolean kp_service_port_has_cluster(const KpServicePort *sp);
+gboolean kp_service_port_has_local(const KpServicePort *sp);
 
 /* Every service port one node's proxier for one family handles. */
 typedef struct {
@@ -71,7 +83,9 @@ typedef struct {
 
 /* Builds the view of node's kube-proxy for family: one KpServicePort per port of every Service
  * that has a clusterIP of family (headless and ExternalName Services are skipped), with the
- * endpoints of the Service's EndpointSlices of that address type, categorized for node.
+ * endpoints of the Service's EndpointSlices of that address type, categorized for node. The
+ * Services a focused cluster summarised (Cluster.summaries; node must then be its focus node)
+ * get summarised ports: flags and counts, no endpoint lists.
  * Cost: O((services + slices + endpoints) log). (transfer full) */
 KpServiceMap *kp_service_map_new(const Cluster *c, const K8sNode *node, SimFamily family);
 void kp_service_map_free(KpServiceMap *m);

@@ -37,6 +37,7 @@ typedef struct {
     char *detector_value;     /* CIDR text, bridge name, or prefix + "+" */
     KpNodePortAddresses npa;
     gboolean large_cluster; /* comments omitted on SVC/SVL/SEP rules */
+    GArray *probabilities;  /* kp_probability()'s cache */
     char mark[16];          /* "0x004000" */
     char mark_mask[40];     /* "0x004000/0x004000" */
 } IptRender;
@@ -148,15 +149,15 @@ ipt_service_names(IptService *s)
 {
     const KpServicePort *sp = s->sp;
     g_autofree char *h = kube_proxy_port_proto_hash(sp->name, sp->protocol);
-    g_snprintf(s->svc_chain, IPT_CHAIN_LEN, "KUBE-SVC-%s", h);
-    g_snprintf(s->svl_chain, IPT_CHAIN_LEN, "KUBE-SVL-%s", h);
-    g_snprintf(s->ext_chain, IPT_CHAIN_LEN, "KUBE-EXT-%s", h);
-    g_snprintf(s->fw_chain, IPT_CHAIN_LEN, "KUBE-FW-%s", h);
+    kp_chain_name(s->svc_chain, IPT_CHAIN_LEN, "KUBE-SVC-", h);
+    kp_chain_name(s->svl_chain, IPT_CHAIN_LEN, "KUBE-SVL-", h);
+    kp_chain_name(s->ext_chain, IPT_CHAIN_LEN, "KUBE-EXT-", h);
+    kp_chain_name(s->fw_chain, IPT_CHAIN_LEN, "KUBE-FW-", h);
     s->sep_chain = g_malloc0_n(MAX(sp->endpoints->len, 1), IPT_CHAIN_LEN);
     for (guint i = 0; i < sp->all_reachable->len; i++) {
         const KpEndpoint *ep = sp->all_reachable->pdata[i];
         g_autofree char *eh = kube_proxy_endpoint_hash(sp->name, sp->protocol, ep->str);
-        g_snprintf(s->sep_chain[ep->index], IPT_CHAIN_LEN, "KUBE-SEP-%s", eh);
+        kp_chain_name(s->sep_chain[ep->index], IPT_CHAIN_LEN, "KUBE-SEP-", eh);
     }
 }
 
@@ -166,8 +167,8 @@ static void
 ipt_service_decide(IptService *s)
 {
     const KpServicePort *sp = s->sp;
-    gboolean no_local = sp->local->len == 0;
-    s->uses_cluster_chain = sp->cluster->len > 0 && sp->uses_cluster_endpoints;
+    gboolean no_local = !kp_service_port_has_local(sp); /* summarised ports: no lists */
+    s->uses_cluster_chain = kp_service_port_has_cluster(sp) && sp->uses_cluster_endpoints;
     s->uses_local_chain = !no_local && sp->uses_local_endpoints;
     s->internal_chain = sp->internal_policy_local ? s->svl_chain : s->svc_chain;
     s->has_internal = sp->has_endpoints && !(sp->internal_policy_local && no_local);
@@ -244,10 +245,16 @@ ipt_capture_cluster_ip(IptRender *r, const IptService *s)
     KpArgs a = {0};
     if (s->has_internal) {
         g_autofree char *comment = g_strdup_printf("%s cluster IP", s->sp->name);
-        kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
-        ipt_args_add_dest(&a, s, s->cluster_ip, s->port);
-        kp_args_add(&a, "-j", s->internal_chain, NULL);
-        kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
+        SimProto proto = kp_proto(s->sp->protocol);
+        SimCidr dst;
+        sim_cidr_from_addr(&s->sp->cluster_ip, &dst);
+        NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, "KUBE-SERVICES");
+        nf_rule_builder_comment(b, comment);
+        nf_rule_builder_dport(b, proto, s->sp->port->port);
+        nf_rule_builder_proto(b, proto);
+        nf_rule_builder_dst(b, &dst, FALSE);
+        nf_rule_builder_jump(b, s->internal_chain);
+        kp_commit(b);
         return;
     }
     kp_args_add(&a, "-m", "comment", "--comment", s->internal_comment, NULL);
@@ -330,18 +337,24 @@ ipt_capture_node_port(IptRender *r, const IptService *s)
     const KpServicePort *sp = s->sp;
     KpArgs a = {0};
     if (sp->port->node_port != 0 && sp->has_endpoints) {
+        SimProto proto = kp_proto(sp->protocol);
         if (r->family == SIM_AF_INET && r->cfg->localhost_node_ports && r->npa.match_all) {
-            kp_args_add(&a, "-m", "comment", "--comment", sp->name, "-m", sp->protocol, "-p",
-                        sp->protocol, "-d", "127.0.0.0/8", "--dport", s->node_port, "-m", "nfacct",
-                        "--nfacct-name", "localhost_nps_accepted_pkts", "-j", s->ext_chain, NULL);
-            kp_append(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS", &a);
-            a.n = 0;
+            const SimCidr loopback = {.addr = {.family = SIM_AF_INET, .b = {127}}, .prefix = 8};
+            NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS");
+            nf_rule_builder_comment(b, sp->name);
+            nf_rule_builder_dport(b, proto, sp->port->node_port);
+            nf_rule_builder_proto(b, proto);
+            nf_rule_builder_dst(b, &loopback, FALSE);
+            nf_rule_builder_nfacct(b, "localhost_nps_accepted_pkts");
+            nf_rule_builder_jump(b, s->ext_chain);
+            kp_commit(b);
         }
-        kp_args_add(&a, "-m", "comment", "--comment", sp->name, NULL);
-        ipt_args_add_dest(&a, s, NULL, s->node_port);
-        kp_args_add(&a, "-j", s->ext_chain, NULL);
-        kp_append(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS", &a);
-        a.n = 0;
+        NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS");
+        nf_rule_builder_comment(b, sp->name);
+        nf_rule_builder_dport(b, proto, sp->port->node_port);
+        nf_rule_builder_proto(b, proto);
+        nf_rule_builder_jump(b, s->ext_chain);
+        kp_commit(b);
     }
     if (sp->port->node_port != 0 && !s->has_external) {
         kp_args_add(&a, "-m", "comment", "--comment", s->external_comment, "-m", "addrtype",
@@ -466,7 +479,7 @@ static void
 ipt_policy_chain(IptRender *r, const IptService *s, const char *chain, const GPtrArray *eps)
 {
     const KpServicePort *sp = s->sp;
-    char seconds[16], probability[32];
+    char seconds[16];
     g_snprintf(seconds, sizeof seconds, "%u", sp->sticky_seconds);
     for (guint i = 0; sp->sticky_seconds != 0 && i < eps->len; i++) {
         const KpEndpoint *ep = eps->pdata[i];
@@ -481,17 +494,15 @@ ipt_policy_chain(IptRender *r, const IptService *s, const char *chain, const GPt
     }
     for (guint i = 0; i < eps->len; i++) {
         const KpEndpoint *ep = eps->pdata[i];
-        g_autofree char *comment = g_strdup_printf("%s -> %s", sp->name, ep->str);
-        KpArgs a = {0};
-        if (!r->large_cluster)
-            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
-        if (i + 1 < eps->len) {
-            g_snprintf(probability, sizeof probability, "%0.10f", 1.0 / (double)(eps->len - i));
-            kp_args_add(&a, "-m", "statistic", "--mode", "random", "--probability", probability,
-                        NULL);
+        NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, chain);
+        if (!r->large_cluster) {
+            g_autofree char *comment = g_strdup_printf("%s -> %s", sp->name, ep->str);
+            nf_rule_builder_comment(b, comment);
         }
-        kp_args_add(&a, "-j", s->sep_chain[ep->index], NULL);
-        kp_append(r->rs, NF_TABLE_NAT, chain, &a);
+        if (i + 1 < eps->len)
+            nf_rule_builder_statistic(b, kp_probability(&r->probabilities, eps->len - i));
+        nf_rule_builder_jump(b, s->sep_chain[ep->index]);
+        kp_commit(b);
     }
 }
 
@@ -504,22 +515,25 @@ ipt_endpoint_chains(IptRender *r, const IptService *s)
     for (guint i = 0; i < sp->all_reachable->len; i++) {
         const KpEndpoint *ep = sp->all_reachable->pdata[i];
         const char *sep = s->sep_chain[ep->index];
-        char ip[SIM_ADDR_STRLEN];
-        sim_addr_to_string(&ep->addr.addr, ip);
+        SimCidr ip;
+        sim_cidr_from_addr(&ep->addr.addr, &ip);
 
-        KpArgs a = {0};
+        NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, sep);
         if (!r->large_cluster)
-            kp_args_add(&a, "-m", "comment", "--comment", sp->name, NULL);
-        guint base = a.n;
-        kp_args_add(&a, "-s", ip, "-j", "KUBE-MARK-MASQ", NULL);
-        kp_append(r->rs, NF_TABLE_NAT, sep, &a);
+            nf_rule_builder_comment(b, sp->name);
+        nf_rule_builder_src(b, &ip, FALSE);
+        nf_rule_builder_jump(b, "KUBE-MARK-MASQ");
+        kp_commit(b);
 
-        a.n = base;
+        b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, sep);
+        if (!r->large_cluster)
+            nf_rule_builder_comment(b, sp->name);
         if (sp->sticky_seconds != 0)
-            kp_args_add(&a, "-m", "recent", "--name", sep, "--set", NULL);
-        kp_args_add(&a, "-m", sp->protocol, "-p", sp->protocol, "-j", "DNAT", "--to-destination",
-                    ep->str, NULL);
-        kp_append(r->rs, NF_TABLE_NAT, sep, &a);
+            nf_rule_builder_recent(b, sep, TRUE, 0, FALSE);
+        nf_rule_builder_proto_match(b, kp_proto(sp->protocol));
+        nf_rule_builder_proto(b, kp_proto(sp->protocol));
+        nf_rule_builder_dnat(b, &ep->addr, TRUE);
+        kp_commit(b);
     }
 }
 
@@ -534,6 +548,10 @@ ipt_service(IptRender *r, const KpServicePort *sp)
     ipt_capture_external_ips(r, &s);
     ipt_capture_lb_ips(r, &s);
     ipt_capture_node_port(r, &s);
+    if (sp->summarised) { /* a focused build's: its own chains stay empty, no probe enters */
+        ipt_service_clear(&s);
+        return;
+    }
     ipt_internal_masquerade(r, &s);
     ipt_external_chain(r, &s);
     ipt_firewall_chain(r, &s);
@@ -674,6 +692,8 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
 
     kp_node_port_addresses_clear(&r.npa);
     g_free(r.detector_value);
+    if (r.probabilities != NULL)
+        g_array_unref(r.probabilities);
     return r.rs;
 }
 

@@ -509,7 +509,7 @@ gboolean
 ld_register_name(Loader *ld, const char *resource, const char *ns, const char *name,
                  const YtNode *at, GError **error)
 {
-    char *key = g_strdup_printf("%s/%s/%s", resource, ns != NULL ? ns : "", name);
+    char *key = g_strconcat(resource, "/", ns != NULL ? ns : "", "/", name, NULL); /* hot */
     const K8sPos *first = g_hash_table_lookup(ld->names, key);
     if (first != NULL) {
         g_free(key);

@@ -108,6 +108,13 @@ gboolean
 cli_load(const char *scenario_path, char **manifests, Scenario **sc_out, Cluster **cluster_out,
          GError **error)
 {
+    return cli_load_focused(scenario_path, manifests, NULL, sc_out, cluster_out, error);
+}
+
+gboolean
+cli_load_focused(const char *scenario_path, char **manifests, const ClusterFocus *focus,
+                 Scenario **sc_out, Cluster **cluster_out, GError **error)
+{
     g_autoptr(Scenario) sc =
         scenario_path ? loader_load_scenario(scenario_path, error) : scenario_new_default();
     if (sc == NULL)
@@ -116,7 +123,8 @@ cli_load(const char *scenario_path, char **manifests, Scenario **sc_out, Cluster
         if (!loader_add_manifest(sc, manifests[i], error))
             return FALSE;
     }
-    g_autoptr(Cluster) cluster = cluster_build(sc, error);
+    g_autoptr(Cluster) cluster =
+        focus != NULL ? cluster_build_focused(sc, focus, error) : cluster_build(sc, error);
     if (cluster == NULL)
         return FALSE;
     /* Every command validates spec.expect, so a bad expectation is caught by `get` as well. */

@@ -52,6 +52,10 @@ int cli_input_error(GError *error);
  * cluster first, then the scenario. */
 gboolean cli_load(const char *scenario_path, char **manifests, Scenario **sc, Cluster **cluster,
                   GError **error);
+/* cli_load() through cluster_build_focused() for focus (nullable: cluster_build()): the same
+ * errors, validation and warnings, only what focus's probe can reach built. */
+gboolean cli_load_focused(const char *scenario_path, char **manifests, const ClusterFocus *focus,
+                          Scenario **sc, Cluster **cluster, GError **error);
 /* The options run, check and compare apply to a scenario before building it, in this order:
  * -f manifests, --seed, --duration, then each --set PATH=VALUE (model/run.h run_override()).
  * Every field is nullable. */
