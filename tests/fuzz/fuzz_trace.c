@@ -35,6 +35,7 @@ static const char *const fuzz_trace_files[] = {
     "scenarios/seed-nginx-nodeport-ipvs.yaml",
     "scenarios/mode-differences-ipvs.yaml",
     "tests/conformance/ipvs/ipvs-testexternaltrafficpolicylocal.yaml",
+    "tests/fuzz/trace-generated.yaml",
 };
 #define FUZZ_TRACE_N G_N_ELEMENTS(fuzz_trace_files)
 
@@ -224,11 +225,11 @@ fuzz_trace_check_json(const char *text, gsize len)
     }
 }
 
-/* Runs `kpsim trace` with args (a NULL-terminated copy is passed, as the option parser
- * reorders it), stdout going to a file, and checks the outcome: success with output (JSON that
- * parses when json), or a usage error with none. */
-static void
-fuzz_trace_command(GPtrArray *args, gboolean json)
+/* Runs `kpsim trace` with args (NULL-terminated; a copy is passed, as the option parser
+ * reorders it), stdout going to a file. Returns (transfer full) what it printed, its length in
+ * *len and its exit status in *status. */
+static char *
+fuzz_trace_run_command(const GPtrArray *args, gsize *len, int *status)
 {
     g_autofree char *out_path = g_build_filename(fuzz_init(), "trace.out", NULL);
     fflush(stdout);
@@ -238,15 +239,26 @@ fuzz_trace_command(GPtrArray *args, gboolean json)
         abort();
     close(fd);
     g_autofree char **argv = g_memdup2(args->pdata, sizeof(char *) * args->len);
-    int status = cmd_trace_entry.run((int)args->len - 1, argv);
+    *status = cmd_trace_entry.run((int)args->len - 1, argv);
     fflush(stdout);
     if (dup2(saved, STDOUT_FILENO) < 0)
         abort();
     close(saved);
-    g_autofree char *text = NULL;
-    gsize len = 0;
-    if (!g_file_get_contents(out_path, &text, &len, NULL))
+    char *text = NULL;
+    if (!g_file_get_contents(out_path, &text, len, NULL))
         abort();
+    return text;
+}
+
+/* Runs `kpsim trace` with args and checks the outcome: success with output (JSON that parses
+ * when json), or a usage error with none; and the same bytes and status with --whole-cluster
+ * (the focused build must never change what a trace says). */
+static void
+fuzz_trace_command(GPtrArray *args, gboolean json)
+{
+    gsize len = 0, whole_len = 0;
+    int status, whole_status;
+    g_autofree char *text = fuzz_trace_run_command(args, &len, &status);
     if (status == KPSIM_EXIT_OK && len > 0 && g_str_has_prefix(text, "Usage:"))
         return; /* an argument GOption reads as --help, e.g. "--node -h" */
     if (status == KPSIM_EXIT_OK && len > 0 && json)
@@ -254,6 +266,14 @@ fuzz_trace_command(GPtrArray *args, gboolean json)
     else if (status == KPSIM_EXIT_OK ? len == 0 : status != KPSIM_EXIT_USAGE || len > 0) {
         fprintf(stderr, "fuzz_trace: kpsim trace exited %d with %zu bytes of output\n", status,
                 (size_t)len);
+        abort();
+    }
+    g_ptr_array_insert(args, (gint)args->len - 1, g_strdup("--whole-cluster"));
+    g_autofree char *whole = fuzz_trace_run_command(args, &whole_len, &whole_status);
+    if (whole_status != status || whole_len != len || memcmp(whole, text, len) != 0) {
+        fprintf(stderr, "fuzz_trace: kpsim trace and --whole-cluster differ (%d, %zu bytes / %d, "
+                "%zu bytes):\n%s\n--- whole cluster:\n%s\n", status, (size_t)len, whole_status,
+                (size_t)whole_len, text, whole);
         abort();
     }
 }
