@@ -43,17 +43,21 @@ typedef struct {
 
 /* ---------------------------------------------------------------- indexes */
 
-/* The index key of label key=value in namespace ns. (transfer full) */
-static char *
-cluster_focus_label_key(const char *ns, const char *key, const char *value)
+/* Sets out to the index key of label key=value in namespace ns: "ns\x1fkey=value". */
+static void
+cluster_focus_label_key(GString *out, const char *ns, const char *key, const char *value)
 {
-    return g_strconcat(ns, "\x1f", key, "=", value, NULL);
+    g_string_assign(out, ns);
+    g_string_append_c(out, '\x1f');
+    g_string_append(out, key);
+    g_string_append_c(out, '=');
+    g_string_append(out, value);
 }
 
 /* Files item under every "ns\x1fkey=value" of labels (nullable) in index, whose values are
- * lists made by new_list, appending with add. */
+ * lists made by new_list, appending with add; key is scratch space. */
 static void
-cluster_focus_index_add(GHashTable *index, const char *ns, GHashTable *labels,
+cluster_focus_index_add(GHashTable *index, GString *key, const char *ns, GHashTable *labels,
                         gpointer (*new_list)(void), void (*add)(gpointer list, gpointer item),
                         gpointer item)
 {
@@ -63,13 +67,12 @@ cluster_focus_index_add(GHashTable *index, const char *ns, GHashTable *labels,
         return;
     g_hash_table_iter_init(&it, labels);
     while (g_hash_table_iter_next(&it, &k, &v)) {
-        char *key = cluster_focus_label_key(ns, k, v);
-        gpointer list = g_hash_table_lookup(index, key);
+        cluster_focus_label_key(key, ns, k, v);
+        gpointer list = g_hash_table_lookup(index, key->str);
         if (list == NULL) {
             list = new_list();
-            g_hash_table_insert(index, g_steal_pointer(&key), list);
+            g_hash_table_insert(index, g_strndup(key->str, key->len), list);
         }
-        g_free(key);
         add(list, item);
     }
 }
@@ -112,54 +115,56 @@ cluster_focus_index(ClusterFocusBuild *f)
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
     f->pods_by_label =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+    g_autoptr(GString) key = g_string_sized_new(64);
     for (guint i = 0; i < c->deployments->len; i++) {
         const K8sDeployment *d = c->deployments->pdata[i];
-        cluster_focus_index_add(f->deps_by_label, d->meta.namespace_, d->template_.labels,
+        cluster_focus_index_add(f->deps_by_label, key, d->meta.namespace_, d->template_.labels,
                                 cluster_focus_uint_list, cluster_focus_uint_add,
                                 GUINT_TO_POINTER(i));
     }
     for (guint i = 0; i < c->pods->len; i++) {
         K8sPod *pod = c->pods->pdata[i];
-        cluster_focus_index_add(f->pods_by_label, pod->meta.namespace_, pod->meta.labels,
+        cluster_focus_index_add(f->pods_by_label, key, pod->meta.namespace_, pod->meta.labels,
                                 cluster_focus_pod_list, cluster_focus_pod_add, pod);
     }
 }
 
-/* The index key of one label of svc's (non-empty) selector: every object it selects carries
- * that label. (transfer full) */
-static char *
-cluster_focus_selector_key(const K8sService *svc)
+/* Sets key to the index key of one label of svc's (non-empty) selector: every object it
+ * selects carries that label. */
+static void
+cluster_focus_selector_key(GString *key, const K8sService *svc)
 {
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, svc->selector);
     g_assert(g_hash_table_iter_next(&it, &k, &v));
-    return cluster_focus_label_key(svc->meta.namespace_, k, v);
+    cluster_focus_label_key(key, svc->meta.namespace_, k, v);
 }
 
-/* The indices of the Deployments whose pods svc's selector selects (their template's labels
- * are theirs, but for pod-template-hash, which the caller rules out). (transfer full) */
-static GArray *
-cluster_focus_selected_deployments(const ClusterFocusBuild *f, const K8sService *svc)
+/* Sets out to the indices of the Deployments whose pods svc's selector selects (their
+ * template's labels are theirs, but for pod-template-hash, which the caller rules out); key
+ * is cluster_focus_selector_key()'s. */
+static void
+cluster_focus_selected_deployments(const ClusterFocusBuild *f, const K8sService *svc,
+                                   const GString *key, GArray *out)
 {
-    GArray *out = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autofree char *key = cluster_focus_selector_key(svc);
-    const GArray *candidates = g_hash_table_lookup(f->deps_by_label, key);
+    g_array_set_size(out, 0);
+    const GArray *candidates = g_hash_table_lookup(f->deps_by_label, key->str);
     for (guint k = 0; candidates != NULL && k < candidates->len; k++) {
         guint i = g_array_index(candidates, guint, k);
         const K8sDeployment *d = f->b->c->deployments->pdata[i];
         if (k8s_selector_matches(svc->selector, d->template_.labels))
             g_array_append_val(out, i);
     }
-    return out;
 }
 
-/* TRUE when svc's selector selects one of the scenario's own pods. */
+/* TRUE when svc's selector selects one of the scenario's own pods; key is
+ * cluster_focus_selector_key()'s. */
 static gboolean
-cluster_focus_selects_scenario_pod(const ClusterFocusBuild *f, const K8sService *svc)
+cluster_focus_selects_scenario_pod(const ClusterFocusBuild *f, const K8sService *svc,
+                                   const GString *key)
 {
-    g_autofree char *key = cluster_focus_selector_key(svc);
-    const GPtrArray *candidates = g_hash_table_lookup(f->pods_by_label, key);
+    const GPtrArray *candidates = g_hash_table_lookup(f->pods_by_label, key->str);
     for (guint k = 0; candidates != NULL && k < candidates->len; k++) {
         const K8sPod *pod = candidates->pdata[k];
         if (k8s_selector_matches(svc->selector, pod->meta.labels))
@@ -210,22 +215,33 @@ cluster_focus_reaches(const ClusterFocus *focus, const K8sService *svc)
     return FALSE;
 }
 
-/* TRUE when a summary describes svc exactly; see the file comment. */
+/* TRUE when svc has an EndpointSlice of its own in the scenario. */
 static gboolean
-cluster_focus_summarisable(const ClusterFocusBuild *f, const K8sService *svc, const GArray *deps)
+cluster_focus_sliced(const ClusterFocusBuild *f, const K8sService *svc)
+{
+    if (g_hash_table_size(f->sliced) == 0)
+        return FALSE;
+    g_autofree char *key = g_strconcat(svc->meta.namespace_, "/", svc->meta.name, NULL);
+    return g_hash_table_contains(f->sliced, key);
+}
+
+/* TRUE when a summary describes svc exactly (see the file comment); key is
+ * cluster_focus_selector_key()'s. */
+static gboolean
+cluster_focus_summarisable(const ClusterFocusBuild *f, const K8sService *svc, const GString *key,
+                           const GArray *deps)
 {
     if (svc->type == K8S_SVC_EXTERNAL_NAME || svc->selector == NULL ||
         g_hash_table_size(svc->selector) == 0 || svc->ip_families->len != 1 ||
         svc->topology_mode != NULL || g_hash_table_contains(svc->selector, "pod-template-hash"))
         return FALSE;
-    g_autofree char *key = g_strconcat(svc->meta.namespace_, "/", svc->meta.name, NULL);
-    if (g_hash_table_contains(f->sliced, key))
+    if (cluster_focus_sliced(f, svc))
         return FALSE;
     for (guint i = 0; i < svc->ports->len; i++) {
         if (((const K8sServicePort *)svc->ports->pdata[i])->target_port_name != NULL)
             return FALSE;
     }
-    if (cluster_focus_selects_scenario_pod(f, svc))
+    if (cluster_focus_selects_scenario_pod(f, svc, key))
         return FALSE;
     gint replicas = 0;
     for (guint k = 0; k < deps->len; k++) {
@@ -270,12 +286,17 @@ cluster_focus_services(ClusterFocusBuild *f)
     Cluster *c = f->b->c;
     GPtrArray *focus = g_ptr_array_new();
     c->summaries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    g_autoptr(GString) key = g_string_sized_new(64);
+    g_autoptr(GArray) deps = g_array_new(FALSE, FALSE, sizeof(guint));
     for (guint s = 0; s < c->services->len; s++) {
         K8sService *svc = c->services->pdata[s];
-        gboolean selects = svc->selector != NULL && g_hash_table_size(svc->selector) > 0;
-        g_autoptr(GArray) deps = selects ? cluster_focus_selected_deployments(f, svc)
-                                         : g_array_new(FALSE, FALSE, sizeof(guint));
-        if (!cluster_focus_reaches(f->focus, svc) && cluster_focus_summarisable(f, svc, deps)) {
+        g_array_set_size(deps, 0);
+        if (svc->selector != NULL && g_hash_table_size(svc->selector) > 0) {
+            cluster_focus_selector_key(key, svc);
+            cluster_focus_selected_deployments(f, svc, key, deps);
+        }
+        if (!cluster_focus_reaches(f->focus, svc) &&
+            cluster_focus_summarisable(f, svc, key, deps)) {
             g_hash_table_insert(c->summaries, svc, cluster_focus_summary(f, svc, deps));
             continue;
         }

@@ -190,7 +190,7 @@ cluster_build_services(ClusterBuild *b, GError **error)
     g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < services->len; i++) {
         K8sService *svc = services->pdata[i];
-        char *key = g_strdup_printf("%s/%s", svc->meta.namespace_, svc->meta.name);
+        char *key = g_strconcat(svc->meta.namespace_, "/", svc->meta.name, NULL);
         if (!g_hash_table_add(names, key))
             return cluster_fail(error, b->sc, &svc->meta.pos, "services \"%s\" already exists",
                                 svc->meta.name);

@@ -215,27 +215,44 @@ ld_gen_check(Loader *ld, const LdGenerate *g, const char *path, GError **error)
     return TRUE;
 }
 
+/* A label table holding the one pair app=value. (transfer full) */
+static GHashTable *
+ld_gen_app_labels(const char *value)
+{
+    GHashTable *t = k8s_string_table_new();
+    g_hash_table_insert(t, g_strdup("app"), g_strdup(value));
+    return t;
+}
+
+/* Sets m's namespace to ns, keeping the default's copy when it already says so. */
+static void
+ld_gen_namespace(K8sMeta *m, const char *ns)
+{
+    if (strcmp(m->namespace_, ns) == 0)
+        return;
+    g_free(m->namespace_);
+    m->namespace_ = g_strdup(ns);
+}
+
 /* Deployment number i of g. (transfer full) */
 static K8sDeployment *
 ld_gen_deployment(const LdGenerate *g, const char *name)
 {
     K8sDeployment *d = k8s_deployment_new();
     d->meta.name = g_strdup(name);
-    g_free(d->meta.namespace_);
-    d->meta.namespace_ = g_strdup(g->ns);
+    ld_gen_namespace(&d->meta, g->ns);
     d->meta.pos = ld_pos(g->deployments_at);
     d->replicas = (gint)g->replicas;
     d->replicas_pos = d->selector_pos = d->template_labels_pos = d->meta.pos;
-    d->match_labels = k8s_string_table_new();
-    g_hash_table_insert(d->match_labels, g_strdup("app"), g_strdup(name));
-    d->template_.labels = k8s_string_table_new();
-    g_hash_table_insert(d->template_.labels, g_strdup("app"), g_strdup(name));
+    d->match_labels = ld_gen_app_labels(name);
+    d->template_.labels = ld_gen_app_labels(name);
     K8sContainer *c = k8s_container_new();
     c->name = g_strdup("app");
+    g_array_set_size(c->ports, g->ports->len);
     for (guint i = 0; i < g->ports->len; i++) {
-        K8sContainerPort cp = g_array_index(g->ports, K8sContainerPort, i);
-        cp.name = g_strdup(cp.name);
-        g_array_append_val(c->ports, cp);
+        K8sContainerPort *cp = &g_array_index(c->ports, K8sContainerPort, i);
+        *cp = g_array_index(g->ports, K8sContainerPort, i);
+        cp->name = g_strdup(cp->name);
     }
     g_ptr_array_add(d->template_.containers, c);
     return d;
@@ -247,16 +264,14 @@ ld_gen_service(const LdGenerate *g, const char *name, const char *dname, gint64 
 {
     K8sService *s = k8s_service_new();
     s->meta.name = g_strdup(name);
-    g_free(s->meta.namespace_);
-    s->meta.namespace_ = g_strdup(g->ns);
+    ld_gen_namespace(&s->meta, g->ns);
     s->meta.pos = ld_pos(g->services_at);
     s->type = g->type;
     s->type_pos = s->meta.pos;
     if (g->policy_at != NULL)
         s->external_policy_pos = ld_pos(g->policy_at);
     s->external_policy = g->external_policy;
-    s->selector = k8s_string_table_new();
-    g_hash_table_insert(s->selector, g_strdup("app"), g_strdup(dname));
+    s->selector = ld_gen_app_labels(dname);
     for (guint i = 0; i < g->ports->len; i++) {
         const K8sContainerPort *cp = &g_array_index(g->ports, K8sContainerPort, i);
         K8sServicePort *p = g_new0(K8sServicePort, 1);
@@ -277,22 +292,49 @@ ld_gen_service(const LdGenerate *g, const char *name, const char *dname, gint64 
     return s;
 }
 
+/* Appends n (>= 0) in decimal to out, without printf. */
+static void
+ld_gen_append_number(GString *out, gint64 n)
+{
+    char digits[24];
+    guint len = 0;
+    do
+        digits[len++] = (char)('0' + n % 10);
+    while ((n /= 10) > 0);
+    while (len > 0)
+        g_string_append_c(out, digits[--len]);
+}
+
+/* Sets name to prefix, then i, then "-k" when k > 1: the generated names. */
+static void
+ld_gen_name(GString *name, const char *prefix, gint64 i, gint64 k)
+{
+    g_string_assign(name, prefix);
+    ld_gen_append_number(name, i);
+    if (k > 1) {
+        g_string_append_c(name, '-');
+        ld_gen_append_number(name, k);
+    }
+}
+
 /* Adds g's objects to the scenario, registering every name. */
 static gboolean
 ld_gen_objects(Loader *ld, const LdGenerate *g, GError **error)
 {
     gint64 next_node_port = g->node_port_base;
+    g_autoptr(GString) dname = g_string_sized_new(64);
+    g_autoptr(GString) sname = g_string_sized_new(64);
     for (gint64 i = 1; i <= g->count; i++) {
-        g_autofree char *dname = g_strdup_printf("%s%" G_GINT64_FORMAT, g->prefix, i);
-        if (!ld_register_name(ld, "deployments", g->ns, dname, g->deployments_at, error))
+        ld_gen_name(dname, g->prefix, i, 1);
+        if (!ld_register_name(ld, "deployments", g->ns, dname->str, g->deployments_at, error))
             return FALSE;
-        g_ptr_array_add(ld->sc->deployments, ld_gen_deployment(g, dname));
+        g_ptr_array_add(ld->sc->deployments, ld_gen_deployment(g, dname->str));
         for (gint64 k = 1; k <= g->per_deployment; k++) {
-            g_autofree char *sname =
-                k == 1 ? g_strdup(dname) : g_strdup_printf("%s-%" G_GINT64_FORMAT, dname, k);
-            if (!ld_register_name(ld, "services", g->ns, sname, g->services_at, error))
+            ld_gen_name(sname, g->prefix, i, k);
+            if (!ld_register_name(ld, "services", g->ns, sname->str, g->services_at, error))
                 return FALSE;
-            g_ptr_array_add(ld->sc->services, ld_gen_service(g, sname, dname, &next_node_port));
+            g_ptr_array_add(ld->sc->services,
+                            ld_gen_service(g, sname->str, dname->str, &next_node_port));
         }
     }
     return TRUE;

@@ -881,6 +881,36 @@ START_TEST(generate_makes_deployments_and_services_like_manifests)
 }
 END_TEST
 
+START_TEST(generate_names_count_in_decimal_in_their_namespace)
+{
+    static const char text[] =
+        "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nmetadata: {name: g}\nspec:\n"
+        "  generate:\n"
+        "    deployments: {count: 120, namePrefix: api-, namespace: team-a, ports: [8080]}\n"
+        "    services: {perDeployment: 12}\n";
+    g_autoptr(Scenario) sc = load_ok(text);
+    ck_assert_uint_eq(sc->deployments->len, 120);
+    ck_assert_uint_eq(sc->services->len, 1440);
+    const K8sDeployment *d = sc->deployments->pdata[99];
+    ck_assert_str_eq(d->meta.name, "api-100");
+    ck_assert_str_eq(d->meta.namespace_, "team-a");
+    ck_assert_str_eq(g_hash_table_lookup(d->match_labels, "app"), "api-100");
+    ck_assert_uint_eq(g_hash_table_size(d->template_.labels), 1);
+    const K8sContainer *c = d->template_.containers->pdata[0];
+    ck_assert_uint_eq(c->ports->len, 1);
+    ck_assert_uint_eq(g_array_index(c->ports, K8sContainerPort, 0).container_port, 8080);
+    const K8sService *first = sc->services->pdata[99 * 12];
+    ck_assert_str_eq(first->meta.name, "api-100");
+    const K8sService *last = sc->services->pdata[1439];
+    ck_assert_str_eq(last->meta.name, "api-120-12");
+    ck_assert_str_eq(last->meta.namespace_, "team-a");
+    ck_assert_str_eq(g_hash_table_lookup(last->selector, "app"), "api-120");
+    const K8sService *tenth = sc->services->pdata[9];
+    ck_assert_str_eq(tenth->meta.name, "api-1-10");
+    ck_assert_str_eq(((const K8sServicePort *)tenth->ports->pdata[0])->name, "");
+}
+END_TEST
+
 static Suite *
 loader_suite(void)
 {
@@ -914,6 +944,7 @@ loader_suite(void)
     tcase_add_test(tc, k8s_helpers_match_selectors_and_print_labels);
     tcase_add_test(tc, yaml_tree_resolves_scalars_and_suggests_names);
     tcase_add_test(tc, generate_makes_deployments_and_services_like_manifests);
+    tcase_add_test(tc, generate_names_count_in_decimal_in_their_namespace);
     suite_add_tcase(s, tc);
     return s;
 }

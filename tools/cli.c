@@ -7,8 +7,10 @@
  */
 #include "tools/cli.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "model/expect.h"
@@ -234,6 +236,28 @@ cli_seed_scenario_path(void)
             return g_steal_pointer(&path);
     }
     return NULL;
+}
+
+/* See cli.h. The heap is grown once by a block the mmap threshold keeps on the heap, then the
+ * whole region up to the new break is marked for transparent huge pages (MADV_HUGEPAGE, what
+ * glibc's glibc.malloc.hugetlb=1 tunable does for every sbrk): a no-op where THP is off, and
+ * under a sanitizer's allocator, whose memory is not the brk heap. */
+#define CLI_HUGE_PAGE ((guintptr)2 << 20)
+void
+cli_heap_prepare(gsize bytes)
+{
+    mallopt(M_TOP_PAD, (int)MIN(bytes, (gsize)G_MAXINT));
+    mallopt(M_TRIM_THRESHOLD, G_MAXINT);
+    mallopt(M_MMAP_THRESHOLD, (int)(4 * CLI_HUGE_PAGE));
+    /* No fastbins: a small free coalesces at once, instead of every large free (a 10,000-slot
+     * pointer array) sweeping all the small chunks freed since. */
+    mallopt(M_MXFAST, 0);
+    char *grow = malloc(2 * CLI_HUGE_PAGE); /* more than the initial heap's top: sbrk(+pad) */
+    char *end = sbrk(0);
+    guintptr from = ((guintptr)grow + CLI_HUGE_PAGE - 1) & ~(CLI_HUGE_PAGE - 1);
+    if (grow != NULL && end != (void *)-1 && (guintptr)end > from)
+        (void)madvise((void *)from, (guintptr)end - from, MADV_HUGEPAGE);
+    free(grow);
 }
 
 int

@@ -105,6 +105,10 @@ const K8sNode *cli_find_node(const KpsimCommand *cmd, const Cluster *c, const ch
 /* Appends the document built in b as indented JSON and a newline (member order as built, so
  * the text is stable). */
 void cli_append_json(GString *out, JsonBuilder *b, guint indent);
+/* Readies malloc for a one-shot command about to allocate about bytes in small objects and
+ * exit: the heap grows by at least bytes at a time, is never trimmed, and is backed by
+ * transparent huge pages where the system allows it (far fewer page faults). Process-wide. */
+void cli_heap_prepare(gsize bytes);
 /* Writes out to stdout in one go; returns KPSIM_EXIT_OK or, on a write error, 1. */
 int cli_write_stdout(const GString *out);
 
