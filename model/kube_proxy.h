@@ -111,4 +111,14 @@ char *kube_proxy_port_proto_hash(const char *service_port_name, const char *prot
 char *kube_proxy_endpoint_hash(const char *service_port_name, const char *proto,
                                const char *endpoint);
 
+/* The length of a chain-name hash plus its NUL. */
+#define KUBE_PROXY_HASH_SIZE 17
+/* kube_proxy_port_proto_hash() written into out instead of allocated: no allocation, for the
+ * renderers that name hundreds of thousands of chains. */
+void kube_proxy_port_proto_hash_into(const char *service_port_name, const char *proto,
+                                     char out[KUBE_PROXY_HASH_SIZE]);
+/* kube_proxy_endpoint_hash() written into out instead of allocated. */
+void kube_proxy_endpoint_hash_into(const char *service_port_name, const char *proto,
+                                   const char *endpoint, char out[KUBE_PROXY_HASH_SIZE]);
+
 #endif

@@ -53,13 +53,22 @@ kp_service_port_compare(gconstpointer a, gconstpointer b)
     return r != 0 ? r : strcmp(x->protocol, y->protocol);
 }
 
-/* Orders EndpointSlice pointers by name. */
+/* Orders an EndpointSlice against a Service by (namespace, service name). */
+static int
+kp_slice_service_compare(const K8sEndpointSlice *s, const char *namespace_, const char *service)
+{
+    int r = g_strcmp0(s->meta.namespace_, namespace_);
+    return r != 0 ? r : g_strcmp0(s->service_name, service);
+}
+
+/* Orders EndpointSlice pointers by (namespace, service name, slice name). */
 static gint
 kp_slice_compare(gconstpointer a, gconstpointer b)
 {
     const K8sEndpointSlice *x = *(const K8sEndpointSlice *const *)a;
     const K8sEndpointSlice *y = *(const K8sEndpointSlice *const *)b;
-    return g_strcmp0(x->meta.name, y->meta.name);
+    int r = kp_slice_service_compare(x, y->meta.namespace_, y->service_name);
+    return r != 0 ? r : g_strcmp0(x->meta.name, y->meta.name);
 }
 
 /* A port name with NULL read as "" (an unnamed port). (transfer none) */
@@ -71,42 +80,51 @@ kp_port_name(const char *name)
 
 /* ---------------------------------------------------------------- EndpointSlice index */
 
-/* Indexes c's EndpointSlices of family by "namespace/service-name"; each value is a GPtrArray
- * of slices (borrowed) sorted by slice name. Cost: O(slices log slices). (transfer full) */
-static GHashTable *
+/* Indexes c's EndpointSlices of family that name a Service: the slices (borrowed) sorted by
+ * (namespace, service name, slice name), so that each Service's slices are one run in slice-name
+ * order. Cost: O(slices log slices). (transfer full) */
+static GPtrArray *
 kp_slice_index_new(const Cluster *c, SimFamily family)
 {
-    GHashTable *index =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+    GPtrArray *index = g_ptr_array_sized_new(c->slices != NULL ? c->slices->len : 0);
     for (guint i = 0; c->slices != NULL && i < c->slices->len; i++) {
         K8sEndpointSlice *s = c->slices->pdata[i];
-        if (s->address_type != family || s->service_name == NULL)
-            continue;
-        char *key = g_strdup_printf("%s/%s", s->meta.namespace_, s->service_name);
-        GPtrArray *list = g_hash_table_lookup(index, key);
-        if (list == NULL) {
-            list = g_ptr_array_new();
-            g_hash_table_insert(index, key, list);
-        } else {
-            g_free(key);
-        }
-        g_ptr_array_add(list, s);
+        if (s->address_type == family && s->service_name != NULL)
+            g_ptr_array_add(index, s);
     }
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, index);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        g_ptr_array_sort(value, kp_slice_compare);
+    g_ptr_array_sort(index, kp_slice_compare);
     return index;
+}
+
+/* The run of index (see kp_slice_index_new()) that belongs to svc: its first slice, and its
+ * length in *n (0 when svc has none). Cost: O(log slices). (transfer none) */
+static K8sEndpointSlice *const *
+kp_slice_index_find(const GPtrArray *index, const K8sService *svc, guint *n)
+{
+    guint lo = 0, hi = index->len;
+    while (lo < hi) { /* the first slice not ordered before svc */
+        guint mid = lo + (hi - lo) / 2;
+        if (kp_slice_service_compare(index->pdata[mid], svc->meta.namespace_, svc->meta.name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    guint end = lo;
+    while (end < index->len &&
+           kp_slice_service_compare(index->pdata[end], svc->meta.namespace_, svc->meta.name) == 0)
+        end++;
+    *n = end - lo;
+    return (K8sEndpointSlice *const *)index->pdata + lo;
 }
 
 /* ---------------------------------------------------------------- endpoints */
 
-/* Appends to out one KpEndpoint per endpoint of slice port sport whose first address is of
- * family (kube-proxy's addEndpoints before deduplication). */
+/* Appends to sp->endpoints one KpEndpoint per endpoint of slice port sport whose first address
+ * is of family (kube-proxy's addEndpoints before deduplication), taking them from
+ * sp->endpoint_block, which has room for them. */
 static void
-kp_add_slice_endpoints(GPtrArray *out, const K8sEndpointSlice *slice, const K8sEndpointPort *sport,
-                       const K8sNode *node, SimFamily family)
+kp_add_slice_endpoints(KpServicePort *sp, const K8sEndpointSlice *slice,
+                       const K8sEndpointPort *sport, const K8sNode *node, SimFamily family)
 {
     for (guint i = 0; i < slice->endpoints->len; i++) {
         const K8sEndpoint *e = slice->endpoints->pdata[i];
@@ -115,7 +133,8 @@ kp_add_slice_endpoints(GPtrArray *out, const K8sEndpointSlice *slice, const K8sE
         const SimAddr *ip = &g_array_index(e->addresses, SimAddr, 0);
         if (ip->family != family)
             continue;
-        KpEndpoint *ep = g_new0(KpEndpoint, 1);
+        KpEndpoint *ep = &sp->endpoint_block[sp->endpoints->len];
+        *ep = (KpEndpoint){0};
         ep->addr.addr = *ip;
         ep->addr.port = sport->port;
         sim_sockaddr_to_string(&ep->addr, ep->str);
@@ -124,13 +143,14 @@ kp_add_slice_endpoints(GPtrArray *out, const K8sEndpointSlice *slice, const K8sE
         ep->serving = e->serving != K8S_FALSE;
         ep->terminating = e->terminating == K8S_TRUE;
         ep->local = e->node_name != NULL && g_strcmp0(e->node_name, node->name) == 0;
-        g_ptr_array_add(out, ep);
+        g_ptr_array_add(sp->endpoints, ep);
     }
 }
 
 /* Sorts eps (stably) by "IP:port" and removes duplicates the way kube-proxy's endpoint set does:
  * the first entry is kept unless a later duplicate is local, in which case the last local one
- * replaces it. Renumbers the survivors' index. */
+ * replaces it. Renumbers the survivors' index. The dropped duplicates stay unused in their
+ * port's endpoint_block. */
 static void
 kp_endpoints_sort_dedup(GPtrArray *eps)
 {
@@ -141,38 +161,53 @@ kp_endpoints_sort_dedup(GPtrArray *eps)
         KpEndpoint *keep = eps->pdata[i];
         for (; j < eps->len && strcmp(((KpEndpoint *)eps->pdata[j])->str, keep->str) == 0; j++) {
             KpEndpoint *dup = eps->pdata[j];
-            if (dup->local) {
-                g_free(keep);
+            if (dup->local)
                 keep = dup;
-            } else {
-                g_free(dup);
-            }
         }
         keep->index = out;
         eps->pdata[out++] = keep;
         i = j;
     }
-    for (guint k = out; k < eps->len; k++)
-        eps->pdata[k] = NULL; /* freed above or moved down; the array's free func skips NULL */
     g_ptr_array_set_size(eps, out);
 }
 
-/* Collects the endpoints of sp from slices (the Service's slices of this family): slice ports
- * match by name and protocol and must carry a non-zero port. */
-static void
-kp_collect_endpoints(KpServicePort *sp, const GPtrArray *slices, const K8sNode *node,
-                     SimFamily family)
+/* TRUE when the EndpointSlice port p serves the Service port port: same name and protocol and
+ * a non-zero port number. */
+static gboolean
+kp_slice_port_matches(const K8sEndpointPort *p, const K8sServicePort *port)
 {
-    const char *want = kp_port_name(sp->port->name);
-    for (guint i = 0; slices != NULL && i < slices->len; i++) {
-        const K8sEndpointSlice *slice = slices->pdata[i];
+    return p->port != 0 && p->protocol == port->protocol &&
+           strcmp(kp_port_name(p->name), kp_port_name(port->name)) == 0;
+}
+
+/* An upper bound of the endpoints port collects from slices (n of them): the endpoints of every
+ * matching slice port, of any family. */
+static guint
+kp_count_endpoints(const K8sServicePort *port, K8sEndpointSlice *const *slices, guint n)
+{
+    guint count = 0;
+    for (guint i = 0; i < n; i++) {
+        const K8sEndpointSlice *slice = slices[i];
+        for (guint k = 0; slice->ports != NULL && k < slice->ports->len; k++) {
+            if (kp_slice_port_matches(slice->ports->pdata[k], port))
+                count += slice->endpoints->len;
+        }
+    }
+    return count;
+}
+
+/* Collects the endpoints of sp from slices (the n slices of the Service of this family) into
+ * sp->endpoint_block, which has room for kp_count_endpoints() of them. */
+static void
+kp_collect_endpoints(KpServicePort *sp, K8sEndpointSlice *const *slices, guint n,
+                     const K8sNode *node, SimFamily family)
+{
+    for (guint i = 0; i < n; i++) {
+        const K8sEndpointSlice *slice = slices[i];
         for (guint k = 0; slice->ports != NULL && k < slice->ports->len; k++) {
             const K8sEndpointPort *p = slice->ports->pdata[k];
-            if (p->port == 0 || p->protocol != sp->port->protocol)
-                continue;
-            if (strcmp(kp_port_name(p->name), want) != 0)
-                continue;
-            kp_add_slice_endpoints(sp->endpoints, slice, p, node, family);
+            if (kp_slice_port_matches(p, sp->port))
+                kp_add_slice_endpoints(sp, slice, p, node, family);
         }
     }
     kp_endpoints_sort_dedup(sp->endpoints);
@@ -304,7 +339,28 @@ kp_categorize(KpServicePort *sp, const K8sNode *node)
 
 /* ---------------------------------------------------------------- service ports */
 
-/* Frees a service port, its endpoints and its address lists; NULL-safe. */
+#define KP_MAP_BLOCK_SIZE (64 * 1024)
+
+/* size bytes (max_align_t-aligned, uninitialised) carved from m's blocks; they live as long as
+ * m. */
+static gpointer
+kp_map_alloc(KpServiceMap *m, gsize size)
+{
+    const gsize align = _Alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (size > m->block_left) {
+        gsize block = MAX(size, KP_MAP_BLOCK_SIZE);
+        m->block_next = g_malloc(block);
+        m->block_left = block;
+        g_ptr_array_add(m->blocks, m->block_next);
+    }
+    gpointer p = m->block_next;
+    m->block_next += size;
+    m->block_left -= size;
+    return p;
+}
+
+/* Frees what a service port owns outside its map's blocks (its lists and name); NULL-safe. */
 static void
 kp_service_port_free(KpServicePort *sp)
 {
@@ -318,7 +374,6 @@ kp_service_port_free(KpServicePort *sp)
     g_ptr_array_unref(sp->local);
     g_ptr_array_unref(sp->all_reachable);
     g_ptr_array_unref(sp->endpoints);
-    g_free(sp);
 }
 
 /* The addresses of src (SimAddr array, nullable) that are of family. (transfer full) */
@@ -360,13 +415,17 @@ kp_lb_vips(const K8sService *svc, SimFamily family)
     return out;
 }
 
-/* A service port record for port of svc with clusterIP cip, with the per-family front ends
- * and traffic-policy predicates of BaseServicePortInfo; no endpoints yet. (transfer full) */
+/* A service port record of m for port of svc with clusterIP cip, with the per-family front
+ * ends and traffic-policy predicates of BaseServicePortInfo; no endpoints yet, but room for
+ * n_endpoints of them in endpoint_block and the lists. (transfer full: to be added to
+ * m->ports) */
 static KpServicePort *
-kp_service_port_new(const K8sService *svc, const K8sServicePort *port, const SimAddr *cip,
-                    SimFamily family)
+kp_service_port_new(KpServiceMap *m, const K8sService *svc, const K8sServicePort *port,
+                    const SimAddr *cip, guint n_endpoints)
 {
-    KpServicePort *sp = g_new0(KpServicePort, 1);
+    const SimFamily family = m->family;
+    KpServicePort *sp = kp_map_alloc(m, sizeof *sp);
+    *sp = (KpServicePort){0};
     sp->service = svc;
     sp->port = port;
     sp->name = k8s_service_port_name(svc, port);
@@ -387,10 +446,11 @@ kp_service_port_new(const K8sService *svc, const K8sServicePort *port, const Sim
     if (svc->type == K8S_SVC_LOAD_BALANCER && svc->external_policy == K8S_POLICY_LOCAL)
         sp->health_check_node_port = svc->health_check_node_port;
 
-    sp->endpoints = g_ptr_array_new_with_free_func(g_free);
-    sp->cluster = g_ptr_array_new();
-    sp->local = g_ptr_array_new();
-    sp->all_reachable = g_ptr_array_new();
+    sp->endpoint_block = n_endpoints > 0 ? kp_map_alloc(m, n_endpoints * sizeof(KpEndpoint)) : NULL;
+    sp->endpoints = g_ptr_array_sized_new(n_endpoints);
+    sp->cluster = g_ptr_array_sized_new(n_endpoints);
+    sp->local = g_ptr_array_sized_new(sp->uses_local_endpoints ? n_endpoints : 0);
+    sp->all_reachable = g_ptr_array_sized_new(n_endpoints);
     return sp;
 }
 
@@ -416,7 +476,7 @@ kp_service_map_add_summary(KpServiceMap *m, const K8sService *svc, const SimAddr
                            const ClusterServiceSummary *sum)
 {
     for (guint i = 0; i < svc->ports->len; i++) {
-        KpServicePort *sp = kp_service_port_new(svc, svc->ports->pdata[i], cip, m->family);
+        KpServicePort *sp = kp_service_port_new(m, svc, svc->ports->pdata[i], cip, 0);
         sp->summarised = TRUE;
         sp->has_endpoints = sum->ready > 0;
         sp->summary_cluster = sp->uses_cluster_endpoints && sum->ready > 0;
@@ -430,7 +490,7 @@ kp_service_map_add_summary(KpServiceMap *m, const K8sService *svc, const SimAddr
  * categories included. */
 static void
 kp_service_map_add_service(KpServiceMap *m, const K8sService *svc, const SimAddr *cip,
-                           GHashTable *slice_index)
+                           const GPtrArray *slice_index)
 {
     const ClusterServiceSummary *sum =
         m->cluster->summaries != NULL ? g_hash_table_lookup(m->cluster->summaries, svc) : NULL;
@@ -439,13 +499,16 @@ kp_service_map_add_service(KpServiceMap *m, const K8sService *svc, const SimAddr
         kp_service_map_add_summary(m, svc, cip, sum);
         return;
     }
-    g_autofree char *key = g_strdup_printf("%s/%s", svc->meta.namespace_, svc->meta.name);
-    const GPtrArray *slices = g_hash_table_lookup(slice_index, key);
+    guint n;
+    K8sEndpointSlice *const *slices = kp_slice_index_find(slice_index, svc, &n);
     for (guint i = 0; i < svc->ports->len; i++) {
-        KpServicePort *sp = kp_service_port_new(svc, svc->ports->pdata[i], cip, m->family);
-        kp_collect_endpoints(sp, slices, m->node, m->family);
+        const K8sServicePort *port = svc->ports->pdata[i];
+        guint room = kp_count_endpoints(port, slices, n);
+        KpServicePort *sp = kp_service_port_new(m, svc, port, cip, room);
+        kp_collect_endpoints(sp, slices, n, m->node, m->family);
         kp_categorize(sp, m->node);
         m->total_endpoints += sp->endpoints->len;
+        m->listed_endpoints += sp->endpoints->len;
         g_ptr_array_add(m->ports, sp);
     }
 }
@@ -462,8 +525,9 @@ kp_service_map_new(const Cluster *c, const K8sNode *node, SimFamily family)
     m->node = node;
     m->family = family;
     m->ports = g_ptr_array_new_with_free_func((GDestroyNotify)kp_service_port_free);
+    m->blocks = g_ptr_array_new_with_free_func(g_free);
 
-    g_autoptr(GHashTable) slice_index = kp_slice_index_new(c, family);
+    g_autoptr(GPtrArray) slice_index = kp_slice_index_new(c, family);
     for (guint i = 0; c->services != NULL && i < c->services->len; i++) {
         const K8sService *svc = c->services->pdata[i];
         if (svc->type == K8S_SVC_EXTERNAL_NAME || svc->cluster_ip_none)
@@ -482,7 +546,8 @@ kp_service_map_free(KpServiceMap *m)
 {
     if (m == NULL)
         return;
-    g_ptr_array_unref(m->ports);
+    g_ptr_array_unref(m->ports); /* before the blocks the ports live in */
+    g_ptr_array_unref(m->blocks);
     g_free(m);
 }
 

@@ -11,8 +11,9 @@
  * pkg/proxy/util/localdetector.go. The iptables backend and the trace explanation read these
  * records; later backends (nftables, IPVS) are meant to as well.
  *
- * Ownership: a KpServiceMap owns its KpServicePorts, which own their KpEndpoints; the cluster
- * objects they point to are borrowed and must outlive the map.
+ * Ownership: a KpServiceMap owns its KpServicePorts and their KpEndpoints (both carved from the
+ * map's memory blocks); the cluster objects they point to are borrowed and must outlive the
+ * map.
  */
 #ifndef KPSIM_KUBE_PROXY_ENDPOINTS_H
 #define KPSIM_KUBE_PROXY_ENDPOINTS_H
@@ -52,12 +53,13 @@ typedef struct {
     gboolean uses_cluster_endpoints; /* !internal_policy_local || externally_accessible */
     gboolean uses_local_endpoints;   /* internal_policy_local || external_policy_local */
 
-    GPtrArray *endpoints;     /* KpEndpoint*, owned: every endpoint, deduplicated, sorted */
-    GPtrArray *cluster;       /* KpEndpoint*: the Cluster-policy set */
-    GPtrArray *local;         /* KpEndpoint*: the Local-policy set */
-    GPtrArray *all_reachable; /* KpEndpoint*: cluster U local, what this node may DNAT to */
-    gboolean has_endpoints;   /* a usable endpoint exists anywhere in the cluster */
-    gboolean used_topology;   /* the cluster set was filtered by zone hints */
+    GPtrArray *endpoints;       /* KpEndpoint*: every endpoint, deduplicated, sorted */
+    KpEndpoint *endpoint_block; /* the storage of the KpEndpoints (in the map's blocks) */
+    GPtrArray *cluster;         /* KpEndpoint*: the Cluster-policy set */
+    GPtrArray *local;           /* KpEndpoint*: the Local-policy set */
+    GPtrArray *all_reachable;   /* KpEndpoint*: cluster U local, what this node may DNAT to */
+    gboolean has_endpoints;     /* a usable endpoint exists anywhere in the cluster */
+    gboolean used_topology;     /* the cluster set was filtered by zone hints */
 
     /* A summarised port (a Service the focused build summarised, Cluster.summaries): the four
      * endpoint lists stay empty and these say whether the Cluster and Local sets would not be.
@@ -77,8 +79,15 @@ typedef struct {
     const Cluster *cluster; /* (transfer none) */
     const K8sNode *node;    /* (transfer none) */
     SimFamily family;
-    GPtrArray *ports;      /* KpServicePort*, owned, sorted by (name, protocol) */
-    guint total_endpoints; /* endpoints over all ports (kube-proxy's large-cluster test) */
+    GPtrArray *ports;       /* KpServicePort*, owned, sorted by (name, protocol) */
+    guint total_endpoints;  /* endpoints over all ports (kube-proxy's large-cluster test) */
+    guint listed_endpoints; /* those in the ports' endpoint lists (not summarised) */
+
+    /* private: the memory the KpServicePorts and KpEndpoints are carved from (one allocation
+     * per 64 KiB instead of two per port: a 10,000-Service map has 10,000 ports) */
+    GPtrArray *blocks; /* owned blocks (g_free) */
+    guint8 *block_next;
+    gsize block_left;
 } KpServiceMap;
 
 /* Builds the view of node's kube-proxy for family: one KpServicePort per port of every Service

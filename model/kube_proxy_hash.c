@@ -37,11 +37,12 @@ kp_hash_base32(const guint8 *digest, char out[KP_HASH_CHARS + 1])
     out[n] = '\0';
 }
 
-/* Hashes the concatenation of parts (a NULL-terminated list) with SHA-256 and returns the first
- * 16 base32 characters of the digest. (transfer full) */
-static char *
-kp_hash_parts(const char *const *parts)
+/* Hashes the concatenation of parts (a NULL-terminated list) with SHA-256 and writes the first
+ * 16 base32 characters of the digest and a NUL into out. */
+static void
+kp_hash_parts(const char *const *parts, char out[KUBE_PROXY_HASH_SIZE])
 {
+    G_STATIC_ASSERT(KUBE_PROXY_HASH_SIZE == KP_HASH_CHARS + 1);
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     for (guint i = 0; parts[i] != NULL; i++)
         g_checksum_update(sum, (const guchar *)parts[i], (gssize)strlen(parts[i]));
@@ -50,10 +51,28 @@ kp_hash_parts(const char *const *parts)
     gsize len = sizeof digest;
     g_checksum_get_digest(sum, digest, &len);
     g_assert(len == sizeof digest);
-
-    char out[KP_HASH_CHARS + 1];
     kp_hash_base32(digest, out);
-    return g_strdup(out);
+}
+
+/* portProtoHash: base32(SHA-256(service_port_name + proto))[:16], into out. */
+void
+kube_proxy_port_proto_hash_into(const char *service_port_name, const char *proto,
+                                char out[KUBE_PROXY_HASH_SIZE])
+{
+    g_return_if_fail(service_port_name != NULL && proto != NULL && out != NULL);
+    const char *parts[] = {service_port_name, proto, NULL};
+    kp_hash_parts(parts, out);
+}
+
+/* servicePortEndpointChainName's hash, into out. */
+void
+kube_proxy_endpoint_hash_into(const char *service_port_name, const char *proto,
+                              const char *endpoint, char out[KUBE_PROXY_HASH_SIZE])
+{
+    g_return_if_fail(service_port_name != NULL && proto != NULL && endpoint != NULL);
+    g_return_if_fail(out != NULL);
+    const char *parts[] = {service_port_name, proto, endpoint, NULL};
+    kp_hash_parts(parts, out);
 }
 
 /* portProtoHash: base32(SHA-256(service_port_name + proto))[:16]. (transfer full) */
@@ -61,8 +80,9 @@ char *
 kube_proxy_port_proto_hash(const char *service_port_name, const char *proto)
 {
     g_return_val_if_fail(service_port_name != NULL && proto != NULL, NULL);
-    const char *parts[] = {service_port_name, proto, NULL};
-    return kp_hash_parts(parts);
+    char out[KUBE_PROXY_HASH_SIZE];
+    kube_proxy_port_proto_hash_into(service_port_name, proto, out);
+    return g_strdup(out);
 }
 
 /* servicePortEndpointChainName's hash: base32(SHA-256(service_port_name + proto +
@@ -71,6 +91,7 @@ char *
 kube_proxy_endpoint_hash(const char *service_port_name, const char *proto, const char *endpoint)
 {
     g_return_val_if_fail(service_port_name != NULL && proto != NULL && endpoint != NULL, NULL);
-    const char *parts[] = {service_port_name, proto, endpoint, NULL};
-    return kp_hash_parts(parts);
+    char out[KUBE_PROXY_HASH_SIZE];
+    kube_proxy_endpoint_hash_into(service_port_name, proto, endpoint, out);
+    return g_strdup(out);
 }

@@ -148,7 +148,8 @@ static void
 ipt_service_names(IptService *s)
 {
     const KpServicePort *sp = s->sp;
-    g_autofree char *h = kube_proxy_port_proto_hash(sp->name, sp->protocol);
+    char h[KUBE_PROXY_HASH_SIZE];
+    kube_proxy_port_proto_hash_into(sp->name, sp->protocol, h);
     kp_chain_name(s->svc_chain, IPT_CHAIN_LEN, "KUBE-SVC-", h);
     kp_chain_name(s->svl_chain, IPT_CHAIN_LEN, "KUBE-SVL-", h);
     kp_chain_name(s->ext_chain, IPT_CHAIN_LEN, "KUBE-EXT-", h);
@@ -156,7 +157,8 @@ ipt_service_names(IptService *s)
     s->sep_chain = g_malloc0_n(MAX(sp->endpoints->len, 1), IPT_CHAIN_LEN);
     for (guint i = 0; i < sp->all_reachable->len; i++) {
         const KpEndpoint *ep = sp->all_reachable->pdata[i];
-        g_autofree char *eh = kube_proxy_endpoint_hash(sp->name, sp->protocol, ep->str);
+        char eh[KUBE_PROXY_HASH_SIZE];
+        kube_proxy_endpoint_hash_into(sp->name, sp->protocol, ep->str, eh);
         kp_chain_name(s->sep_chain[ep->index], IPT_CHAIN_LEN, "KUBE-SEP-", eh);
     }
 }
@@ -683,6 +685,8 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
     g_autoptr(KpServiceMap) map = kp_service_map_new(c, node, family);
     r.large_cluster = map->total_endpoints > IPT_LARGE_CLUSTER_ENDPOINTS;
     r.rs = nf_ruleset_new(family);
+    /* KUBE-SVC and one of SVL/EXT/FW per port, KUBE-SEP per endpoint: about the nat chains. */
+    nf_ruleset_reserve_chains(r.rs, NF_TABLE_NAT, 2 * map->ports->len + map->listed_endpoints);
 
     ipt_top_level(&r);
     for (guint i = 0; i < map->ports->len; i++)

@@ -229,13 +229,10 @@ static guint
 table_references(const NfTable *t, const Ipset *s)
 {
     guint n = 0;
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, t->chains);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const NfChain *c = value;
-        for (guint i = 0; i < c->rules->len; i++) {
-            const NfRule *r = g_ptr_array_index(c->rules, i);
+    guint pos = 0;
+    for (const NfChain *c; (c = nf_chain_table_next(&t->chains, &pos)) != NULL;) {
+        for (guint i = 0; i < c->n_rules; i++) {
+            const NfRule *r = c->rules[i];
             gboolean uses = FALSE;
             for (guint m = 0; m < r->n_matches; m++)
                 uses |= r->matches[m].kind == NF_MATCH_SET && r->matches[m].u.set.set == s;

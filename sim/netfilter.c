@@ -12,9 +12,10 @@
  * tables, chain policies other than ACCEPT, counters, and every match or target kube-proxy does
  * not use (they fail with NF_ERROR_UNSUPPORTED).
  *
- * This file holds the rulesets and their chains, and the memory both are carved from. nf_rule_parse.c
- * (with nf_rule_parse_match.c and nf_rule_parse_target.c) builds rules from iptables arguments,
- * or from values through the rule builder; nf_rule_save.c prints them.
+ * This file holds the rulesets, their chains and chain indexes, and the memory rules and chains
+ * are carved from. nf_rule_parse.c (with nf_rule_parse_match.c and nf_rule_parse_target.c)
+ * builds rules from iptables arguments, or from values through the rule builder;
+ * nf_rule_save.c prints them.
  */
 #include "sim/netfilter_private.h"
 
@@ -65,26 +66,90 @@ chain_new(NfRuleset *rs, NfTableId table, const char *name, gboolean builtin)
     NfChain *c = nf_ruleset_alloc_rule(rs, sizeof(NfChain) + len + 1);
     char *copy = (char *)(c + 1);
     memcpy(copy, name, len + 1);
-    *c = (NfChain){.name = copy, .builtin = builtin, .table = (guint8)table};
-    c->rules = g_ptr_array_new(); /* the rules live in the ruleset's blocks */
+    *c = (NfChain){
+        .name = copy, .hash = g_str_hash(copy), .builtin = builtin, .table = (guint8)table};
     g_ptr_array_add(rs->chain_list, c);
     return c;
 }
 
-/* Frees what every chain of rs owns, its rule list and its evaluation index (the chains
- * themselves live in the blocks), in creation order: the rule lists were allocated in that
- * order, so the walk is close to sequential, and the next chains' lists are prefetched (a
- * 10,000-Service node has 180,000). */
+#define NF_CHAIN_TABLE_MIN 64
+
+/* The slot of t that holds the chain named name (whose g_str_hash is hash), or else the empty
+ * slot where it belongs. */
+static guint
+chain_table_slot(const NfChainTable *t, const char *name, guint hash)
+{
+    guint i = hash & t->mask;
+    for (; t->slots[i].chain != NULL; i = (i + 1) & t->mask) {
+        if (t->slots[i].hash == hash && strcmp(t->slots[i].chain->name, name) == 0)
+            break;
+    }
+    return i;
+}
+
+/* Sets t up empty. Release with g_free(t->slots). */
+static void
+chain_table_init(NfChainTable *t)
+{
+    t->slots = g_new0(NfChainSlot, NF_CHAIN_TABLE_MIN);
+    t->mask = NF_CHAIN_TABLE_MIN - 1;
+    t->n = 0;
+}
+
+/* Makes room for n chains in t in all: grows the slots (a power of two) until n of them fill at
+ * most half, re-placing the chains by their stored hashes. */
+static void
+chain_table_reserve(NfChainTable *t, guint n)
+{
+    const guint size = t->mask + 1;
+    guint grown = size;
+    while (grown / 2 < n && grown <= G_MAXUINT / 4)
+        grown *= 2;
+    if (grown == size)
+        return;
+    NfChainSlot *old = t->slots;
+    t->slots = g_new0(NfChainSlot, grown);
+    t->mask = grown - 1;
+    for (guint i = 0; i < size; i++) {
+        if (old[i].chain == NULL)
+            continue;
+        guint j = old[i].hash & t->mask;
+        while (t->slots[j].chain != NULL)
+            j = (j + 1) & t->mask;
+        t->slots[j] = old[i];
+    }
+    g_free(old);
+}
+
+/* Adds c, whose name t does not hold, to t. */
+static void
+chain_table_add(NfChainTable *t, NfChain *c)
+{
+    chain_table_reserve(t, t->n + 1);
+    t->slots[chain_table_slot(t, c->name, c->hash)] = (NfChainSlot){c, c->hash};
+    t->n++;
+}
+
+/* See netfilter_private.h. */
+NfChain *
+nf_chain_table_next(const NfChainTable *t, guint *pos)
+{
+    for (; *pos <= t->mask; (*pos)++) {
+        if (t->slots[*pos].chain != NULL)
+            return t->slots[(*pos)++].chain;
+    }
+    return NULL;
+}
+
+/* Frees what every chain of rs owns outside the blocks: its evaluation index, if any (the
+ * chains and their rule lists live in the blocks). */
 static void
 chains_clear(NfRuleset *rs)
 {
-    const guint n = rs->chain_list->len, ahead = 8;
-    for (guint i = 0; i < n; i++) {
-        if (i + ahead < n)
-            __builtin_prefetch(((NfChain *)rs->chain_list->pdata[i + ahead])->rules);
+    for (guint i = 0; i < rs->chain_list->len; i++) {
         NfChain *c = rs->chain_list->pdata[i];
-        nf_chain_index_free(c->index);
-        g_ptr_array_unref(c->rules);
+        if (c->index != NULL)
+            nf_chain_index_free(c->index);
     }
 }
 
@@ -102,13 +167,13 @@ nf_ruleset_new(SimFamily family)
     rs->chain_list = g_ptr_array_new();
     for (guint t = 0; t < NF_TABLE_COUNT; t++) {
         NfTable *tab = &rs->tables[t];
-        tab->chains = g_hash_table_new(g_str_hash, g_str_equal); /* chains: rs->chain_list */
+        chain_table_init(&tab->chains);
         for (guint h = 0; h < NF_HOOK_COUNT; h++) {
             const char *name = hook_chain_names[t][h];
             if (name == NULL)
                 continue;
             NfChain *c = chain_new(rs, (NfTableId)t, name, TRUE);
-            g_hash_table_insert(tab->chains, (gpointer)c->name, c);
+            chain_table_add(&tab->chains, c);
             tab->builtin[h] = c;
         }
     }
@@ -160,6 +225,21 @@ nf_ruleset_alloc_rule(NfRuleset *rs, gsize size)
     return r;
 }
 
+/* See netfilter_private.h. */
+void
+nf_chain_add_rule(NfRuleset *rs, NfChain *c, NfRule *r)
+{
+    if (c->n_rules == c->rules_room) {
+        guint room = c->rules_room == 0 ? 2 : c->rules_room * 2;
+        NfRule **rules = nf_ruleset_alloc_rule(rs, room * sizeof *rules);
+        if (c->n_rules > 0)
+            memcpy(rules, c->rules, c->n_rules * sizeof *rules);
+        c->rules = rules;
+        c->rules_room = room;
+    }
+    c->rules[c->n_rules++] = r;
+}
+
 void
 nf_ruleset_free(NfRuleset *rs)
 {
@@ -167,7 +247,7 @@ nf_ruleset_free(NfRuleset *rs)
         return;
     chains_clear(rs);
     for (guint t = 0; t < NF_TABLE_COUNT; t++)
-        g_hash_table_unref(rs->tables[t].chains);
+        g_free(rs->tables[t].chains.slots);
     g_ptr_array_unref(rs->chain_list);
     g_string_chunk_free(rs->strings);
     g_ptr_array_unref(rs->rule_blocks);
@@ -196,7 +276,8 @@ NfChain *
 nf_ruleset_lookup_chain(const NfRuleset *rs, NfTableId table, const char *name)
 {
     g_return_val_if_fail(rs != NULL && (guint)table < NF_TABLE_COUNT && name != NULL, NULL);
-    return g_hash_table_lookup(rs->tables[table].chains, name);
+    const NfChainTable *t = &rs->tables[table].chains;
+    return t->slots[chain_table_slot(t, name, g_str_hash(name))].chain;
 }
 
 /* The built-in targets and match-free words a chain may not be named after. */
@@ -224,16 +305,27 @@ nf_ruleset_new_chain(NfRuleset *rs, NfTableId table, const char *chain, GError *
 {
     g_return_val_if_fail(rs != NULL && (guint)table < NF_TABLE_COUNT && chain != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-    if (nf_ruleset_has_chain(rs, table, chain)) {
+    NfChainTable *t = &rs->tables[table].chains;
+    chain_table_reserve(t, t->n + 1);
+    guint hash = g_str_hash(chain);
+    guint slot = chain_table_slot(t, chain, hash); /* one probe for both uses */
+    if (t->slots[slot].chain != NULL) {
         g_set_error(error, NF_ERROR, NF_ERROR_EXISTS, "chain \"%s\" already exists in table %s",
                     chain, nf_table_name(table));
         return FALSE;
     }
     if (!chain_name_valid(chain, error))
         return FALSE;
-    NfChain *c = chain_new(rs, table, chain, FALSE);
-    g_hash_table_insert(rs->tables[table].chains, (gpointer)c->name, c);
+    t->slots[slot] = (NfChainSlot){chain_new(rs, table, chain, FALSE), hash};
+    t->n++;
     return TRUE;
+}
+
+void
+nf_ruleset_reserve_chains(NfRuleset *rs, NfTableId table, guint n)
+{
+    g_return_if_fail(rs != NULL && (guint)table < NF_TABLE_COUNT);
+    chain_table_reserve(&rs->tables[table].chains, n);
 }
 
 gboolean
@@ -246,7 +338,7 @@ gint
 nf_ruleset_chain_length(const NfRuleset *rs, NfTableId table, const char *chain)
 {
     const NfChain *c = nf_ruleset_lookup_chain(rs, table, chain);
-    return c == NULL ? -1 : (gint)c->rules->len;
+    return c == NULL ? -1 : (gint)c->n_rules;
 }
 
 guint
@@ -274,11 +366,9 @@ nf_chain_reaches(NfRuleset *rs, NfTableId table, NfChain *start, const NfChain *
 {
     if (++rs->visit_epoch == 0) {
         /* The epoch wrapped: forget every old mark so none can collide. */
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, rs->tables[table].chains);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-            ((NfChain *)value)->visit = 0;
+        guint pos = 0;
+        for (NfChain *c; (c = nf_chain_table_next(&rs->tables[table].chains, &pos)) != NULL;)
+            c->visit = 0;
         rs->visit_epoch = 1;
     }
     GPtrArray *todo = rs->reach_todo;
@@ -289,8 +379,8 @@ nf_chain_reaches(NfRuleset *rs, NfTableId table, NfChain *start, const NfChain *
         NfChain *c = g_ptr_array_steal_index_fast(todo, todo->len - 1);
         if (c == goal)
             return TRUE;
-        for (guint i = 0; i < c->rules->len; i++) {
-            const NfRule *r = g_ptr_array_index(c->rules, i);
+        for (guint i = 0; i < c->n_rules; i++) {
+            const NfRule *r = c->rules[i];
             if (r->target.kind != NF_TARGET_JUMP || r->target.chain->visit == rs->visit_epoch)
                 continue;
             r->target.chain->visit = rs->visit_epoch;

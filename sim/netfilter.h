@@ -61,6 +61,10 @@ const char *nf_hook_chain_name(NfTableId table, NfHook hook);
 
 /* Creates an empty user chain. Fails with NF_ERROR_EXISTS if it exists (built-ins always do). */
 gboolean nf_ruleset_new_chain(NfRuleset *rs, NfTableId table, const char *chain, GError **error);
+/* Makes room for n chains in table in all, so that creating them never grows its chain index (a
+ * hint: more chains still fit, fewer waste some memory). For renderers that know how many chains
+ * they are about to make. */
+void nf_ruleset_reserve_chains(NfRuleset *rs, NfTableId table, guint n);
 gboolean nf_ruleset_has_chain(const NfRuleset *rs, NfTableId table, const char *chain);
 /* Number of rules in chain, or -1 when it does not exist. */
 gint nf_ruleset_chain_length(const NfRuleset *rs, NfTableId table, const char *chain);

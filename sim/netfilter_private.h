@@ -190,17 +190,38 @@ typedef struct NfChainIndex NfChainIndex;
 
 struct NfChain {
     const char *name; /* (owned by the ruleset: in its blocks, right after the chain) */
+    guint hash;       /* g_str_hash(name), for the table's probes and growth */
     gboolean builtin;
     guint8 table;     /* NfTableId */
-    GPtrArray *rules;    /* of NfRule, owned */
+    NfRule **rules;      /* n_rules rules in order, in the ruleset's blocks (not owned) */
+    guint n_rules;       /* how many rules the chain has */
+    guint rules_room;    /* the capacity of rules; nf_chain_add_rule() grows it */
     guint refs;          /* rules that jump here */
     guint user_refs;     /* those of them in user chains: only these can close a loop */
     guint visit;         /* loop-check bookkeeping (netfilter.c) */
     NfChainIndex *index; /* (nullable) evaluation cache, built by nf_eval.c; NULL when stale */
 };
 
+/* A table's chains by name: open addressing with linear probing over a power-of-two array, at
+ * most half full (a 10,000-Service nat table has 180,000 chains; GHashTable rehashed them often
+ * and hashed every name twice on creation). Walk it with nf_chain_table_next(). */
 typedef struct {
-    GHashTable *chains;              /* name -> NfChain (the chains are NfRuleset.chain_list's) */
+    NfChain *chain; /* NULL = empty (the chains are NfRuleset.chain_list's) */
+    guint hash;     /* chain->hash: probes and growth need not touch the chain */
+} NfChainSlot;
+
+typedef struct {
+    NfChainSlot *slots; /* owned */
+    guint mask;         /* the number of slots - 1 */
+    guint n;         /* the chains held */
+} NfChainTable;
+
+/* The chain of t at or after slot *pos, advancing *pos past it; NULL when there is none.
+ * Start with *pos = 0. The order is the table's, not a meaningful one. */
+NfChain *nf_chain_table_next(const NfChainTable *t, guint *pos);
+
+typedef struct {
+    NfChainTable chains;             /* name -> NfChain */
     NfChain *builtin[NF_HOOK_COUNT]; /* by hook, NULL where the table has no chain */
     guint rule_count;
 } NfTable;
@@ -243,6 +264,9 @@ struct NfRuleset {
 /* size bytes for one rule (or chain), carved from rs's blocks (max_align_t-aligned,
  * uninitialised); they live as long as rs. */
 gpointer nf_ruleset_alloc_rule(NfRuleset *rs, gsize size);
+/* Appends r (in rs's blocks) to c's rule list, growing the list inside rs's blocks (doubling;
+ * the outgrown lists stay there unused until rs is freed). */
+void nf_chain_add_rule(NfRuleset *rs, NfChain *c, NfRule *r);
 
 /* Frees a ruleset's rule builder (nf_rule_parse.c); safe on NULL. */
 void nf_rule_builder_free(NfRuleBuilder *b);

@@ -174,10 +174,10 @@ index_build(const NfChain *c)
     ix->exact = g_hash_table_new_full(index_key_hash, index_key_equal, g_free, index_list_free);
     ix->by_port = g_hash_table_new_full(index_key_hash, index_key_equal, g_free, index_list_free);
     ix->always = g_array_new(FALSE, FALSE, sizeof(guint));
-    for (guint i = 0; i < c->rules->len; i++) {
+    for (guint i = 0; i < c->n_rules; i++) {
         IndexKey key;
         GArray *list = ix->always;
-        if (rule_index_key(g_ptr_array_index(c->rules, i), &key))
+        if (rule_index_key(c->rules[i], &key))
             list = index_bucket(key.addr.family == SIM_AF_NONE ? ix->by_port : ix->exact, &key);
         g_array_append_val(list, i);
     }
@@ -221,7 +221,7 @@ typedef struct {
 static void
 frame_enter(NfFrame *f, NfChain *c, const SimPacket *pkt)
 {
-    *f = (NfFrame){.chain = c, .all = c->rules->len < NF_INDEX_MIN_RULES};
+    *f = (NfFrame){.chain = c, .all = c->n_rules < NF_INDEX_MIN_RULES};
     if (f->all)
         return;
     if (c->index == NULL)
@@ -238,7 +238,7 @@ static guint
 frame_next(NfFrame *f)
 {
     if (f->all)
-        return f->pos < f->chain->rules->len ? f->pos : G_MAXUINT;
+        return f->pos < f->chain->n_rules ? f->pos : G_MAXUINT;
     guint best = G_MAXUINT;
     for (guint k = 0; k < G_N_ELEMENTS(f->lists); k++) {
         const GArray *l = f->lists[k];
@@ -705,7 +705,7 @@ walk_run(EvalCtx *ctx, NfWalk *w)
         NfFrame *f = &w->frames[w->depth - 1];
         guint pos = frame_next(f);
         if (pos == G_MAXUINT) {
-            guint len = f->chain->rules->len;
+            guint len = f->chain->n_rules;
             w->branch->rules_evaluated += len - f->seg_start;
             if (w->depth == 1)
                 walk_step(ctx, w, len, NULL, TRUE);
@@ -713,7 +713,7 @@ walk_run(EvalCtx *ctx, NfWalk *w)
                 return;
             continue;
         }
-        const NfRule *r = g_ptr_array_index(f->chain->rules, pos);
+        const NfRule *r = f->chain->rules[pos];
         f->pos = pos + 1; /* a fork that does not match resumes after this rule */
         w->branch->rules_examined++;
         if (rule_matches(ctx, w, r) && !walk_target(ctx, w, r, pos))
@@ -730,7 +730,7 @@ nf_run_hook(const NfRuleset *rs, NfTableId table, NfHook hook, GPtrArray *branch
     NfChain *start = rs->tables[table].builtin[hook];
     if (rs->nft != NULL) /* an nftables table's base chains run first (sim/nft.h) */
         nft_table_run_hook(rs->nft, table, hook, branches, iif, oif, ctstate, env);
-    if (start == NULL || (rs->nft != NULL && start->rules->len == 0))
+    if (start == NULL || (rs->nft != NULL && start->n_rules == 0))
         return;
     static const NfEnv no_env = {0};
     EvalCtx ctx = {.rs = rs,

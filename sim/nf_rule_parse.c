@@ -205,7 +205,7 @@ parser_commit(RuleParser *p)
     r->n_matches = (guint8)n;
     if (n > 0)
         memcpy(r->matches, p->matches->data, n * sizeof(NfMatch));
-    g_ptr_array_add(p->chain->rules, r);
+    nf_chain_add_rule(p->rs, p->chain, r);
     nf_chain_index_free(g_steal_pointer(&p->chain->index));
     if (r->target.kind == NF_TARGET_JUMP)
         r->target.chain->refs++;

@@ -466,8 +466,7 @@ static GArray *
 save_user_chains(const NfRuleset *rs, NfTableId table)
 {
     G_STATIC_ASSERT(NF_CHAIN_NAME_MAX < sizeof(((SaveChain *)NULL)->name));
-    GArray *users = g_array_sized_new(FALSE, FALSE, sizeof(SaveChain),
-                                      g_hash_table_size(rs->tables[table].chains));
+    GArray *users = g_array_sized_new(FALSE, FALSE, sizeof(SaveChain), rs->tables[table].chains.n);
     for (guint i = 0; i < rs->chain_list->len; i++) {
         NfChain *c = rs->chain_list->pdata[i];
         if (c->table != table || c->builtin)
@@ -508,8 +507,8 @@ save_flush(NfSaveSink *sink, gsize min)
 static void
 save_chain_rules(NfSaveSink *sink, const NfChain *c)
 {
-    for (guint i = 0; i < c->rules->len; i++) {
-        nf_rule_format(g_ptr_array_index(c->rules, i), sink->out);
+    for (guint i = 0; i < c->n_rules; i++) {
+        nf_rule_format(c->rules[i], sink->out);
         g_string_append_c(sink->out, '\n');
         save_flush(sink, NF_SAVE_CHUNK);
     }
@@ -544,18 +543,16 @@ save_table(const NfRuleset *rs, NfTableId table, NfSaveSink *sink)
     }
     for (guint i = 0; i < users->len; i++) {
         /* The chains are in name order, so in no useful memory order: prefetch what the next
-         * ones will read - the chain, its rule list, the list's array, its first rule - or a
+         * ones will read - the chain, its rule list, its first rule - or a
          * 10,000-Service table's save waits on a cache miss at every step. (In the loop body:
          * GCC 12 drops these prefetches from a helper function.) */
         if (i + 24 < users->len)
             __builtin_prefetch(u[i + 24].chain);
-        if (i + 16 < users->len)
-            __builtin_prefetch(u[i + 16].chain->rules);
-        if (i + 8 < users->len)
-            __builtin_prefetch(u[i + 8].chain->rules->pdata);
-        const GPtrArray *next = i + 4 < users->len ? u[i + 4].chain->rules : NULL;
-        if (next != NULL && next->len > 0)
-            __builtin_prefetch(next->pdata[0]);
+        if (i + 12 < users->len)
+            __builtin_prefetch(u[i + 12].chain->rules);
+        const NfChain *next = i + 4 < users->len ? u[i + 4].chain : NULL;
+        if (next != NULL && next->n_rules > 0)
+            __builtin_prefetch(next->rules[0]);
         save_chain_rules(sink, u[i].chain);
     }
     save_str(sink->out, "COMMIT\n");

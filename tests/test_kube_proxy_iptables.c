@@ -337,7 +337,87 @@ START_TEST(test_hash_differs_by_protocol_and_is_16_base32_chars)
 }
 END_TEST
 
+START_TEST(test_hash_into_writes_what_the_allocating_hash_returns)
+{
+    static const struct {
+        const char *svc, *proto, *ep;
+    } cases[] = {
+        {"ns1/svc1:p80", "tcp", "10.180.0.1:80"},
+        {SEED_SVC, "udp", "[fd00::5]:53"},
+        {"", "", ""},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char port[KUBE_PROXY_HASH_SIZE], ep[KUBE_PROXY_HASH_SIZE];
+        memset(port, 'x', sizeof port);
+        memset(ep, 'x', sizeof ep);
+        kube_proxy_port_proto_hash_into(cases[i].svc, cases[i].proto, port);
+        kube_proxy_endpoint_hash_into(cases[i].svc, cases[i].proto, cases[i].ep, ep);
+        g_autofree char *want_port = kube_proxy_port_proto_hash(cases[i].svc, cases[i].proto);
+        g_autofree char *want_ep =
+            kube_proxy_endpoint_hash(cases[i].svc, cases[i].proto, cases[i].ep);
+        ck_assert_str_eq(port, want_port);
+        ck_assert_str_eq(ep, want_ep);
+        if (cases[i].ep[0] != '\0') /* an empty endpoint leaves the same input */
+            ck_assert_str_ne(port, ep);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- endpoint view */
+
+START_TEST(test_each_service_gets_only_its_own_slices_in_slice_name_order)
+{
+    g_autoptr(Fx) fx = fx_new("10.244.0.0/16");
+    fx_node(fx, "node-1", NULL, "192.168.10.11", NULL);
+    /* Names that share prefixes across namespaces, slices added out of order. */
+    static const char *const names[][2] = {
+        {"ns", "web"}, {"ns", "web-a"}, {"ns-a", "web"}, {"n", "s-web"}, {"ns", "zz"}};
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *ip = g_strdup_printf("10.96.0.%zu", 10 + i);
+        K8sService *s = fx_service(fx, names[i][0], names[i][1], K8S_SVC_CLUSTER_IP, ip);
+        svc_port(s, "http", SIM_PROTO_TCP, 80, 8080, 0);
+        svc_port(s, "dns", SIM_PROTO_UDP, 53, 53, 0);
+    }
+    for (gsize k = G_N_ELEMENTS(names); k-- > 0;) {
+        g_autofree char *slice = g_strdup_printf("%s-z", names[k][1]);
+        g_autofree char *ip = g_strdup_printf("10.244.%zu.1", k);
+        K8sEndpointSlice *sl =
+            fx_slice(fx, names[k][0], names[k][1], slice, SIM_AF_INET, "http", SIM_PROTO_TCP, 8080);
+        slice_ep(sl, ip, "node-8"); /* remote: the earlier slice by name keeps its copy */
+    }
+    for (gsize k = 0; k < G_N_ELEMENTS(names) - 1; k++) { /* "zz" has only its "-z" slice */
+        g_autofree char *slice = g_strdup_printf("%s-a", names[k][1]);
+        g_autofree char *ip1 = g_strdup_printf("10.244.%zu.1", k);
+        g_autofree char *ip2 = g_strdup_printf("10.244.%zu.2", k);
+        K8sEndpointSlice *sl =
+            fx_slice(fx, names[k][0], names[k][1], slice, SIM_AF_INET, "http", SIM_PROTO_TCP, 8080);
+        slice_ep(sl, ip1, "node-9");
+        slice_ep(sl, ip2, "node-9");
+    }
+
+    g_autoptr(KpServiceMap) m = kp_service_map_new(fx->c, fx_find_node(fx, "node-1"), SIM_AF_INET);
+    ck_assert_uint_eq(m->ports->len, 2 * G_N_ELEMENTS(names));
+    for (gsize k = 0; k < G_N_ELEMENTS(names); k++) {
+        g_autofree char *name = g_strdup_printf("%s/%s:http", names[k][0], names[k][1]);
+        const KpServicePort *sp = kp_service_map_find(m, name, SIM_PROTO_TCP);
+        ck_assert_ptr_nonnull(sp);
+        gboolean last = k == G_N_ELEMENTS(names) - 1;
+        ck_assert_uint_eq(sp->endpoints->len, last ? 1 : 2);
+        g_autofree char *ip = g_strdup_printf("10.244.%zu.1:8080", k);
+        const KpEndpoint *ep = sp->endpoints->pdata[0];
+        ck_assert_str_eq(ep->str, ip);
+        ck_assert_str_eq(ep->source->node_name, last ? "node-8" : "node-9");
+        ck_assert_uint_eq(ep->index, 0);
+        g_autofree char *dns = g_strdup_printf("%s/%s:dns", names[k][0], names[k][1]);
+        const KpServicePort *udp = kp_service_map_find(m, dns, SIM_PROTO_UDP);
+        ck_assert_ptr_nonnull(udp);
+        ck_assert_uint_eq(udp->endpoints->len, 0);
+        ck_assert(!udp->has_endpoints);
+    }
+    ck_assert_uint_eq(m->total_endpoints, 2 * (G_N_ELEMENTS(names) - 1) + 1);
+    ck_assert_uint_eq(m->listed_endpoints, m->total_endpoints);
+}
+END_TEST
 
 START_TEST(test_endpoints_sorted_as_strings_and_deduplicated_preferring_local)
 {
@@ -1557,11 +1637,13 @@ kube_proxy_suite(void)
     TCase *hash = tcase_create("hash");
     tcase_add_test(hash, test_hash_matches_upstream_vectors);
     tcase_add_test(hash, test_hash_differs_by_protocol_and_is_16_base32_chars);
+    tcase_add_test(hash, test_hash_into_writes_what_the_allocating_hash_returns);
     suite_add_tcase(s, hash);
 
     TCase *view = tcase_create("endpoints");
     tcase_add_test(view, test_endpoints_sorted_as_strings_and_deduplicated_preferring_local);
     tcase_add_test(view, test_endpoints_skip_headless_external_name_and_other_family);
+    tcase_add_test(view, test_each_service_gets_only_its_own_slices_in_slice_name_order);
     tcase_add_test(view, test_categorize_terminating_fallback);
     tcase_add_test(view, test_categorize_topology_hints_all_or_nothing);
     tcase_add_test(view, test_local_detector_modes);

@@ -227,6 +227,57 @@ START_TEST(save_reproduces_the_seed_service_golden)
 }
 END_TEST
 
+START_TEST(chains_stay_found_through_index_growth_and_reserve)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    const guint n = 3000;
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("C-%u", i);
+        new_chain(rs, NF_TABLE_NAT, name);
+        if (i % 2 == 0)
+            new_chain(rs, NF_TABLE_FILTER, name); /* the tables' names are independent */
+        if (i == n / 2)
+            nf_ruleset_reserve_chains(rs, NF_TABLE_NAT, 4 * n); /* grows mid-way */
+        for (guint k = 0; k < i % 4; k++)
+            ADD(rs, NF_TABLE_NAT, name, "-j", "ACCEPT");
+    }
+    nf_ruleset_reserve_chains(rs, NF_TABLE_NAT, 1); /* never shrinks */
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("C-%u", i);
+        ck_assert_int_eq(nf_ruleset_chain_length(rs, NF_TABLE_NAT, name), (gint)(i % 4));
+        ck_assert(nf_ruleset_has_chain(rs, NF_TABLE_FILTER, name) == (i % 2 == 0));
+        g_autoptr(GError) error = NULL;
+        ck_assert(!nf_ruleset_new_chain(rs, NF_TABLE_NAT, name, &error));
+        ck_assert(g_error_matches(error, NF_ERROR, NF_ERROR_EXISTS));
+    }
+    ck_assert(!nf_ruleset_has_chain(rs, NF_TABLE_NAT, "C-3000"));
+    ck_assert(nf_ruleset_has_chain(rs, NF_TABLE_NAT, "PREROUTING"));
+    ck_assert_uint_eq(nf_ruleset_rule_count(rs, NF_TABLE_NAT), n / 4 * (0 + 1 + 2 + 3));
+    /* A jump to a chain created before the growth still resolves, and runs. */
+    ADD(rs, NF_TABLE_NAT, "PREROUTING", "-j", "C-3");
+    g_autofree char *text = save(rs, NF_TABLE_NAT);
+    ck_assert_ptr_nonnull(strstr(text, ":C-2999 - [0:0]\n"));
+    ck_assert_ptr_nonnull(strstr(text, "-A PREROUTING -j C-3\n-A C-1 -j ACCEPT\n"));
+}
+END_TEST
+
+START_TEST(a_chain_keeps_hundreds_of_rules_in_order)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    new_chain(rs, NF_TABLE_FILTER, "MANY");
+    GString *want = g_string_new("");
+    for (guint i = 1; i <= 300; i++) {
+        g_autofree char *port = g_strdup_printf("%u", i);
+        ADD(rs, NF_TABLE_FILTER, "MANY", "-p", "tcp", "-m", "tcp", "--dport", port, "-j", "DROP");
+        g_string_append_printf(want, "-A MANY -p tcp -m tcp --dport %u -j DROP\n", i);
+    }
+    ck_assert_int_eq(nf_ruleset_chain_length(rs, NF_TABLE_FILTER, "MANY"), 300);
+    g_autofree char *text = save(rs, NF_TABLE_FILTER);
+    g_autofree char *rules = g_string_free(want, FALSE);
+    ck_assert_ptr_nonnull(strstr(text, rules));
+}
+END_TEST
+
 START_TEST(save_prints_builtins_in_kernel_order_and_user_chains_sorted)
 {
     g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
@@ -1577,6 +1628,8 @@ main(void)
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, save_reproduces_the_seed_service_golden);
     tcase_add_test(tc, save_prints_builtins_in_kernel_order_and_user_chains_sorted);
+    tcase_add_test(tc, chains_stay_found_through_index_growth_and_reserve);
+    tcase_add_test(tc, a_chain_keeps_hundreds_of_rules_in_order);
     tcase_add_test(tc, comments_are_quoted_like_xtables_save_string);
     tcase_add_test(tc, statistic_probability_prints_the_kernel_fraction);
     tcase_add_test(tc, recent_conntrack_and_mark_print_in_extension_order);
