@@ -16,6 +16,8 @@
 #include "model/expect.h"
 #include "model/loader.h"
 
+#define CLI_HEAP_STEP (64 << 20) /* bytes the heap grows by at least, and keeps */
+
 #ifndef KPSIM_DATADIR
 #define KPSIM_DATADIR "/usr/local/share/kpsim"
 #endif
@@ -117,6 +119,9 @@ gboolean
 cli_load_focused(const char *scenario_path, char **manifests, const ClusterFocus *focus,
                  Scenario **sc_out, Cluster **cluster_out, GError **error)
 {
+    /* Every caller is a one-shot command (get, describe, rules, trace, tour, expose) that
+     * builds tens of MiB of small objects and exits. */
+    cli_heap_prepare(CLI_HEAP_STEP);
     g_autoptr(Scenario) sc =
         scenario_path ? loader_load_scenario(scenario_path, error) : scenario_new_default();
     if (sc == NULL)

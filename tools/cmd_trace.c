@@ -545,8 +545,6 @@ trace_json(GString *out, const Timeline *tl, const Probe *p)
 
 /* ------------------------------------------------------------------ the command */
 
-#define CMD_TRACE_HEAP_STEP (64 << 20) /* bytes the heap grows by at least, and keeps */
-
 /* Loads the cluster, replays it to at when at is not negative, runs the probe through the
  * node's rules of that time and prints the trace. Without at and unless whole, the cluster is
  * built focused on the probe (cluster_build_focused(), which itself falls back to the full
@@ -562,8 +560,6 @@ cmd_trace_print(const char *scenario, char **manifests, const char *node_name,
     GError *error = NULL;
     ClusterFocus focus = {.node = node_name, .from = src->addr, .to = *dst, .proto = proto};
     gboolean focused = at < 0 && !whole;
-    /* A one-shot command that builds tens of MiB of small objects and exits. */
-    cli_heap_prepare(CMD_TRACE_HEAP_STEP);
     if (!cli_load_focused(scenario, manifests, focused ? &focus : NULL, &sc, &cluster, &error))
         return cli_input_error(error);
     const K8sNode *node = cli_find_node(&cmd_trace_entry, cluster, node_name);
