@@ -80,32 +80,6 @@ head_le32(PcapHead *h, guint32 v)
     head_le16(h, (guint16)(v >> 16));
 }
 
-/* Appends a 16-bit value most significant byte first (the SLL2 header). */
-static void
-head_be16(PcapHead *h, guint16 v)
-{
-    g_assert(h->n + 2 <= sizeof h->b);
-    h->b[h->n++] = (guint8)(v >> 8);
-    h->b[h->n++] = (guint8)v;
-}
-
-/* Appends a 32-bit value most significant byte first (the SLL2 header). */
-static void
-head_be32(PcapHead *h, guint32 v)
-{
-    head_be16(h, (guint16)(v >> 16));
-    head_be16(h, (guint16)v);
-}
-
-/* Appends n bytes. */
-static void
-head_bytes(PcapHead *h, const guint8 *data, gsize n)
-{
-    g_assert(n <= sizeof h->b - h->n);
-    memcpy(h->b + h->n, data, n);
-    h->n += n;
-}
-
 /* Sets an I/O error naming the temporary file and errno's message, and marks pc failed. */
 static void
 pcap_set_io_error(SimPcap *pc, int errsv, const char *what, GError **error)
@@ -245,24 +219,51 @@ pcap_timestamp(const SimPcap *pc, SimTime t, guint32 *sec, guint32 *nsec, GError
     return TRUE;
 }
 
-/* Assembles the record header and SLL2 header of one record into h. */
+/* Stores v at p least significant byte first (record header) / most significant first (SLL2). */
+static inline void
+put_le32(guint8 *p, guint32 v)
+{
+    p[0] = (guint8)v;
+    p[1] = (guint8)(v >> 8);
+    p[2] = (guint8)(v >> 16);
+    p[3] = (guint8)(v >> 24);
+}
+
+static inline void
+put_be16(guint8 *p, guint16 v)
+{
+    p[0] = (guint8)(v >> 8);
+    p[1] = (guint8)v;
+}
+
+static inline void
+put_be32(guint8 *p, guint32 v)
+{
+    put_be16(p, (guint16)(v >> 16));
+    put_be16(p + 2, (guint16)v);
+}
+
+/* Assembles the record header and SLL2 header of one record into h: fixed offsets, written
+ * once per captured packet (link->addr_len <= SIM_PCAP_SLL2_ADDRLEN, checked by the caller). */
 static void
 pcap_record_head(PcapHead *h, guint32 sec, guint32 nsec, guint32 incl, guint32 orig,
                  const SimPcapLink *link, guint16 protocol)
 {
-    static const guint8 zeros[SIM_PCAP_SLL2_ADDRLEN] = {0};
-    head_le32(h, sec);
-    head_le32(h, nsec);
-    head_le32(h, incl);
-    head_le32(h, orig);
-    head_be16(h, protocol);
-    head_be16(h, 0); /* reserved, must be zero */
-    head_be32(h, link->ifindex);
-    head_be16(h, link->hatype);
-    head_bytes(h, &link->pkttype, 1);
-    head_bytes(h, &link->addr_len, 1);
-    head_bytes(h, link->addr, link->addr_len);
-    head_bytes(h, zeros, SIM_PCAP_SLL2_ADDRLEN - link->addr_len);
+    G_STATIC_ASSERT(sizeof h->b == PCAP_RECORD_HLEN + 20 && SIM_PCAP_SLL2_HLEN == 20);
+    guint8 *b = h->b;
+    put_le32(b, sec);
+    put_le32(b + 4, nsec);
+    put_le32(b + 8, incl);
+    put_le32(b + 12, orig);
+    put_be16(b + 16, protocol);
+    put_be16(b + 18, 0); /* reserved, must be zero */
+    put_be32(b + 20, link->ifindex);
+    put_be16(b + 24, link->hatype);
+    b[26] = link->pkttype;
+    b[27] = link->addr_len;
+    memcpy(b + 28, link->addr, link->addr_len);
+    memset(b + 28 + link->addr_len, 0, SIM_PCAP_SLL2_ADDRLEN - link->addr_len);
+    h->n = sizeof h->b;
 }
 
 gboolean
