@@ -644,22 +644,7 @@ ipt_render_init(IptRender *r, const KubeProxyConfig *cfg, const K8sNode *node, S
     g_snprintf(r->mark_mask, sizeof r->mark_mask, "%s/%s", r->mark, r->mark);
 
     kp_local_detector_init(&r->detector, cfg, node, family);
-    char cidr[SIM_CIDR_STRLEN];
-    switch (r->detector.mode) {
-    case KP_DETECT_CLUSTER_CIDR:
-    case KP_DETECT_NODE_CIDR:
-        r->detector_opt = "-s";
-        r->detector_value = g_strdup(sim_cidr_to_string(&r->detector.cidr, cidr));
-        break;
-    case KP_DETECT_BRIDGE_INTERFACE:
-        r->detector_opt = "-i";
-        r->detector_value = g_strdup(r->detector.iface);
-        break;
-    case KP_DETECT_INTERFACE_NAME_PREFIX:
-        r->detector_opt = "-i";
-        r->detector_value = g_strconcat(r->detector.iface, "+", NULL);
-        break;
-    }
+    r->detector_value = kp_detector_args(&r->detector, &r->detector_opt);
     return TRUE;
 }
 

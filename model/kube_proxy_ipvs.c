@@ -729,23 +729,8 @@ ipvs_node_port_ips(const KpNodePortAddresses *npa, const GArray *local)
 static void
 ipvs_render_detector(IpvsRender *r)
 {
-    char cidr[SIM_CIDR_STRLEN];
     kp_local_detector_init(&r->detector, r->cfg, r->node, r->family);
-    switch (r->detector.mode) {
-    case KP_DETECT_CLUSTER_CIDR:
-    case KP_DETECT_NODE_CIDR:
-        r->detector_opt = "-s";
-        r->detector_value = g_strdup(sim_cidr_to_string(&r->detector.cidr, cidr));
-        break;
-    case KP_DETECT_BRIDGE_INTERFACE:
-        r->detector_opt = "-i";
-        r->detector_value = g_strdup(r->detector.iface);
-        break;
-    case KP_DETECT_INTERFACE_NAME_PREFIX:
-        r->detector_opt = "-i";
-        r->detector_value = g_strconcat(r->detector.iface, "+", NULL);
-        break;
-    }
+    r->detector_value = kp_detector_args(&r->detector, &r->detector_opt);
 }
 
 /* Frees a KUBE-IPVS-OUT-FILTER entry. */

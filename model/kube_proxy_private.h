@@ -7,6 +7,7 @@
 #ifndef KPSIM_KUBE_PROXY_PRIVATE_H
 #define KPSIM_KUBE_PROXY_PRIVATE_H
 
+#include "model/kube_proxy_endpoints.h"
 #include "sim/netfilter.h"
 
 #define KP_MAX_ARGS 40
@@ -17,6 +18,9 @@ typedef struct {
     guint n;
 } KpArgs;
 
+/* The iptables arguments of detector d's "this is cluster traffic" test: sets *opt to "-s" or
+ * "-i" and returns (transfer full) the CIDR, bridge name or interface prefix + "+". */
+char *kp_detector_args(const KpLocalDetector *d, const char **opt);
 /* Appends the NULL-terminated strings to a. */
 void kp_args_add(KpArgs *a, ...) G_GNUC_NULL_TERMINATED;
 /* Appends a's rule to chain of rs. */

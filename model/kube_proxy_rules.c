@@ -22,6 +22,26 @@ kp_args_add(KpArgs *a, ...)
 }
 
 /* See kube_proxy_private.h. */
+char *
+kp_detector_args(const KpLocalDetector *d, const char **opt)
+{
+    char cidr[SIM_CIDR_STRLEN];
+    switch (d->mode) {
+    case KP_DETECT_CLUSTER_CIDR:
+    case KP_DETECT_NODE_CIDR:
+        *opt = "-s";
+        return g_strdup(sim_cidr_to_string(&d->cidr, cidr));
+    case KP_DETECT_BRIDGE_INTERFACE:
+        *opt = "-i";
+        return g_strdup(d->iface);
+    case KP_DETECT_INTERFACE_NAME_PREFIX:
+        *opt = "-i";
+        return g_strconcat(d->iface, "+", NULL);
+    }
+    g_return_val_if_reached(NULL);
+}
+
+/* See kube_proxy_private.h. */
 void
 kp_append(NfRuleset *rs, NfTableId table, const char *chain, const KpArgs *a)
 {
