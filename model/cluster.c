@@ -178,106 +178,161 @@ cluster_node_schedulable(const K8sNode *node)
     return node->ready && !node->unschedulable;
 }
 
-/* The index of the spread group called key, created on first use with room for pods. The
- * group's array holds the node index of every pod of the group placed so far (one entry per
- * pod): sparse, so 10,000 groups over 5,000 nodes cost only their pods. */
+/* See cluster_private.h. A group's part of the pool holds the node index of every pod of the
+ * group placed so far (one entry per pod): sparse, so 10,000 groups over 5,000 nodes cost only
+ * their pods, and one array for all of them. */
+guint
+cluster_group_new(ClusterBuild *b, guint pods)
+{
+    ClusterGroup g = {.start = b->group_pool->len, .len = 0, .cap = pods};
+    g_array_set_size(b->group_pool, b->group_pool->len + pods);
+    g_array_append_val(b->group_list, g);
+    return b->group_list->len - 1;
+}
+
+/* See cluster_private.h. */
+guint
+cluster_group_find(const ClusterBuild *b, const char *key)
+{
+    guint i = GPOINTER_TO_UINT(g_hash_table_lookup(b->groups, key));
+    return i > 0 ? i - 1 : G_MAXUINT;
+}
+
+/* See cluster_private.h. */
 guint
 cluster_group_index(ClusterBuild *b, const char *key, guint pods)
 {
-    guint i = GPOINTER_TO_UINT(g_hash_table_lookup(b->groups, key));
-    if (i > 0)
-        return i - 1;
-    g_ptr_array_add(b->group_nodes, g_array_sized_new(FALSE, FALSE, sizeof(guint), pods));
-    g_hash_table_insert(b->groups, g_strdup(key), GUINT_TO_POINTER(b->group_nodes->len));
-    return b->group_nodes->len - 1;
+    guint i = cluster_group_find(b, key);
+    if (i != G_MAXUINT)
+        return i;
+    i = cluster_group_new(b, pods);
+    g_hash_table_insert(b->groups, g_strdup(key), GUINT_TO_POINTER(i + 1));
+    return i;
 }
 
-/* The scheduler's tree: a segment tree over the nodes by index whose leaves hold a node's pod
- * count, CLUSTER_SCHED_NONE for a node that is not Ready and schedulable, and whose inner
- * vertices hold the fewest pods below them and how many nodes below hold that many. It answers
- * "the fewest pods, how many nodes tie, and the k-th of them in node order" in O(log nodes). */
-#define CLUSTER_SCHED_NONE G_MAXUINT
+/* The node indices of group g's placed pods (transfer none), and their number in *n. */
+static const guint *
+cluster_group_nodes(const ClusterBuild *b, guint g, guint *n)
+{
+    const ClusterGroup *grp = &g_array_index(b->group_list, ClusterGroup, g);
+    *n = grp->len;
+    return grp->len > 0 ? &g_array_index(b->group_pool, guint, grp->start) : NULL;
+}
 
-/* Recomputes vertex k of the scheduler's tree from its two children. */
+/* Records a pod of group g placed on node i; a full group moves to the pool's end with twice
+ * the room. */
 static void
-cluster_sched_pull(ClusterBuild *b, guint k)
+cluster_group_push(ClusterBuild *b, guint g, guint i)
 {
-    guint l = b->sched_min[2 * k], r = b->sched_min[2 * k + 1], m = MIN(l, r);
-    b->sched_min[k] = m;
-    b->sched_count[k] =
-        (l == m ? b->sched_count[2 * k] : 0) + (r == m ? b->sched_count[2 * k + 1] : 0);
+    ClusterGroup *grp = &g_array_index(b->group_list, ClusterGroup, g);
+    if (grp->len == grp->cap) {
+        guint start = b->group_pool->len, cap = MAX(4, 2 * grp->cap);
+        g_array_set_size(b->group_pool, start + cap);
+        guint *pool = (guint *)(void *)b->group_pool->data;
+        memcpy(pool + start, pool + grp->start, grp->len * sizeof *pool);
+        grp->start = start;
+        grp->cap = cap;
+    }
+    g_array_index(b->group_pool, guint, grp->start + grp->len++) = i;
 }
 
-/* Sets node i's leaf to pods (CLUSTER_SCHED_NONE: not eligible) and updates its ancestors. */
+/* The scheduler's index of the eligible (Ready, schedulable) nodes holding the fewest pods,
+ * "the minimum level": their number and a Fenwick tree over node index marking them, which
+ * answers "how many of them come before node i" and "the k-th of them in node order" in
+ * O(log nodes). Pod counts only grow while a build places pods, so the level only loses nodes;
+ * once empty, the next query rebuilds it at the new minimum (O(nodes), at most once per
+ * minimum). */
+
+/* TRUE when the scheduler may place pods on node i. */
+static gboolean
+cluster_sched_eligible(const ClusterBuild *b, guint i)
+{
+    return b->schedulable[i];
+}
+
+/* Adds delta to node i's mark in the minimum level's Fenwick tree. */
 static void
-cluster_sched_set(ClusterBuild *b, guint i, guint pods)
+cluster_sched_bit_add(ClusterBuild *b, guint i, gint delta)
 {
-    guint k = b->sched_leaves + i;
-    b->sched_min[k] = pods;
-    b->sched_count[k] = pods != CLUSTER_SCHED_NONE ? 1 : 0;
-    for (k /= 2; k >= 1; k /= 2)
-        cluster_sched_pull(b, k);
+    guint n = b->c->nodes->len;
+    for (guint k = i + 1; k <= n; k += k & -k)
+        b->sched_bit[k] += (guint)delta;
 }
 
-/* Node i's leaf value: its pod count when the scheduler may use it, else CLUSTER_SCHED_NONE. */
-static guint
-cluster_sched_value(const ClusterBuild *b, guint i)
+/* Recomputes the minimum level from pods_on_node: the fewest pods of an eligible node and
+ * which nodes hold that many (none when no node is eligible). */
+static void
+cluster_sched_rebuild(ClusterBuild *b)
 {
-    return b->schedulable[i] ? b->pods_on_node[i] : CLUSTER_SCHED_NONE;
+    guint n = b->c->nodes->len, min = G_MAXUINT, at = 0;
+    for (guint i = 0; i < n; i++) {
+        if (cluster_sched_eligible(b, i))
+            min = MIN(min, b->pods_on_node[i]);
+    }
+    memset(b->sched_bit, 0, (n + 1) * sizeof *b->sched_bit);
+    for (guint k = 1; k <= n; k++) { /* linear construction: each vertex feeds its parent */
+        if (cluster_sched_eligible(b, k - 1) && b->pods_on_node[k - 1] == min) {
+            b->sched_bit[k]++;
+            at++;
+        }
+        guint parent = k + (k & -k);
+        if (parent <= n)
+            b->sched_bit[parent] += b->sched_bit[k];
+    }
+    b->sched_min_pods = min;
+    b->sched_at_min = at;
+    b->sched_valid = TRUE;
 }
 
-/* Builds the scheduler's tree from schedulable and pods_on_node. */
+/* Sets up the scheduler's index for b's nodes; built on the first query. */
 static void
 cluster_sched_init(ClusterBuild *b)
 {
-    guint n = b->c->nodes->len, leaves = 1;
-    while (leaves < n)
-        leaves *= 2;
-    b->sched_leaves = leaves;
-    b->sched_min = g_new(guint, 2 * leaves);
-    b->sched_count = g_new0(guint, 2 * leaves);
-    for (guint k = 0; k < leaves; k++) {
-        b->sched_min[leaves + k] = k < n ? cluster_sched_value(b, k) : CLUSTER_SCHED_NONE;
-        b->sched_count[leaves + k] = b->sched_min[leaves + k] != CLUSTER_SCHED_NONE ? 1 : 0;
-    }
-    for (guint k = leaves - 1; k >= 1; k--)
-        cluster_sched_pull(b, k);
+    guint n = b->c->nodes->len;
+    b->sched_bit = g_new0(guint, n + 1);
+    b->sched_top = 1;
+    while (b->sched_top * 2 <= n)
+        b->sched_top *= 2;
+    b->sched_valid = FALSE;
     b->sched_scratch = g_array_new(FALSE, FALSE, sizeof(guint));
     b->sched_skip = g_array_new(FALSE, FALSE, sizeof(guint));
 }
 
-/* The index of the pick-th (from 0, in node order) leaf holding the tree's minimum. */
-static guint
-cluster_sched_nth(const ClusterBuild *b, guint pick)
+/* Node i (eligible or not) is about to get one more pod: it leaves the minimum level when it
+ * was on it, and an emptied level is rebuilt on the next query. */
+static void
+cluster_sched_placing(ClusterBuild *b, guint i)
 {
-    guint k = 1, best = b->sched_min[1];
-    while (k < b->sched_leaves) {
-        k *= 2;
-        if (b->sched_min[k] == best) {
-            if (pick < b->sched_count[k])
-                continue;
-            pick -= b->sched_count[k];
-        }
-        k++;
-    }
-    return k - b->sched_leaves;
+    if (!b->sched_valid || !cluster_sched_eligible(b, i) || b->pods_on_node[i] != b->sched_min_pods)
+        return;
+    cluster_sched_bit_add(b, i, -1);
+    if (--b->sched_at_min == 0)
+        b->sched_valid = FALSE;
 }
 
-/* The number of leaves holding the tree's minimum whose node index is below i. */
+/* The number of nodes of the minimum level whose index is below i. */
 static guint
 cluster_sched_rank(const ClusterBuild *b, guint i)
 {
-    guint best = b->sched_min[1], rank = 0, k = 1, lo = 0, width = b->sched_leaves;
-    while (k < b->sched_leaves) {
-        width /= 2;
-        k *= 2;
-        if (i >= lo + width) {
-            rank += b->sched_min[k] == best ? b->sched_count[k] : 0;
-            lo += width;
-            k++;
+    guint rank = 0;
+    for (guint k = i; k > 0; k -= k & -k)
+        rank += b->sched_bit[k];
+    return rank;
+}
+
+/* The index of the pick-th (from 0, in node order) node of the minimum level, which has more
+ * than pick nodes. */
+static guint
+cluster_sched_nth(const ClusterBuild *b, guint pick)
+{
+    guint n = b->c->nodes->len, pos = 0;
+    for (guint step = b->sched_top; step > 0; step /= 2) {
+        if (pos + step <= n && b->sched_bit[pos + step] <= pick) {
+            pos += step;
+            pick -= b->sched_bit[pos];
         }
     }
-    return rank;
+    return pos; /* the 1-based position pos + 1 */
 }
 
 /* A list of node indices in one of the scheduler's scratch arrays. */
@@ -296,9 +351,9 @@ cluster_scratch(GArray *scratch, guint n)
     return (guint *)(void *)scratch->data;
 }
 
-/* Sorts the (few) entries of list in increasing order. */
+/* Sorts the (few) entries of list in increasing order and drops repeated ones. */
 static void
-cluster_node_list_sort(ClusterNodeList *list)
+cluster_node_list_sort_unique(ClusterNodeList *list)
 {
     for (guint k = 1; k < list->n; k++) {
         guint v = list->v[k], j = k;
@@ -306,57 +361,43 @@ cluster_node_list_sort(ClusterNodeList *list)
             list->v[j] = list->v[j - 1];
         list->v[j] = v;
     }
+    guint kept = 0;
+    for (guint k = 0; k < list->n; k++) {
+        if (kept == 0 || list->v[kept - 1] != list->v[k])
+            list->v[kept++] = list->v[k];
+    }
+    list->n = kept;
 }
 
-/* cluster_schedule_tree() when some node outside the group (distinct) ties at the tree's
- * minimum: the group's nodes at the minimum are counted out of the tie and stepped over when
- * the pick-th is looked up, leaving the tree as it is. FALSE, having drawn nothing, when every
- * node at the minimum holds a pod of the group. */
+/* cluster_schedule() through the minimum level, for a pod whose group holds pods on nodes
+ * (placed entries, a node once per pod): when a node outside the group is on the level, the
+ * fewest pods are the level's and the tie is drawn among its nodes outside the group (the
+ * group's are counted out and stepped over), as the scan draws it. Returns FALSE, having drawn
+ * nothing, when every node of the level holds a pod of the group (or none is eligible), or
+ * when the group spans so many nodes that a scan is cheaper: the scan decides then. */
 static gboolean
-cluster_schedule_skip(ClusterBuild *b, const ClusterNodeList *distinct, guint *chosen)
+cluster_schedule_level(ClusterBuild *b, const guint *nodes, guint placed, guint *chosen)
 {
-    guint best = b->sched_min[1];
-    ClusterNodeList skip = {cluster_scratch(b->sched_skip, distinct->n), 0};
-    for (guint k = 0; k < distinct->n; k++) {
-        if (cluster_sched_value(b, distinct->v[k]) == best)
-            skip.v[skip.n++] = distinct->v[k];
-    }
-    if (skip.n >= b->sched_count[1])
+    guint64 work = (guint64)placed * 2 * g_bit_storage(b->c->nodes->len);
+    if (work >= b->c->nodes->len)
         return FALSE;
-    guint ties = b->sched_count[1] - skip.n;
+    if (!b->sched_valid)
+        cluster_sched_rebuild(b);
+    ClusterNodeList skip = {cluster_scratch(b->sched_skip, placed), 0};
+    for (guint k = 0; k < placed; k++) {
+        guint i = nodes[k];
+        if (cluster_sched_eligible(b, i) && b->pods_on_node[i] == b->sched_min_pods)
+            skip.v[skip.n++] = i;
+    }
+    cluster_node_list_sort_unique(&skip);
+    if (skip.n >= b->sched_at_min)
+        return FALSE;
+    guint ties = b->sched_at_min - skip.n;
     guint pick = ties > 1 ? (guint)sim_rng_below(&b->sched_rng, ties) : 0;
-    cluster_node_list_sort(&skip);
     for (guint k = 0; k < skip.n && cluster_sched_rank(b, skip.v[k]) <= pick; k++)
         pick++;
     *chosen = cluster_sched_nth(b, pick);
     return TRUE;
-}
-
-/* cluster_schedule() through the tree, for a pod whose group holds pods on the nodes in
- * distinct: among the other nodes, the fewest pods and the nodes tied on it, the tie drawn as
- * the scan draws it. When the group's nodes hold every node at the tree's minimum, they leave
- * the tree for the query and go back after it. Returns FALSE, having drawn nothing, when the
- * tree cannot answer (every eligible node holds a pod of the group, so the group's counts
- * decide) or when the group spans so many nodes that a scan is cheaper. */
-static gboolean
-cluster_schedule_tree(ClusterBuild *b, const ClusterNodeList *distinct, guint *chosen)
-{
-    guint64 work = (guint64)distinct->n * 2 * g_bit_storage(b->sched_leaves);
-    if (work >= b->c->nodes->len || b->sched_min[1] == CLUSTER_SCHED_NONE)
-        return FALSE;
-    if (cluster_schedule_skip(b, distinct, chosen))
-        return TRUE;
-    for (guint k = 0; k < distinct->n; k++)
-        cluster_sched_set(b, distinct->v[k], CLUSTER_SCHED_NONE);
-    guint ties = b->sched_count[1];
-    gboolean found = b->sched_min[1] != CLUSTER_SCHED_NONE;
-    if (found) {
-        guint pick = ties > 1 ? (guint)sim_rng_below(&b->sched_rng, ties) : 0;
-        *chosen = cluster_sched_nth(b, pick);
-    }
-    for (guint k = 0; k < distinct->n; k++)
-        cluster_sched_set(b, distinct->v[k], cluster_sched_value(b, distinct->v[k]));
-    return found;
 }
 
 /* cluster_schedule() by a scan of every node, with group holding the pods of the pod's group
@@ -386,22 +427,21 @@ cluster_schedule_scan(ClusterBuild *b, const guint *group)
 /* The node index for a pod of spread group `group`: among Ready, schedulable nodes, the one
  * with the fewest pods of the group, then the fewest pods; ties drawn from the "scheduler"
  * stream. CLUSTER_NO_NODE when no node is eligible. Cost: O(pods of the group x log nodes)
- * while some eligible node holds none of them (the scheduler's tree), else O(nodes + pods of
- * the group). */
+ * while a node of the minimum level holds none of them, else O(nodes + pods of the group). */
 static guint
 cluster_schedule(ClusterBuild *b, guint group)
 {
-    const GArray *placed = b->group_nodes->pdata[group];
-    const guint *nodes = (const guint *)(const void *)placed->data;
-    ClusterNodeList distinct = {cluster_scratch(b->sched_scratch, placed->len), 0};
+    guint placed, chosen;
+    const guint *nodes = cluster_group_nodes(b, group, &placed);
+    if (cluster_schedule_level(b, nodes, placed, &chosen))
+        return chosen;
+    ClusterNodeList distinct = {cluster_scratch(b->sched_scratch, placed), 0};
     guint *count = b->group_on_node;
-    for (guint k = 0; k < placed->len; k++) {
+    for (guint k = 0; k < placed; k++) {
         if (count[nodes[k]]++ == 0)
             distinct.v[distinct.n++] = nodes[k];
     }
-    guint chosen = CLUSTER_NO_NODE;
-    if (!cluster_schedule_tree(b, &distinct, &chosen))
-        chosen = cluster_schedule_scan(b, count);
+    chosen = cluster_schedule_scan(b, count);
     for (guint k = 0; k < distinct.n; k++)
         count[distinct.v[k]] = 0;
     return chosen;
@@ -509,9 +549,9 @@ cluster_place_slot(ClusterBuild *b, guint s, guint i)
     ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
     const K8sNode *node = b->c->nodes->pdata[i];
     slot->node = i;
+    cluster_sched_placing(b, i);
     b->pods_on_node[i]++;
-    cluster_sched_set(b, i, cluster_sched_value(b, i));
-    g_array_append_val((GArray *)b->group_nodes->pdata[slot->group], i);
+    cluster_group_push(b, slot->group, i);
     gboolean has_ip = s < b->first_replica_slot &&
                       ((const K8sPod *)b->c->pods->pdata[s])->ip.family != SIM_AF_NONE;
     if (!has_ip && !cluster_slot_take_ip(b, s, i)) {
@@ -788,7 +828,8 @@ cluster_build_init(ClusterBuild *b, Cluster *c, Scenario *sc)
     b->node_by_name = g_hash_table_new(g_str_hash, g_str_equal);
     b->node_index = g_hash_table_new(g_direct_hash, g_direct_equal);
     b->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    b->group_nodes = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+    b->group_list = g_array_new(FALSE, FALSE, sizeof(ClusterGroup));
+    b->group_pool = g_array_new(FALSE, FALSE, sizeof(guint));
     b->pod_by_ip = g_hash_table_new(sim_addr_hash, sim_addr_equal_func);
     b->pod_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     b->slots = g_array_new(FALSE, FALSE, sizeof(ClusterSlot));
@@ -804,11 +845,11 @@ cluster_build_clear(ClusterBuild *b)
     g_clear_pointer(&b->node_by_name, g_hash_table_unref);
     g_clear_pointer(&b->node_index, g_hash_table_unref);
     g_clear_pointer(&b->groups, g_hash_table_unref);
-    g_clear_pointer(&b->group_nodes, g_ptr_array_unref);
+    g_clear_pointer(&b->group_list, g_array_unref);
+    g_clear_pointer(&b->group_pool, g_array_unref);
     g_clear_pointer(&b->group_on_node, g_free);
     g_clear_pointer(&b->schedulable, g_free);
-    g_clear_pointer(&b->sched_min, g_free);
-    g_clear_pointer(&b->sched_count, g_free);
+    g_clear_pointer(&b->sched_bit, g_free);
     g_clear_pointer(&b->sched_scratch, g_array_unref);
     g_clear_pointer(&b->sched_skip, g_array_unref);
     g_clear_pointer(&b->pod_by_ip, g_hash_table_unref);

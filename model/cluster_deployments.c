@@ -166,12 +166,51 @@ cluster_add_pod_name(ClusterBuild *b, K8sPod *pod)
     return TRUE;
 }
 
+/* g_str_hash of a Deployment's "namespace/name", without building that string. */
+static guint
+cluster_deployment_key_hash(gconstpointer p)
+{
+    const K8sDeployment *d = p;
+    guint h = g_str_hash(d->meta.namespace_);
+    return h * 31 + g_str_hash(d->meta.name);
+}
+
+/* TRUE when two Deployments have the same namespace and name. */
+static gboolean
+cluster_deployment_key_equal(gconstpointer a, gconstpointer b)
+{
+    const K8sDeployment *x = a, *y = b;
+    return strcmp(x->meta.name, y->meta.name) == 0 &&
+           strcmp(x->meta.namespace_, y->meta.namespace_) == 0;
+}
+
+/* The spread group of Deployment d's replicas, "owner:<namespace>/<deployment>": the group of
+ * the scenario's pods owned by that name when there are some, else a new one (no other
+ * Deployment has the same name, so nothing else looks it up). key is scratch. */
+static guint
+cluster_deployment_group(ClusterBuild *b, const K8sDeployment *d, GString *key)
+{
+    guint pods = (guint)MAX(d->replicas, 0);
+    if (g_hash_table_size(b->groups) > 0) {
+        g_string_assign(key, "owner:");
+        g_string_append(key, d->meta.namespace_);
+        g_string_append_c(key, '/');
+        g_string_append(key, d->meta.name);
+        guint g = cluster_group_find(b, key->str);
+        if (g != G_MAXUINT)
+            return g;
+    }
+    return cluster_group_new(b, pods);
+}
+
 /* Validates every Deployment and appends a slot per replica, in the spread group
  * "owner:<namespace>/<deployment>". */
 gboolean
 cluster_build_deployments(ClusterBuild *b, GError **error)
 {
-    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) names =
+        g_hash_table_new(cluster_deployment_key_hash, cluster_deployment_key_equal);
+    g_autoptr(GString) key = g_string_sized_new(64);
     guint n = b->c->deployments->len;
     b->deployment_slot = g_new0(guint, MAX(n, 1));
     guint64 replicas = b->slots->len;
@@ -183,21 +222,20 @@ cluster_build_deployments(ClusterBuild *b, GError **error)
         g_array_set_size(b->slots, have);
     }
     for (guint i = 0; i < n; i++) {
-        const K8sDeployment *d = b->c->deployments->pdata[i];
-        char *key = g_strconcat(d->meta.namespace_, "/", d->meta.name, NULL);
-        if (!g_hash_table_add(names, key))
+        K8sDeployment *d = b->c->deployments->pdata[i];
+        if (!g_hash_table_add(names, d))
             return cluster_fail(error, b->sc, &d->meta.pos,
                                 "deployments.apps \"%s\" already exists", d->meta.name);
         if (!cluster_validate_deployment(b->sc, d, error))
             return FALSE;
-        g_autofree char *group_key = g_strconcat("owner:", key, NULL);
         ClusterSlot slot = {.deployment = i,
-                            .group = cluster_group_index(b, group_key, (guint)MAX(d->replicas, 0)),
+                            .group = cluster_deployment_group(b, d, key),
                             .node = CLUSTER_NO_NODE,
                             .ready = TRUE};
-        b->deployment_slot[i] = b->slots->len;
+        guint first = b->deployment_slot[i] = b->slots->len;
+        g_array_set_size(b->slots, first + (guint)MAX(d->replicas, 0));
         for (gint r = 0; r < d->replicas; r++)
-            g_array_append_val(b->slots, slot);
+            g_array_index(b->slots, ClusterSlot, first + (guint)r) = slot;
     }
     return TRUE;
 }

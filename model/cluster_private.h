@@ -22,11 +22,19 @@
  * order. */
 typedef struct {
     guint deployment; /* index in c->deployments, or CLUSTER_BARE_POD */
-    guint group;      /* the spread group's index in ClusterBuild.group_nodes */
+    guint group;      /* the spread group's index in ClusterBuild.group_list */
     guint node;       /* node index, or CLUSTER_NO_NODE */
     guint32 ip;       /* a replica's IP as its offset in its node's pod CIDR; 0: none */
     guint8 ready;     /* the pod's Ready condition after placement */
 } ClusterSlot;
+
+/* A spread group's placed pods: the node index of each, at [start, start + len) of
+ * ClusterBuild.group_pool, with room for cap before the group must move to the pool's end. */
+typedef struct {
+    guint start;
+    guint len;
+    guint cap;
+} ClusterGroup;
 
 /* The working state of one cluster_build() call. */
 typedef struct {
@@ -37,15 +45,19 @@ typedef struct {
     guint *pods_on_node;         /* pods per node, by node index */
     guint *group_on_node;        /* scratch: the scheduled pod's group per node, else all 0 */
     gboolean *schedulable;       /* Ready and schedulable, by node index */
-    guint sched_leaves;          /* leaves of the scheduler's tree: nodes rounded up to 2^k */
-    guint *sched_min;            /* tree (root 1, leaf sched_leaves + i): fewest pods below */
-    guint *sched_count;          /* tree: schedulable nodes below holding sched_min pods */
+    gboolean sched_valid;        /* the scheduler's minimum level is up to date (cluster.c) */
+    guint sched_min_pods;        /* its pods per node: the fewest of an eligible node */
+    guint sched_at_min;          /* its eligible nodes (0: none is eligible) */
+    guint *sched_bit;            /* Fenwick tree (1-based) marking its nodes by node index */
+    guint sched_top;             /* the highest power of two <= nodes, for its search */
     GArray *sched_scratch;       /* scratch: the distinct nodes of the scheduled pod's group */
-    GArray *sched_skip;          /* scratch: those of them at the tree's minimum */
+    GArray *sched_skip;          /* scratch: those of them on the minimum level */
     guint64 *next_ip;            /* host-local's next offset in each node's pod CIDR */
     guint64 *last_ip;            /* the last offset it hands out there (0: none) */
-    GHashTable *groups;          /* char* spread group -> its index + 1 in group_nodes */
-    GPtrArray *group_nodes;      /* by group: GArray of the guint node index of each placed pod */
+    GHashTable *groups;          /* char* spread group -> its index + 1 in group_list; only the
+                                  * groups a later pod or Deployment may look up */
+    GArray *group_list;          /* ClusterGroup by group index */
+    GArray *group_pool;          /* guint node indices of the groups' placed pods, see above */
     GHashTable *pod_by_ip;       /* SimAddr* (pod's or slot's) -> K8sPod* (NULL for a slot) */
     gboolean ip_check;           /* a handed-out pod IP may be taken: stated pod IPs or pod CIDRs
                                   * that overlap; FALSE skips pod_by_ip for generated IPs */
@@ -78,6 +90,13 @@ gboolean cluster_build_deployments(ClusterBuild *b, GError **error);
 /* The index of the spread group called key, created on first use with room for pods
  * (cluster.c). */
 guint cluster_group_index(ClusterBuild *b, const char *key, guint pods);
+
+/* The index of the spread group called key, or G_MAXUINT when there is none (cluster.c). */
+guint cluster_group_find(const ClusterBuild *b, const char *key);
+
+/* A new spread group that no key names, with room for pods: for a group nothing will look up
+ * (cluster.c). */
+guint cluster_group_new(ClusterBuild *b, guint pods);
 
 /* Names the replicas of every Deployment i with want[i] set (want NULL: every Deployment), in
  * Deployment order, each "<deployment>-<pod-template-hash>-<5 chars>" with the suffix drawn from

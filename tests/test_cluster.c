@@ -13,6 +13,7 @@
 #include "model/cluster.h"
 #include "model/endpointslice_controller.h"
 #include "model/loader.h"
+#include "sim/sim_rng.h"
 
 #define FILE_NAME "test.yaml"
 
@@ -719,6 +720,144 @@ START_TEST(test_zero_replicas_make_no_pods)
     ((K8sDeployment *)sc->deployments->pdata[0])->replicas = 0;
     g_autoptr(Cluster) c = build(sc);
     ck_assert_uint_eq(c->pods->len, 0);
+}
+END_TEST
+
+/* The scheduler as documented, by brute force: pinned pods first, then every other pod in
+ * build order (the scenario's pods, then each Deployment's replicas) on the Ready, schedulable
+ * node with the fewest pods of its spread group, then the fewest pods, ties drawn from the
+ * "scheduler" stream in node order. Returns each pod's node index (G_MAXUINT: Pending), in
+ * the order of the built cluster's pods. (transfer full) */
+static GArray *
+reference_schedule(const Scenario *sc, const GPtrArray *pods, const GPtrArray *deployments)
+{
+    guint n = sc->nodes->len;
+    g_autofree guint *total = g_new0(guint, n);
+    g_autoptr(GHashTable) groups = /* key -> guint per node */
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GPtrArray) slot_group = g_ptr_array_new();
+    GArray *chosen = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GPtrArray) pins = g_ptr_array_new();
+    for (guint i = 0; i < pods->len; i++) {
+        const K8sPod *p = pods->pdata[i];
+        g_autofree char *labels = k8s_labels_to_string(p->meta.labels);
+        char *key = g_strdup_printf("labels:%s/%s", p->meta.namespace_, labels);
+        g_ptr_array_add(pins, p->spec.node_name);
+        guint *per = g_hash_table_lookup(groups, key);
+        if (per == NULL)
+            g_hash_table_insert(groups, g_strdup(key), per = g_new0(guint, n));
+        g_ptr_array_add(slot_group, per);
+        g_free(key);
+    }
+    for (guint d = 0; d < deployments->len; d++) {
+        const K8sDeployment *dep = deployments->pdata[d];
+        guint *per = g_new0(guint, n);
+        g_hash_table_insert(groups, g_strdup_printf("owner:%s", dep->meta.name), per);
+        for (gint r = 0; r < dep->replicas; r++) {
+            g_ptr_array_add(slot_group, per);
+            g_ptr_array_add(pins, NULL);
+        }
+    }
+    g_array_set_size(chosen, slot_group->len);
+    for (guint s = 0; s < slot_group->len; s++) {
+        g_array_index(chosen, guint, s) = G_MAXUINT;
+        for (guint i = 0; pins->pdata[s] != NULL && i < n; i++) {
+            if (strcmp(((const K8sNode *)sc->nodes->pdata[i])->name, pins->pdata[s]) == 0) {
+                g_array_index(chosen, guint, s) = i;
+                total[i]++;
+                ((guint *)slot_group->pdata[s])[i]++;
+            }
+        }
+    }
+    SimRng rng;
+    sim_rng_init(&rng, sc->seed, "scheduler");
+    for (guint s = 0; s < slot_group->len; s++) {
+        if (pins->pdata[s] != NULL)
+            continue;
+        guint *per = slot_group->pdata[s], best_g = G_MAXUINT, best_t = G_MAXUINT, ties = 0;
+        for (guint i = 0; i < n; i++) {
+            const K8sNode *node = sc->nodes->pdata[i];
+            if (!node->ready || node->unschedulable)
+                continue;
+            if (per[i] < best_g || (per[i] == best_g && total[i] < best_t)) {
+                best_g = per[i];
+                best_t = total[i];
+                ties = 0;
+            }
+            ties += per[i] == best_g && total[i] == best_t;
+        }
+        if (ties == 0)
+            continue;
+        guint pick = ties > 1 ? (guint)sim_rng_below(&rng, ties) : 0;
+        for (guint i = 0; i < n; i++) {
+            const K8sNode *node = sc->nodes->pdata[i];
+            if (node->ready && !node->unschedulable && per[i] == best_g && total[i] == best_t &&
+                pick-- == 0) {
+                g_array_index(chosen, guint, s) = i;
+                total[i]++;
+                per[i]++;
+                break;
+            }
+        }
+    }
+    return chosen;
+}
+
+/* A random scenario for the scheduler: up to 80 generated nodes, some NotReady or
+ * unschedulable, up to 40 Deployments of 0-24 replicas, up to 5 bare pods (labels app=web),
+ * some pinned. (transfer full) */
+static Scenario *
+random_schedule_scenario(GRand *r)
+{
+    guint nodes = (guint)g_rand_int_range(r, 1, 81), deps = (guint)g_rand_int_range(r, 1, 41);
+    g_autoptr(GString) yaml = g_string_new(NULL);
+    g_string_append_printf(yaml,
+                           "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nmetadata: {name: t}\n"
+                           "spec:\n  seed: %u\n  cluster:\n"
+                           "    nodes: {count: %u, addressBase: 192.168.0.1}\n"
+                           "    clusterCIDR: 10.0.0.0/12\n"
+                           "  generate:\n    deployments: {count: %u, replicas: 1, ports: [80]}\n",
+                           g_rand_int_range(r, 1, 1000), nodes, deps);
+    guint bare = (guint)g_rand_int_range(r, 0, 6);
+    for (guint i = 0; i < bare; i++) {
+        g_autofree char *pin =
+            g_rand_boolean(r) ? g_strdup_printf("node%d", g_rand_int_range(r, 1, (gint)nodes + 1))
+                              : NULL;
+        g_autofree char *name = g_strdup_printf("bare%u", i);
+        g_autofree char *doc = web_pod(name, pin, NULL, 0);
+        g_string_append(yaml, doc);
+    }
+    Scenario *sc = load(yaml->str);
+    for (guint i = 0; i < sc->nodes->len; i++) {
+        K8sNode *n = sc->nodes->pdata[i];
+        n->ready = g_rand_int_range(r, 0, 10) != 0;
+        n->unschedulable = g_rand_int_range(r, 0, 10) == 0;
+    }
+    for (guint i = 0; i < sc->deployments->len; i++)
+        ((K8sDeployment *)sc->deployments->pdata[i])->replicas = g_rand_int_range(r, 0, 25);
+    return sc;
+}
+
+START_TEST(test_scheduler_places_as_a_full_scan_would)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(7);
+    for (guint round = 0; round < 150; round++) {
+        g_autoptr(Scenario) sc = random_schedule_scenario(r);
+        g_autoptr(GPtrArray) pods = g_ptr_array_ref(sc->pods);
+        g_autoptr(GPtrArray) deps = g_ptr_array_ref(sc->deployments);
+        g_autoptr(GArray) want = reference_schedule(sc, pods, deps);
+        g_autoptr(Cluster) c = build(sc);
+        ck_assert_uint_eq(c->pods->len, want->len);
+        for (guint s = 0; s < want->len; s++) {
+            const K8sPod *p = c->pods->pdata[s];
+            guint i = g_array_index(want, guint, s);
+            const char *expect = i == G_MAXUINT ? NULL : ((K8sNode *)sc->nodes->pdata[i])->name;
+            ck_assert_msg(g_strcmp0(p->node_name, expect) == 0,
+                          "round %u pod %u (%s): on %s, a full scan puts it on %s", round, s,
+                          p->meta.name, p->node_name ? p->node_name : "(none)",
+                          expect ? expect : "(none)");
+        }
+    }
 }
 END_TEST
 
@@ -1667,6 +1806,7 @@ cluster_suite(void)
     tcase_add_test(pods, test_deployment_selector_must_match_template);
     tcase_add_test(pods, test_negative_replicas_are_an_error);
     tcase_add_test(pods, test_zero_replicas_make_no_pods);
+    tcase_add_test(pods, test_scheduler_places_as_a_full_scan_would);
     suite_add_tcase(s, pods);
 
     TCase *svc = tcase_create("services");
