@@ -160,6 +160,23 @@ cluster_index_nodes(ClusterBuild *b, GError **error)
     return TRUE;
 }
 
+/* See cluster_private.h. */
+guint
+cluster_meta_hash(gconstpointer meta)
+{
+    const K8sMeta *m = meta;
+    return (m->namespace_ != NULL ? g_str_hash(m->namespace_) : 0) * 31 +
+           (m->name != NULL ? g_str_hash(m->name) : 0);
+}
+
+/* See cluster_private.h. */
+gboolean
+cluster_meta_equal(gconstpointer a, gconstpointer b)
+{
+    const K8sMeta *x = a, *y = b;
+    return g_strcmp0(x->name, y->name) == 0 && g_strcmp0(x->namespace_, y->namespace_) == 0;
+}
+
 /* The index of node in c->nodes. */
 static guint
 cluster_node_index(const ClusterBuild *b, const K8sNode *node)
@@ -953,6 +970,7 @@ cluster_free(Cluster *c)
     g_clear_pointer(&c->warnings, g_ptr_array_unref);
     g_clear_pointer(&c->node_index, g_hash_table_unref);
     g_clear_pointer(&c->summaries, g_hash_table_unref);
+    g_clear_pointer(&c->summary_block, g_array_unref);
     g_free(c);
 }
 

@@ -36,8 +36,10 @@ typedef struct {
     GHashTable *node_index;    /* (nullable) node name -> the first K8sNode of that name, built by
                                 * cluster_build() for cluster_find_node(); NULL: a scan */
     const K8sNode *focus_node; /* (nullable) cluster_build_focused()'s node */
-    GHashTable *summaries;     /* (nullable) K8sService* -> ClusterServiceSummary* (owned): the
+    GHashTable *summaries;     /* (nullable) K8sService* -> ClusterServiceSummary*: the
                                 * Services cluster_build_focused() summarised */
+    GArray *summary_block;     /* (nullable) ClusterServiceSummary: summaries' storage, sized
+                                * once (its elements never move) */
 } Cluster;
 
 /* Builds the cluster from sc, moving sc's objects into it (sc keeps its nodes). Allocates and

@@ -166,24 +166,6 @@ cluster_add_pod_name(ClusterBuild *b, K8sPod *pod)
     return TRUE;
 }
 
-/* g_str_hash of a Deployment's "namespace/name", without building that string. */
-static guint
-cluster_deployment_key_hash(gconstpointer p)
-{
-    const K8sDeployment *d = p;
-    guint h = g_str_hash(d->meta.namespace_);
-    return h * 31 + g_str_hash(d->meta.name);
-}
-
-/* TRUE when two Deployments have the same namespace and name. */
-static gboolean
-cluster_deployment_key_equal(gconstpointer a, gconstpointer b)
-{
-    const K8sDeployment *x = a, *y = b;
-    return strcmp(x->meta.name, y->meta.name) == 0 &&
-           strcmp(x->meta.namespace_, y->meta.namespace_) == 0;
-}
-
 /* The spread group of Deployment d's replicas, "owner:<namespace>/<deployment>": the group of
  * the scenario's pods owned by that name when there are some, else a new one (no other
  * Deployment has the same name, so nothing else looks it up). key is scratch. */
@@ -208,8 +190,7 @@ cluster_deployment_group(ClusterBuild *b, const K8sDeployment *d, GString *key)
 gboolean
 cluster_build_deployments(ClusterBuild *b, GError **error)
 {
-    g_autoptr(GHashTable) names =
-        g_hash_table_new(cluster_deployment_key_hash, cluster_deployment_key_equal);
+    g_autoptr(GHashTable) names = g_hash_table_new(cluster_meta_hash, cluster_meta_equal);
     g_autoptr(GString) key = g_string_sized_new(64);
     guint n = b->c->deployments->len;
     b->deployment_slot = g_new0(guint, MAX(n, 1));
@@ -223,7 +204,7 @@ cluster_build_deployments(ClusterBuild *b, GError **error)
     }
     for (guint i = 0; i < n; i++) {
         K8sDeployment *d = b->c->deployments->pdata[i];
-        if (!g_hash_table_add(names, d))
+        if (!g_hash_table_add(names, &d->meta))
             return cluster_fail(error, b->sc, &d->meta.pos,
                                 "deployments.apps \"%s\" already exists", d->meta.name);
         if (!cluster_validate_deployment(b->sc, d, error))

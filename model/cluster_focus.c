@@ -30,36 +30,94 @@
 #include "model/endpointslice_controller.h"
 #include "model/loader.h"
 
+/* One label key=value in a namespace, and the first and last of the index entries filed under
+ * it; its strings are the labelled object's. */
+typedef struct {
+    const char *ns;
+    const char *key;
+    const char *value;
+    guint first; /* index in ClusterFocusIndex.entries */
+    guint last;
+} ClusterFocusLabel;
+
+/* One object filed under a label: its index, and the next entry under the same label
+ * (G_MAXUINT: none). */
+typedef struct {
+    guint item;
+    guint next;
+} ClusterFocusEntry;
+
+/* Objects by label, without a string built or copied per label: lists threaded through one
+ * array of entries, in filing order. */
+typedef struct {
+    GHashTable *by_label; /* ClusterFocusLabel* (in labels) -> itself */
+    GArray *labels;       /* ClusterFocusLabel, sized up front: never moves */
+    guint reserved;       /* labels' room */
+    GArray *entries;      /* ClusterFocusEntry */
+} ClusterFocusIndex;
+
+/* A hash of a ClusterFocusLabel's namespace, key and value. */
+static guint
+cluster_focus_label_hash(gconstpointer p)
+{
+    const ClusterFocusLabel *l = p;
+    return (g_str_hash(l->ns) * 31 + g_str_hash(l->key)) * 31 + g_str_hash(l->value);
+}
+
+/* TRUE when two ClusterFocusLabels name the same label in the same namespace. */
+static gboolean
+cluster_focus_label_equal(gconstpointer a, gconstpointer b)
+{
+    const ClusterFocusLabel *x = a, *y = b;
+    return strcmp(x->value, y->value) == 0 && strcmp(x->key, y->key) == 0 &&
+           strcmp(x->ns, y->ns) == 0;
+}
+
 /* The working state of one focused build besides the ClusterBuild. */
 typedef struct {
     ClusterBuild *b;
     const ClusterFocus *focus;
-    guint node;                /* the focus node's index */
-    GHashTable *deps_by_label; /* "ns\x1fkey=value" -> GArray of guint Deployment indices */
-    GHashTable *pods_by_label; /* "ns\x1fkey=value" -> GPtrArray of the scenario's K8sPod* */
-    GHashTable *sliced;        /* "ns/service" of every Service with a slice in the scenario */
-    gboolean *materialise;     /* by Deployment */
+    guint node;             /* the focus node's index */
+    ClusterFocusIndex deps; /* Deployments (indices in c->deployments) by template label */
+    ClusterFocusIndex pods; /* the scenario's pods (indices in c->pods) by label */
+    GHashTable *sliced;     /* "ns/service" of every Service with a slice in the scenario */
+    gboolean *materialise;  /* by Deployment */
 } ClusterFocusBuild;
 
 /* ---------------------------------------------------------------- indexes */
 
-/* Sets out to the index key of label key=value in namespace ns: "ns\x1fkey=value". */
+/* Sets up an empty index. */
 static void
-cluster_focus_label_key(GString *out, const char *ns, const char *key, const char *value)
+cluster_focus_index_init(ClusterFocusIndex *x, guint labels)
 {
-    g_string_assign(out, ns);
-    g_string_append_c(out, '\x1f');
-    g_string_append(out, key);
-    g_string_append_c(out, '=');
-    g_string_append(out, value);
+    x->by_label = g_hash_table_new(cluster_focus_label_hash, cluster_focus_label_equal);
+    x->labels = g_array_sized_new(FALSE, FALSE, sizeof(ClusterFocusLabel), labels);
+    x->reserved = labels;
+    x->entries = g_array_new(FALSE, FALSE, sizeof(ClusterFocusEntry));
 }
 
-/* Files item under every "ns\x1fkey=value" of labels (nullable) in index, whose values are
- * lists made by new_list, appending with add; key is scratch space. */
+/* Releases what x holds. */
 static void
-cluster_focus_index_add(GHashTable *index, GString *key, const char *ns, GHashTable *labels,
-                        gpointer (*new_list)(void), void (*add)(gpointer list, gpointer item),
-                        gpointer item)
+cluster_focus_index_clear(ClusterFocusIndex *x)
+{
+    g_clear_pointer(&x->by_label, g_hash_table_unref);
+    g_clear_pointer(&x->labels, g_array_unref);
+    g_clear_pointer(&x->entries, g_array_unref);
+}
+
+/* The label key=value of namespace ns in x, or NULL. (transfer none) */
+static const ClusterFocusLabel *
+cluster_focus_index_find(const ClusterFocusIndex *x, const char *ns, const char *key,
+                         const char *value)
+{
+    ClusterFocusLabel probe = {.ns = ns, .key = key, .value = value};
+    return g_hash_table_lookup(x->by_label, &probe);
+}
+
+/* Files item under every key=value of labels (nullable; owned by an object that outlives x)
+ * in namespace ns. x->labels was sized for every label filed, so the table's keys stay put. */
+static void
+cluster_focus_index_add(ClusterFocusIndex *x, const char *ns, GHashTable *labels, guint item)
 {
     GHashTableIter it;
     gpointer k, v;
@@ -67,43 +125,47 @@ cluster_focus_index_add(GHashTable *index, GString *key, const char *ns, GHashTa
         return;
     g_hash_table_iter_init(&it, labels);
     while (g_hash_table_iter_next(&it, &k, &v)) {
-        cluster_focus_label_key(key, ns, k, v);
-        gpointer list = g_hash_table_lookup(index, key->str);
-        if (list == NULL) {
-            list = new_list();
-            g_hash_table_insert(index, g_strndup(key->str, key->len), list);
+        ClusterFocusLabel *l = (ClusterFocusLabel *)cluster_focus_index_find(x, ns, k, v);
+        ClusterFocusEntry e = {.item = item, .next = G_MAXUINT};
+        g_array_append_val(x->entries, e);
+        if (l == NULL) {
+            g_assert(x->labels->len < x->reserved); /* the table's keys must not move */
+            ClusterFocusLabel fresh = {ns, k, v, x->entries->len - 1, x->entries->len - 1};
+            g_array_append_val(x->labels, fresh);
+            g_hash_table_add(x->by_label,
+                             &g_array_index(x->labels, ClusterFocusLabel, x->labels->len - 1));
+            continue;
         }
-        add(list, item);
+        g_array_index(x->entries, ClusterFocusEntry, l->last).next = x->entries->len - 1;
+        l->last = x->entries->len - 1;
     }
 }
 
-/* A list of Deployment indices (guint in a GArray). */
-static gpointer
-cluster_focus_uint_list(void)
+/* The number of labels of the tables in objects (each a K8sDeployment's template labels or a
+ * K8sPod's labels, as pick returns them). */
+static guint
+cluster_focus_count_labels(const GPtrArray *objects, GHashTable *(*pick)(gconstpointer))
 {
-    return g_array_new(FALSE, FALSE, sizeof(guint));
+    guint n = 0;
+    for (guint i = 0; i < objects->len; i++) {
+        GHashTable *labels = pick(objects->pdata[i]);
+        n += labels != NULL ? g_hash_table_size(labels) : 0;
+    }
+    return n;
 }
 
-/* Appends the Deployment index item (GUINT_TO_POINTER) to a cluster_focus_uint_list(). */
-static void
-cluster_focus_uint_add(gpointer list, gpointer item)
+/* A Deployment's template labels. (transfer none) */
+static GHashTable *
+cluster_focus_template_labels(gconstpointer d)
 {
-    guint i = GPOINTER_TO_UINT(item);
-    g_array_append_val((GArray *)list, i);
+    return ((const K8sDeployment *)d)->template_.labels;
 }
 
-/* A list of pods. */
-static gpointer
-cluster_focus_pod_list(void)
+/* A pod's labels. (transfer none) */
+static GHashTable *
+cluster_focus_pod_labels(gconstpointer pod)
 {
-    return g_ptr_array_new();
-}
-
-/* Appends pod item to a cluster_focus_pod_list(). */
-static void
-cluster_focus_pod_add(gpointer list, gpointer item)
-{
-    g_ptr_array_add(list, item);
+    return ((const K8sPod *)pod)->meta.labels;
 }
 
 /* Indexes the Deployments by their template's labels and the scenario's pods by theirs. */
@@ -111,64 +173,59 @@ static void
 cluster_focus_index(ClusterFocusBuild *f)
 {
     const Cluster *c = f->b->c;
-    f->deps_by_label =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
-    f->pods_by_label =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
-    g_autoptr(GString) key = g_string_sized_new(64);
+    cluster_focus_index_init(
+        &f->deps, cluster_focus_count_labels(c->deployments, cluster_focus_template_labels));
+    cluster_focus_index_init(&f->pods,
+                             cluster_focus_count_labels(c->pods, cluster_focus_pod_labels));
     for (guint i = 0; i < c->deployments->len; i++) {
         const K8sDeployment *d = c->deployments->pdata[i];
-        cluster_focus_index_add(f->deps_by_label, key, d->meta.namespace_, d->template_.labels,
-                                cluster_focus_uint_list, cluster_focus_uint_add,
-                                GUINT_TO_POINTER(i));
+        cluster_focus_index_add(&f->deps, d->meta.namespace_, d->template_.labels, i);
     }
     for (guint i = 0; i < c->pods->len; i++) {
-        K8sPod *pod = c->pods->pdata[i];
-        cluster_focus_index_add(f->pods_by_label, key, pod->meta.namespace_, pod->meta.labels,
-                                cluster_focus_pod_list, cluster_focus_pod_add, pod);
+        const K8sPod *pod = c->pods->pdata[i];
+        cluster_focus_index_add(&f->pods, pod->meta.namespace_, pod->meta.labels, i);
     }
 }
 
-/* Sets key to the index key of one label of svc's (non-empty) selector: every object it
- * selects carries that label. */
-static void
-cluster_focus_selector_key(GString *key, const K8sService *svc)
+/* The index entry of one label of svc's (non-empty) selector in x: every object it selects
+ * carries that label; NULL when no object does. (transfer none) */
+static const ClusterFocusLabel *
+cluster_focus_selector_label(const ClusterFocusIndex *x, const K8sService *svc)
 {
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, svc->selector);
     g_assert(g_hash_table_iter_next(&it, &k, &v));
-    cluster_focus_label_key(key, svc->meta.namespace_, k, v);
+    return cluster_focus_index_find(x, svc->meta.namespace_, k, v);
 }
 
 /* Sets out to the indices of the Deployments whose pods svc's selector selects (their
- * template's labels are theirs, but for pod-template-hash, which the caller rules out); key
- * is cluster_focus_selector_key()'s. */
+ * template's labels are theirs, but for pod-template-hash, which the caller rules out). */
 static void
-cluster_focus_selected_deployments(const ClusterFocusBuild *f, const K8sService *svc,
-                                   const GString *key, GArray *out)
+cluster_focus_selected_deployments(const ClusterFocusBuild *f, const K8sService *svc, GArray *out)
 {
     g_array_set_size(out, 0);
-    const GArray *candidates = g_hash_table_lookup(f->deps_by_label, key->str);
-    for (guint k = 0; candidates != NULL && k < candidates->len; k++) {
-        guint i = g_array_index(candidates, guint, k);
-        const K8sDeployment *d = f->b->c->deployments->pdata[i];
+    const ClusterFocusLabel *l = cluster_focus_selector_label(&f->deps, svc);
+    for (guint e = l != NULL ? l->first : G_MAXUINT; e != G_MAXUINT;) {
+        const ClusterFocusEntry *entry = &g_array_index(f->deps.entries, ClusterFocusEntry, e);
+        const K8sDeployment *d = f->b->c->deployments->pdata[entry->item];
         if (k8s_selector_matches(svc->selector, d->template_.labels))
-            g_array_append_val(out, i);
+            g_array_append_val(out, entry->item);
+        e = entry->next;
     }
 }
 
-/* TRUE when svc's selector selects one of the scenario's own pods; key is
- * cluster_focus_selector_key()'s. */
+/* TRUE when svc's (non-empty) selector selects one of the scenario's own pods. */
 static gboolean
-cluster_focus_selects_scenario_pod(const ClusterFocusBuild *f, const K8sService *svc,
-                                   const GString *key)
+cluster_focus_selects_scenario_pod(const ClusterFocusBuild *f, const K8sService *svc)
 {
-    const GPtrArray *candidates = g_hash_table_lookup(f->pods_by_label, key->str);
-    for (guint k = 0; candidates != NULL && k < candidates->len; k++) {
-        const K8sPod *pod = candidates->pdata[k];
+    const ClusterFocusLabel *l = cluster_focus_selector_label(&f->pods, svc);
+    for (guint e = l != NULL ? l->first : G_MAXUINT; e != G_MAXUINT;) {
+        const ClusterFocusEntry *entry = &g_array_index(f->pods.entries, ClusterFocusEntry, e);
+        const K8sPod *pod = f->b->c->pods->pdata[entry->item];
         if (k8s_selector_matches(svc->selector, pod->meta.labels))
             return TRUE;
+        e = entry->next;
     }
     return FALSE;
 }
@@ -225,11 +282,9 @@ cluster_focus_sliced(const ClusterFocusBuild *f, const K8sService *svc)
     return g_hash_table_contains(f->sliced, key);
 }
 
-/* TRUE when a summary describes svc exactly (see the file comment); key is
- * cluster_focus_selector_key()'s. */
+/* TRUE when a summary describes svc exactly (see the file comment). */
 static gboolean
-cluster_focus_summarisable(const ClusterFocusBuild *f, const K8sService *svc, const GString *key,
-                           const GArray *deps)
+cluster_focus_summarisable(const ClusterFocusBuild *f, const K8sService *svc, const GArray *deps)
 {
     if (svc->type == K8S_SVC_EXTERNAL_NAME || svc->selector == NULL ||
         g_hash_table_size(svc->selector) == 0 || svc->ip_families->len != 1 ||
@@ -241,7 +296,7 @@ cluster_focus_summarisable(const ClusterFocusBuild *f, const K8sService *svc, co
         if (((const K8sServicePort *)svc->ports->pdata[i])->target_port_name != NULL)
             return FALSE;
     }
-    if (cluster_focus_selects_scenario_pod(f, svc, key))
+    if (cluster_focus_selects_scenario_pod(f, svc))
         return FALSE;
     gint replicas = 0;
     for (guint k = 0; k < deps->len; k++) {
@@ -251,12 +306,17 @@ cluster_focus_summarisable(const ClusterFocusBuild *f, const K8sService *svc, co
     return replicas > 0; /* else the controller warns that the selector matches no pod */
 }
 
-/* svc's summary from the slots of the Deployments deps it selects. (transfer full) */
+/* svc's summary from the slots of the Deployments deps it selects, stored in the cluster's
+ * summary block. (transfer none) */
 static ClusterServiceSummary *
 cluster_focus_summary(const ClusterFocusBuild *f, const K8sService *svc, const GArray *deps)
 {
     const ClusterBuild *b = f->b;
-    ClusterServiceSummary *sum = g_new0(ClusterServiceSummary, 1);
+    GArray *block = b->c->summary_block;
+    g_assert(block->len < b->c->services->len); /* sized for every Service: never moves */
+    g_array_set_size(block, block->len + 1);
+    ClusterServiceSummary *sum = &g_array_index(block, ClusterServiceSummary, block->len - 1);
+    *sum = (ClusterServiceSummary){0};
     sum->family = g_array_index(svc->ip_families, guint8, 0);
     for (guint k = 0; k < deps->len; k++) {
         guint i = g_array_index(deps, guint, k);
@@ -285,18 +345,16 @@ cluster_focus_services(ClusterFocusBuild *f)
 {
     Cluster *c = f->b->c;
     GPtrArray *focus = g_ptr_array_new();
-    c->summaries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-    g_autoptr(GString) key = g_string_sized_new(64);
+    c->summaries = g_hash_table_new(g_direct_hash, g_direct_equal);
+    c->summary_block =
+        g_array_sized_new(FALSE, FALSE, sizeof(ClusterServiceSummary), c->services->len);
     g_autoptr(GArray) deps = g_array_new(FALSE, FALSE, sizeof(guint));
     for (guint s = 0; s < c->services->len; s++) {
         K8sService *svc = c->services->pdata[s];
         g_array_set_size(deps, 0);
-        if (svc->selector != NULL && g_hash_table_size(svc->selector) > 0) {
-            cluster_focus_selector_key(key, svc);
-            cluster_focus_selected_deployments(f, svc, key, deps);
-        }
-        if (!cluster_focus_reaches(f->focus, svc) &&
-            cluster_focus_summarisable(f, svc, key, deps)) {
+        if (svc->selector != NULL && g_hash_table_size(svc->selector) > 0)
+            cluster_focus_selected_deployments(f, svc, deps);
+        if (!cluster_focus_reaches(f->focus, svc) && cluster_focus_summarisable(f, svc, deps)) {
             g_hash_table_insert(c->summaries, svc, cluster_focus_summary(f, svc, deps));
             continue;
         }
@@ -432,8 +490,8 @@ cluster_build_focused(Scenario *sc, const ClusterFocus *focus, GError **error)
         f.node = GPOINTER_TO_UINT(g_hash_table_lookup(b.node_index, c->focus_node)) - 1;
         cluster_focus_finish(&f);
     }
-    g_clear_pointer(&f.deps_by_label, g_hash_table_unref);
-    g_clear_pointer(&f.pods_by_label, g_hash_table_unref);
+    cluster_focus_index_clear(&f.deps);
+    cluster_focus_index_clear(&f.pods);
     g_clear_pointer(&f.sliced, g_hash_table_unref);
     g_free(f.materialise);
     cluster_build_clear(&b);

@@ -77,6 +77,11 @@ typedef struct {
 gboolean cluster_fail(GError **error, const Scenario *sc, const K8sPos *pos, const char *format,
                       ...) G_GNUC_PRINTF(4, 5);
 
+/* A hash of a K8sMeta's namespace and name, and their equality: a set of objects by
+ * "namespace/name" without building that string (cluster.c). */
+guint cluster_meta_hash(gconstpointer meta);
+gboolean cluster_meta_equal(gconstpointer a, gconstpointer b);
+
 /* Validates every Service, then reserves every stated clusterIP and nodePort, then allocates
  * the rest, all in scenario order (cluster_services.c). */
 gboolean cluster_build_services(ClusterBuild *b, GError **error);

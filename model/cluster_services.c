@@ -187,11 +187,10 @@ gboolean
 cluster_build_services(ClusterBuild *b, GError **error)
 {
     GPtrArray *services = b->c->services;
-    g_autoptr(GHashTable) names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) names = g_hash_table_new(cluster_meta_hash, cluster_meta_equal);
     for (guint i = 0; i < services->len; i++) {
         K8sService *svc = services->pdata[i];
-        char *key = g_strconcat(svc->meta.namespace_, "/", svc->meta.name, NULL);
-        if (!g_hash_table_add(names, key))
+        if (!g_hash_table_add(names, &svc->meta))
             return cluster_fail(error, b->sc, &svc->meta.pos, "services \"%s\" already exists",
                                 svc->meta.name);
         if (!cluster_validate_service(b->sc, svc, error))
