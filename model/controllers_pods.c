@@ -744,23 +744,34 @@ controllers_pods_free(Controllers *ctl)
 
 /* ------------------------------------------------------------------ Deployment events */
 
-/* See model/controllers_private.h. */
+/* See model/controllers_private.h. *map may be shared with other objects (model/k8s.h), so a
+ * change goes into a copy that then replaces it (copy-on-write); a table made here is new. */
 gboolean
 controllers_merge_labels(GHashTable **map, GHashTable *patch)
 {
     GHashTableIter it;
     gpointer k, v;
     gboolean changed = FALSE;
+    GHashTable *own = NULL; /* the table written to: new, or *map's copy */
     if (*map == NULL)
-        *map = k8s_string_table_new();
+        *map = own = k8s_string_table_new();
     g_hash_table_iter_init(&it, patch);
     while (g_hash_table_iter_next(&it, &k, &v)) {
-        if (((const char *)v)[0] == '\0') {
-            changed |= g_hash_table_remove(*map, k);
-        } else if (g_strcmp0(g_hash_table_lookup(*map, k), v) != 0) {
-            g_hash_table_replace(*map, g_strdup(k), g_strdup(v));
-            changed = TRUE;
-        }
+        gboolean drop = ((const char *)v)[0] == '\0';
+        GHashTable *now = own != NULL ? own : *map;
+        if (drop ? !g_hash_table_contains(now, k) : g_strcmp0(g_hash_table_lookup(now, k), v) == 0)
+            continue;
+        if (own == NULL)
+            own = k8s_string_table_copy(*map);
+        if (drop)
+            g_hash_table_remove(own, k);
+        else
+            g_hash_table_replace(own, g_strdup(k), g_strdup(v));
+        changed = TRUE;
+    }
+    if (own != NULL && own != *map) {
+        g_hash_table_unref(*map);
+        *map = own;
     }
     return changed;
 }

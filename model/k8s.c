@@ -26,8 +26,8 @@ k8s_string_table_new(void)
     return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
-/* Deep-copies a char* -> char* hash table, or returns NULL for NULL. (transfer full) */
-static GHashTable *
+/* See k8s.h. */
+GHashTable *
 k8s_string_table_copy(GHashTable *src)
 {
     if (src == NULL)

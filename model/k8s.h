@@ -268,6 +268,12 @@ K8sEndpoint *k8s_endpoint_new(void);
 /* An empty char* -> char* table owning its keys and values, as labels/selectors use.
  * (transfer full) */
 GHashTable *k8s_string_table_new(void);
+/* A deep copy of a char* -> char* table, or NULL for NULL. (transfer full)
+ * Label and selector tables may be shared between objects (g_hash_table_ref: a generated
+ * Deployment's matchLabels, template labels and its Services' selectors are one table), so
+ * code that changes one in place must first replace it with its own copy (copy, change, swap
+ * the pointer, unref the old one), as ld_string_map() and controllers_merge_labels() do. */
+GHashTable *k8s_string_table_copy(GHashTable *src);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sNode, k8s_node_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(K8sPod, k8s_pod_free)

@@ -14,7 +14,9 @@
  * targetPort). With nodePortBase, the k-th NodePort written (in Service, then port order) is
  * nodePortBase + k; without it the allocator picks. The objects are exactly what the equivalent
  * manifests would decode to, positioned at the generate entry, and they go through the same
- * name registration and final validation as manifests do.
+ * name checks and final validation as manifests do. To stay cheap at 10^4-10^5 objects, the
+ * names are registered as two ranges rather than one by one (ld_register_name_range()), and
+ * Deployment i's matchLabels, template labels and Services' selectors are one shared table.
  */
 #include "model/loader_private.h"
 
@@ -234,9 +236,10 @@ ld_gen_namespace(K8sMeta *m, const char *ns)
     m->namespace_ = g_strdup(ns);
 }
 
-/* Deployment number i of g. (transfer full) */
+/* The Deployment named name of g; its matchLabels and template labels are one table, labels
+ * (transfer none: the Deployment takes its own references). (transfer full) */
 static K8sDeployment *
-ld_gen_deployment(const LdGenerate *g, const char *name)
+ld_gen_deployment(const LdGenerate *g, const char *name, GHashTable *labels)
 {
     K8sDeployment *d = k8s_deployment_new();
     d->meta.name = g_strdup(name);
@@ -244,8 +247,8 @@ ld_gen_deployment(const LdGenerate *g, const char *name)
     d->meta.pos = ld_pos(g->deployments_at);
     d->replicas = (gint)g->replicas;
     d->replicas_pos = d->selector_pos = d->template_labels_pos = d->meta.pos;
-    d->match_labels = ld_gen_app_labels(name);
-    d->template_.labels = ld_gen_app_labels(name);
+    d->match_labels = g_hash_table_ref(labels);
+    d->template_.labels = g_hash_table_ref(labels);
     K8sContainer *c = k8s_container_new();
     c->name = g_strdup("app");
     g_array_set_size(c->ports, g->ports->len);
@@ -258,9 +261,10 @@ ld_gen_deployment(const LdGenerate *g, const char *name)
     return d;
 }
 
-/* The Service named name selecting Deployment dname's pods; *next_node_port counts up. */
+/* The Service named name whose selector is labels, its Deployment's pod labels (transfer none:
+ * the Service takes a reference); *next_node_port counts up. (transfer full) */
 static K8sService *
-ld_gen_service(const LdGenerate *g, const char *name, const char *dname, gint64 *next_node_port)
+ld_gen_service(const LdGenerate *g, const char *name, GHashTable *labels, gint64 *next_node_port)
 {
     K8sService *s = k8s_service_new();
     s->meta.name = g_strdup(name);
@@ -271,7 +275,7 @@ ld_gen_service(const LdGenerate *g, const char *name, const char *dname, gint64 
     if (g->policy_at != NULL)
         s->external_policy_pos = ld_pos(g->policy_at);
     s->external_policy = g->external_policy;
-    s->selector = ld_gen_app_labels(dname);
+    s->selector = g_hash_table_ref(labels);
     for (guint i = 0; i < g->ports->len; i++) {
         const K8sContainerPort *cp = &g_array_index(g->ports, K8sContainerPort, i);
         K8sServicePort *p = g_new0(K8sServicePort, 1);
@@ -317,24 +321,55 @@ ld_gen_name(GString *name, const char *prefix, gint64 i, gint64 k)
     }
 }
 
-/* Adds g's objects to the scenario, registering every name. */
+/* Registers g's names as one range per resource. A name some object already has fails as
+ * registering the names one by one, Deployment i then its Services, would have failed: at the
+ * first generated name that collides. */
+static gboolean
+ld_gen_register(Loader *ld, const LdGenerate *g, GError **error)
+{
+    gint64 di = 0, dk = 0, si = 0, sk = 0;
+    const K8sPos *dfirst =
+        ld_name_range_taken(ld, "deployments", g->ns, g->prefix, g->count, 1, &di, &dk);
+    const K8sPos *sfirst = g->per_deployment > 0
+                               ? ld_name_range_taken(ld, "services", g->ns, g->prefix, g->count,
+                                                     g->per_deployment, &si, &sk)
+                               : NULL;
+    if (dfirst != NULL && (sfirst == NULL || di <= si)) {
+        g_autoptr(GString) name = g_string_new(NULL);
+        ld_gen_name(name, g->prefix, di, 1);
+        return ld_name_exists(error, g->deployments_at, "deployments", g->ns, name->str, dfirst);
+    }
+    if (sfirst != NULL) {
+        g_autoptr(GString) name = g_string_new(NULL);
+        ld_gen_name(name, g->prefix, si, sk);
+        return ld_name_exists(error, g->services_at, "services", g->ns, name->str, sfirst);
+    }
+    ld_register_name_range(ld, "deployments", g->ns, g->prefix, g->count, 1, g->deployments_at);
+    if (g->per_deployment > 0)
+        ld_register_name_range(ld, "services", g->ns, g->prefix, g->count, g->per_deployment,
+                               g->services_at);
+    return TRUE;
+}
+
+/* Adds g's objects to the scenario once their names are registered. Deployment i's matchLabels
+ * and template labels and its Services' selectors share one table (copied before any change,
+ * see model/k8s.h). */
 static gboolean
 ld_gen_objects(Loader *ld, const LdGenerate *g, GError **error)
 {
+    if (!ld_gen_register(ld, g, error))
+        return FALSE;
     gint64 next_node_port = g->node_port_base;
     g_autoptr(GString) dname = g_string_sized_new(64);
     g_autoptr(GString) sname = g_string_sized_new(64);
     for (gint64 i = 1; i <= g->count; i++) {
         ld_gen_name(dname, g->prefix, i, 1);
-        if (!ld_register_name(ld, "deployments", g->ns, dname->str, g->deployments_at, error))
-            return FALSE;
-        g_ptr_array_add(ld->sc->deployments, ld_gen_deployment(g, dname->str));
+        g_autoptr(GHashTable) labels = ld_gen_app_labels(dname->str);
+        g_ptr_array_add(ld->sc->deployments, ld_gen_deployment(g, dname->str, labels));
         for (gint64 k = 1; k <= g->per_deployment; k++) {
             ld_gen_name(sname, g->prefix, i, k);
-            if (!ld_register_name(ld, "services", g->ns, sname->str, g->services_at, error))
-                return FALSE;
             g_ptr_array_add(ld->sc->services,
-                            ld_gen_service(g, sname->str, dname->str, &next_node_port));
+                            ld_gen_service(g, sname->str, labels, &next_node_port));
         }
     }
     return TRUE;

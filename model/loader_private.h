@@ -30,7 +30,10 @@ typedef struct {
     const YtNode *scenario; /* (nullable) the Scenario document's root, once read */
     GPtrArray *docs;        /* YtDocument*, kept alive until the patches are applied */
     GPtrArray *patches;     /* const YtNode*: spec.patches entries (transfer none) */
-    GHashTable *names;      /* "services/NS/NAME" -> K8sPos*: where each object was defined */
+    GHashTable *names;      /* "services/NS/NAME" -> K8sPos*: where each object was defined;
+                             * "~services/NS/PREFIX" -> a range of generated names (private to
+                             * loader_values.c, starting with its K8sPos) */
+    guint name_ranges;      /* ranges registered by ld_register_name_range() */
     GPtrArray *node_refs;   /* LdNodeRef*: nodeName values to check once all nodes are known */
     guint first_service, first_deployment, first_pod, first_slice, first_node, first_warning;
     gboolean proxy_saved; /* proxy_backup holds sc->proxy as it was before this load */
@@ -94,7 +97,9 @@ gboolean ld_text(const YtNode *n, const char *path, char **out, GError **error);
 gboolean ld_int(const YtNode *n, const char *path, gint64 *out, GError **error);
 gboolean ld_bool(const YtNode *n, const char *path, gboolean *out, GError **error);
 gboolean ld_duration(const YtNode *n, const char *path, SimTime *out, GError **error);
-/* A mapping of strings merged into *out (created when NULL), as labels and selectors are. */
+/* A mapping of strings merged into *out (created when NULL), as labels and selectors are. The
+ * merge goes into a copy that replaces *out (which may be shared, see model/k8s.h); on error
+ * *out is left as it was. */
 gboolean ld_string_map(const YtNode *n, const char *path, GHashTable **out, GError **error);
 /* A sequence of strings (a single scalar is accepted as a one-element list when
  * scalar_ok). (transfer full) into *out, replacing it. */
@@ -132,6 +137,24 @@ gboolean ld_get_string_map(const YtNode *map, const char *key, const char *path,
  * ...)"). resource is the plural ("services"); ns may be NULL for cluster-scoped kinds. */
 gboolean ld_register_name(Loader *ld, const char *resource, const char *ns, const char *name,
                           const YtNode *at, GError **error);
+/* The largest count and max_k of a name range. */
+#define LD_NAME_RANGE_MAX G_GINT64_CONSTANT(1000000000)
+/* Records the generated names PREFIX1 ... PREFIXcount of resource in ns, each also followed by
+ * "-2" ... "-max_k" (none when max_k is 1), as defined at at, without storing each name: later
+ * ld_register_name() calls fail for them as if each had been registered. The caller first
+ * checks that none is taken (ld_name_range_taken()); ranges of one resource and namespace must
+ * not overlap (spec.generate, the only user, is read once per load). */
+void ld_register_name_range(Loader *ld, const char *resource, const char *ns, const char *prefix,
+                            gint64 count, gint64 max_k, const YtNode *at);
+/* Where the first name of that range (ordered by I, then K; "PREFIXI" is K = 1) that is
+ * already registered one by one was defined, with its I and K; NULL when none is. Cost: a scan
+ * of every registered name. */
+const K8sPos *ld_name_range_taken(Loader *ld, const char *resource, const char *ns,
+                                  const char *prefix, gint64 count, gint64 max_k, gint64 *first_i,
+                                  gint64 *first_k);
+/* The error ld_register_name() reports for a name already defined at first; returns FALSE. */
+gboolean ld_name_exists(GError **error, const YtNode *at, const char *resource, const char *ns,
+                        const char *name, const K8sPos *first);
 typedef enum {
     LD_NAME_DNS1123_SUBDOMAIN, /* most object names */
     LD_NAME_DNS1123_LABEL,     /* namespaces */

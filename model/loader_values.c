@@ -328,16 +328,21 @@ ld_string_map(const YtNode *n, const char *path, GHashTable **out, GError **erro
         return TRUE;
     if (!ld_expect_map(n, path, error))
         return FALSE;
-    if (*out == NULL)
-        *out = k8s_string_table_new();
+    /* *out may be shared (model/k8s.h): merge into a copy that replaces it. */
+    g_autoptr(GHashTable) merged =
+        *out != NULL ? k8s_string_table_copy(*out) : k8s_string_table_new();
     for (guint i = 0; i < n->pairs->len; i++) {
         const YtPair *pair = &g_array_index(n->pairs, YtPair, i);
         g_autofree char *p = ld_path(path, pair->key->text);
         char *value = NULL;
         if (!ld_string(pair->value, p, &value, error))
             return FALSE;
-        g_hash_table_insert(*out, g_strdup(pair->key->text), value != NULL ? value : g_strdup(""));
+        g_hash_table_insert(merged, g_strdup(pair->key->text),
+                            value != NULL ? value : g_strdup(""));
     }
+    if (*out != NULL)
+        g_hash_table_unref(*out);
+    *out = g_steal_pointer(&merged);
     return TRUE;
 }
 
@@ -504,6 +509,86 @@ ld_get_string_map(const YtNode *map, const char *key, const char *path, GHashTab
 
 /* ---------------------------------------------------------------- names */
 
+/* A run of generated names (ld_register_name_range()): PREFIX then I for I in 1..count, each
+ * also followed by "-K" for K in 2..max_k. Kept in Loader.names under "~RESOURCE/NS/PREFIX";
+ * pos comes first, so the entry also reads as the K8sPos every names entry is. */
+typedef struct {
+    K8sPos pos;
+    gint64 count;
+    gint64 max_k;
+} LdNameRange;
+
+/* See loader_private.h. */
+gboolean
+ld_name_exists(GError **error, const YtNode *at, const char *resource, const char *ns,
+               const char *name, const K8sPos *first)
+{
+    g_autofree char *in_ns =
+        ns != NULL ? g_strdup_printf(" in namespace \"%s\"", ns) : g_strdup("");
+    return ld_fail(error, at, "%s \"%s\" already exists%s (first defined at %s:%u:%u)", resource,
+                   name, in_ns, first->file, first->line, first->column);
+}
+
+/* Reads a decimal number in 1..max without a leading zero at s into *out; returns the first
+ * character after it, or NULL when s does not start with such a number. */
+static const char *
+ld_range_number(const char *s, gint64 max, gint64 *out)
+{
+    if (*s < '1' || *s > '9')
+        return NULL;
+    gint64 v = 0;
+    for (; g_ascii_isdigit(*s); s++) {
+        v = v * 10 + (*s - '0');
+        if (v > max) /* max is small: v cannot overflow */
+            return NULL;
+    }
+    *out = v;
+    return s;
+}
+
+/* TRUE when rest, a name without its range's prefix, is "I" (K = 1) or "I-K" of the range r. */
+static gboolean
+ld_range_holds(const LdNameRange *r, const char *rest, gint64 *i, gint64 *k)
+{
+    const char *end = ld_range_number(rest, r->count, i);
+    *k = 1;
+    if (end == NULL || *end == '\0')
+        return end != NULL;
+    if (*end != '-')
+        return FALSE;
+    end = ld_range_number(end + 1, r->max_k, k);
+    return end != NULL && *end == '\0' && *k >= 2;
+}
+
+/* The position of the registered range that holds name, or NULL. key holds "~RESOURCE/NS/"
+ * followed by name; it is cut at each place a range's prefix could end (before a number that
+ * ends the name, alone or followed by "-K") and looked up there. Cost: O(digits ending name). */
+static const K8sPos *
+ld_name_range_find(Loader *ld, GString *key, gsize head)
+{
+    const char *name = key->str + head;
+    gsize len = key->len - head, digits = len, split = len;
+    while (digits > 0 && g_ascii_isdigit(name[digits - 1]))
+        digits--; /* name[digits..len) is the last number */
+    if (digits > 0 && digits < len && name[digits - 1] == '-') {
+        split = digits - 1;
+        while (split > 0 && g_ascii_isdigit(name[split - 1]))
+            split--; /* name[split..digits-1) is the number before "-K" */
+    }
+    for (gsize p = MIN(split, digits); p < len; p++) {
+        if (name[p] < '1' || name[p] > '9')
+            continue; /* the '-', or a leading zero: no number starts here */
+        char cut = key->str[head + p];
+        key->str[head + p] = '\0';
+        const LdNameRange *r = g_hash_table_lookup(ld->names, key->str);
+        key->str[head + p] = cut;
+        gint64 i, k;
+        if (r != NULL && ld_range_holds(r, name + p, &i, &k))
+            return &r->pos;
+    }
+    return NULL;
+}
+
 /* See loader_private.h. */
 gboolean
 ld_register_name(Loader *ld, const char *resource, const char *ns, const char *name,
@@ -511,17 +596,59 @@ ld_register_name(Loader *ld, const char *resource, const char *ns, const char *n
 {
     char *key = g_strconcat(resource, "/", ns != NULL ? ns : "", "/", name, NULL); /* hot */
     const K8sPos *first = g_hash_table_lookup(ld->names, key);
+    if (first == NULL && ld->name_ranges > 0) {
+        g_autoptr(GString) range_key = g_string_new("~");
+        g_string_append(range_key, key);
+        first = ld_name_range_find(ld, range_key, range_key->len - strlen(name));
+    }
     if (first != NULL) {
         g_free(key);
-        g_autofree char *in_ns =
-            ns != NULL ? g_strdup_printf(" in namespace \"%s\"", ns) : g_strdup("");
-        return ld_fail(error, at, "%s \"%s\" already exists%s (first defined at %s:%u:%u)",
-                       resource, name, in_ns, first->file, first->line, first->column);
+        return ld_name_exists(error, at, resource, ns, name, first);
     }
     K8sPos *pos = g_new(K8sPos, 1);
     *pos = ld_pos(at);
     g_hash_table_insert(ld->names, key, pos);
     return TRUE;
+}
+
+/* See loader_private.h. */
+const K8sPos *
+ld_name_range_taken(Loader *ld, const char *resource, const char *ns, const char *prefix,
+                    gint64 count, gint64 max_k, gint64 *first_i, gint64 *first_k)
+{
+    g_autofree char *head = g_strconcat(resource, "/", ns != NULL ? ns : "", "/", prefix, NULL);
+    gsize head_len = strlen(head);
+    const LdNameRange range = {.count = count, .max_k = max_k};
+    const K8sPos *found = NULL;
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, ld->names);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        gint64 i, k;
+        if (strncmp(key, head, head_len) != 0 ||
+            !ld_range_holds(&range, (const char *)key + head_len, &i, &k))
+            continue;
+        if (found == NULL || i < *first_i || (i == *first_i && k < *first_k)) {
+            found = value;
+            *first_i = i;
+            *first_k = k;
+        }
+    }
+    return found;
+}
+
+/* See loader_private.h. */
+void
+ld_register_name_range(Loader *ld, const char *resource, const char *ns, const char *prefix,
+                       gint64 count, gint64 max_k, const YtNode *at)
+{
+    g_return_if_fail(count >= 1 && count <= LD_NAME_RANGE_MAX && max_k >= 1 &&
+                     max_k <= LD_NAME_RANGE_MAX);
+    LdNameRange *r = g_new(LdNameRange, 1);
+    *r = (LdNameRange){.pos = ld_pos(at), .count = count, .max_k = max_k};
+    g_hash_table_insert(
+        ld->names, g_strconcat("~", resource, "/", ns != NULL ? ns : "", "/", prefix, NULL), r);
+    ld->name_ranges++;
 }
 
 /* TRUE when s[0..len) is a DNS-1123 label body: [a-z0-9]([-a-z0-9]*[a-z0-9])?, with the first

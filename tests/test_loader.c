@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "model/cluster.h"
+#include "model/controllers.h"
+#include "model/events.h"
 #include "model/expect.h"
 #include "model/loader.h"
 #include "model/yaml_tree.h"
@@ -911,6 +913,246 @@ START_TEST(generate_names_count_in_decimal_in_their_namespace)
 }
 END_TEST
 
+/* A Service document named name selecting app: x, "---" first. (transfer full) */
+static char *
+gen_service_doc(const char *name)
+{
+    return g_strdup_printf("---\napiVersion: v1\nkind: Service\nmetadata: {name: %s}\n"
+                           "spec: {selector: {app: x}, ports: [{port: 80}]}\n",
+                           name);
+}
+
+/* A Deployment document named name, "---" first. (transfer full) */
+static char *
+gen_deployment_doc(const char *name)
+{
+    return g_strdup_printf("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: %s}\n"
+                           "spec:\n  selector: {matchLabels: {app: x}}\n"
+                           "  template:\n    metadata: {labels: {app: x}}\n"
+                           "    spec: {containers: [{name: c, image: i}]}\n",
+                           name);
+}
+
+/* A stream of the documents before (a NULL-terminated list of "s:NAME" Services and "d:NAME"
+ * Deployments), a Scenario generating 3 Deployments PREFIXi with 3 Services each, then the
+ * documents after. (transfer full) */
+static char *
+gen_stream(const char *prefix, const char *const *before, const char *const *after)
+{
+    GString *out = g_string_new(NULL);
+    for (guint pass = 0; pass < 2; pass++) {
+        const char *const *docs = pass == 0 ? before : after;
+        if (pass == 1)
+            g_string_append_printf(out,
+                                   "---\napiVersion: kpsim.io/v1alpha1\nkind: Scenario\n"
+                                   "metadata: {name: g}\nspec:\n  generate:\n"
+                                   "    deployments: {count: 3, namePrefix: %s}\n"
+                                   "    services: {perDeployment: 3}\n",
+                                   prefix);
+        for (guint i = 0; docs != NULL && docs[i] != NULL; i++) {
+            g_autofree char *doc =
+                docs[i][0] == 's' ? gen_service_doc(docs[i] + 2) : gen_deployment_doc(docs[i] + 2);
+            g_string_append(out, doc);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+START_TEST(generate_names_collide_with_objects_defined_before_or_after)
+{
+    static const struct {
+        const char *prefix;
+        const char *before[8], *after[8];
+        const char *error;
+    } cases[] = {
+        /* Defined first: the first generated name (Deployment i, then its Services) to
+         * collide is the error, at the generate entry. */
+        {"app",
+         {"s:app2-3", "d:app3"},
+         {NULL},
+         "t.yaml:22:15: error: services \"app2-3\" "
+         "already exists in namespace \"default\" (first defined at t.yaml:4:18)"},
+        {"app",
+         {"d:app2", "s:app2"},
+         {NULL},
+         "t.yaml:21:18: error: deployments \"app2\" "
+         "already exists in namespace \"default\" (first defined at t.yaml:4:18)"},
+        {"app",
+         {"s:app2-2", "d:app3"},
+         {NULL},
+         "t.yaml:22:15: error: services \"app2-2\" "
+         "already exists in namespace \"default\" (first defined at t.yaml:4:18)"},
+        {"app",
+         {"s:app1"},
+         {NULL},
+         "t.yaml:13:15: error: services \"app1\" already exists in "
+         "namespace \"default\" (first defined at t.yaml:4:18)"},
+        {"a1",
+         {"s:a1", "s:a10", "s:a1-2", "s:a11-4", "s:a12-3x", "d:a13"},
+         {NULL},
+         "t.yaml:41:18: error: deployments \"a13\" already exists in namespace \"default\" "
+         "(first defined at t.yaml:29:18)"},
+        /* Defined after: the object's name is the error, pointing at the generate entry. */
+        {"app",
+         {NULL},
+         {"s:app2-3"},
+         "t.yaml:12:18: error: services \"app2-3\" already exists "
+         "in namespace \"default\" (first defined at t.yaml:8:15)"},
+        {"app",
+         {NULL},
+         {"d:app3"},
+         "t.yaml:12:18: error: deployments \"app3\" already exists "
+         "in namespace \"default\" (first defined at t.yaml:7:18)"},
+        {"a1",
+         {NULL},
+         {"s:a1", "s:a10", "s:a11-3"},
+         "t.yaml:22:18: error: services \"a11-3\" "
+         "already exists in namespace \"default\" (first defined at t.yaml:8:15)"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = gen_stream(cases[i].prefix, cases[i].before, cases[i].after);
+        assert_error(text, cases[i].error);
+    }
+}
+END_TEST
+
+START_TEST(generate_names_leave_near_misses_free)
+{
+    /* Numbers out of range, leading zeros, K of 1 or above perDeployment, other suffixes. */
+    static const char *const before[] = {"s:app0",    "s:app01",  "s:app4", "s:app1-1", "s:app1-4",
+                                         "s:app1-01", "d:app1-2", "d:app4", "s:app",    NULL};
+    static const char *const after[] = {"s:bpp1",    "s:app-1",   "s:app1-2-3", "s:app03",
+                                        "s:app1-0",  "d:app1-2x", "d:app0",     "d:app10",
+                                        "s:app10-2", "s:app3-30", "s:app2x",    NULL};
+    g_autofree char *text = gen_stream("app", before, after);
+    g_autoptr(Scenario) sc = load_ok(text);
+    ck_assert_uint_eq(sc->services->len, 7 + 9 + 8);
+    ck_assert_uint_eq(sc->deployments->len, 2 + 3 + 3);
+    ck_assert_ptr_nonnull(find_service(sc, "default", "app3-3"));
+    ck_assert_ptr_nonnull(find_service(sc, "default", "app3-30"));
+    /* The same names in another namespace are free too. */
+    g_autofree char *other =
+        g_strconcat("apiVersion: v1\nkind: Service\nmetadata: {name: app1, namespace: other}\n"
+                    "spec: {selector: {app: x}, ports: [{port: 80}]}\n",
+                    strstr(text, "---\napiVersion: kpsim.io"), NULL);
+    g_autoptr(Scenario) sc2 = load_ok(other);
+    ck_assert_ptr_nonnull(find_service(sc2, "other", "app1"));
+    ck_assert_ptr_nonnull(find_service(sc2, "default", "app1"));
+}
+END_TEST
+
+START_TEST(generate_shares_label_tables_and_patches_change_only_their_object)
+{
+    static const char text[] =
+        "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nmetadata: {name: g}\nspec:\n"
+        "  generate:\n"
+        "    deployments: {count: 3}\n"
+        "    services: {perDeployment: 2}\n"
+        "  patches:\n"
+        "    - {service: app2, spec: {selector: {app: app3}}}\n"
+        "    - {deployment: app1, spec: {template: {metadata: {labels: {tier: web}}}}}\n"
+        "    - {deployment: app3, spec: {selector: {matchLabels: {tier: db}},\n"
+        "                                template: {metadata: {labels: {tier: db}}}}}\n";
+    g_autoptr(Scenario) sc = load_ok(text);
+    const K8sDeployment *d1 = sc->deployments->pdata[0], *d2 = sc->deployments->pdata[1];
+    const K8sService *s1 = find_service(sc, "default", "app1");
+    const K8sService *s2 = find_service(sc, "default", "app2"),
+                     *s22 = find_service(sc, "default", "app2-2");
+    /* Untouched objects still share one table. */
+    ck_assert_ptr_eq(d2->match_labels, d2->template_.labels);
+    ck_assert_ptr_eq(s22->selector, d2->template_.labels);
+    /* The Service patch changed only that Service's selector. */
+    ck_assert_str_eq(g_hash_table_lookup(s2->selector, "app"), "app3");
+    ck_assert_str_eq(g_hash_table_lookup(s22->selector, "app"), "app2");
+    ck_assert_str_eq(g_hash_table_lookup(d2->match_labels, "app"), "app2");
+    /* The Deployment patch changed only its template labels. */
+    ck_assert_uint_eq(g_hash_table_size(d1->template_.labels), 2);
+    ck_assert_str_eq(g_hash_table_lookup(d1->template_.labels, "tier"), "web");
+    ck_assert_uint_eq(g_hash_table_size(d1->match_labels), 1);
+    ck_assert_uint_eq(g_hash_table_size(s1->selector), 1);
+    ck_assert_ptr_null(g_hash_table_lookup(s1->selector, "tier"));
+    /* matchLabels and template labels patched together: the Services keep theirs. */
+    const K8sDeployment *d3 = sc->deployments->pdata[2];
+    ck_assert_str_eq(g_hash_table_lookup(d3->match_labels, "tier"), "db");
+    ck_assert_str_eq(g_hash_table_lookup(d3->template_.labels, "tier"), "db");
+    ck_assert_uint_eq(g_hash_table_size(find_service(sc, "default", "app3")->selector), 1);
+}
+END_TEST
+
+/* Datapath stubs for running controllers over a loaded scenario. */
+static void
+gen_stub_power(const K8sNode *node, gboolean up, gpointer data)
+{
+}
+
+static guint
+gen_stub_proxy_sync(const K8sNode *node, gpointer data)
+{
+    return 0;
+}
+
+static void
+gen_stub_pod(const K8sPod *pod, gpointer data)
+{
+}
+
+START_TEST(generate_timeline_patches_change_only_their_object)
+{
+    static const char text[] =
+        "apiVersion: kpsim.io/v1alpha1\nkind: Scenario\nmetadata: {name: g}\nspec:\n"
+        "  duration: 60s\n"
+        "  cluster: {nodes: [{name: n1, addresses: [10.0.0.1]}]}\n"
+        "  generate:\n"
+        "    deployments: {count: 3}\n"
+        "    services: {perDeployment: 2}\n"
+        "  events:\n"
+        "    - {at: 10s, patch: {service: app2, spec: {selector: {app: app3}}}}\n"
+        "    - {at: 10s, patch: {deployment: app1, spec: {template: {metadata: "
+        "{labels: {tier: web}}}}}}\n"
+        "    - {at: 10s, patch: {service: app3-2, spec: {selector: {tier: web}}}}\n";
+    static const ControllersOps ops = {
+        .power = gen_stub_power,
+        .proxy_sync = gen_stub_proxy_sync,
+        .pod_added = gen_stub_pod,
+        .pod_removed = gen_stub_pod,
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Scenario) sc = load_ok(text);
+    Cluster *c = cluster_build(sc, &error);
+    ck_assert_msg(c != NULL, "%s", error != NULL ? error->message : "");
+    g_autoptr(GPtrArray) events = events_compile(c, &error);
+    ck_assert_msg(events != NULL, "%s", error != NULL ? error->message : "");
+    SimLoop *loop = sim_loop_new();
+    ControllersConfig cfg;
+    controllers_config_init(&cfg);
+    Controllers *ctl = controllers_new(c, loop, &cfg, events, &ops, NULL);
+    controllers_start(ctl);
+    sim_loop_run_until(loop, 11 * SIM_SEC);
+    const K8sDeployment *d1 = cluster_find_deployment(c, "default", "app1");
+    const K8sDeployment *d2 = cluster_find_deployment(c, "default", "app2");
+    const K8sDeployment *d3 = cluster_find_deployment(c, "default", "app3");
+    const K8sService *s1 = cluster_find_service(c, "default", "app1");
+    const K8sService *s2 = cluster_find_service(c, "default", "app2");
+    const K8sService *s22 = cluster_find_service(c, "default", "app2-2");
+    const K8sService *s3 = cluster_find_service(c, "default", "app3");
+    const K8sService *s32 = cluster_find_service(c, "default", "app3-2");
+    ck_assert_str_eq(g_hash_table_lookup(s2->selector, "app"), "app3");
+    ck_assert_str_eq(g_hash_table_lookup(s22->selector, "app"), "app2");
+    ck_assert_str_eq(g_hash_table_lookup(d2->match_labels, "app"), "app2");
+    ck_assert_str_eq(g_hash_table_lookup(d2->template_.labels, "app"), "app2");
+    ck_assert_str_eq(g_hash_table_lookup(d1->template_.labels, "tier"), "web");
+    ck_assert_uint_eq(g_hash_table_size(d1->match_labels), 1);
+    ck_assert_uint_eq(g_hash_table_size(s1->selector), 1);
+    ck_assert_str_eq(g_hash_table_lookup(s32->selector, "tier"), "web");
+    ck_assert_uint_eq(g_hash_table_size(s3->selector), 1);
+    ck_assert_uint_eq(g_hash_table_size(d3->template_.labels), 1);
+    ck_assert_uint_eq(g_hash_table_size(d3->match_labels), 1);
+    controllers_free(ctl);
+    sim_loop_free(loop);
+    cluster_free(c);
+}
+END_TEST
+
 static Suite *
 loader_suite(void)
 {
@@ -945,6 +1187,10 @@ loader_suite(void)
     tcase_add_test(tc, yaml_tree_resolves_scalars_and_suggests_names);
     tcase_add_test(tc, generate_makes_deployments_and_services_like_manifests);
     tcase_add_test(tc, generate_names_count_in_decimal_in_their_namespace);
+    tcase_add_test(tc, generate_names_collide_with_objects_defined_before_or_after);
+    tcase_add_test(tc, generate_names_leave_near_misses_free);
+    tcase_add_test(tc, generate_shares_label_tables_and_patches_change_only_their_object);
+    tcase_add_test(tc, generate_timeline_patches_change_only_their_object);
     suite_add_tcase(s, tc);
     return s;
 }
