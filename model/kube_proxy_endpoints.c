@@ -36,8 +36,9 @@ kp_first_of_family(const GArray *addrs, SimFamily family)
 
 /* Orders KpEndpoint pointers by their "IP:port" string, as kube-proxy's byEndpoint does. */
 static gint
-kp_endpoint_compare(gconstpointer a, gconstpointer b)
+kp_endpoint_compare(gconstpointer a, gconstpointer b, gpointer unused)
 {
+    (void)unused;
     const KpEndpoint *x = *(const KpEndpoint *const *)a;
     const KpEndpoint *y = *(const KpEndpoint *const *)b;
     return strcmp(x->str, y->str);
@@ -69,6 +70,13 @@ kp_slice_compare(gconstpointer a, gconstpointer b)
     const K8sEndpointSlice *y = *(const K8sEndpointSlice *const *)b;
     int r = kp_slice_service_compare(x, y->meta.namespace_, y->service_name);
     return r != 0 ? r : g_strcmp0(x->meta.name, y->meta.name);
+}
+
+/* Appends p to list, a list carved with room for it (kp_map_ptr_list()). */
+static inline void
+kp_list_add(KpPtrList *list, gpointer p)
+{
+    list->pdata[list->len++] = p;
 }
 
 /* A port name with NULL read as "" (an unnamed port). (transfer none) */
@@ -143,7 +151,7 @@ kp_add_slice_endpoints(KpServicePort *sp, const K8sEndpointSlice *slice,
         ep->serving = e->serving != K8S_FALSE;
         ep->terminating = e->terminating == K8S_TRUE;
         ep->local = e->node_name != NULL && g_strcmp0(e->node_name, node->name) == 0;
-        g_ptr_array_add(sp->endpoints, ep);
+        kp_list_add(sp->endpoints, ep);
     }
 }
 
@@ -152,9 +160,11 @@ kp_add_slice_endpoints(KpServicePort *sp, const K8sEndpointSlice *slice,
  * replaces it. Renumbers the survivors' index. The dropped duplicates stay unused in their
  * port's endpoint_block. */
 static void
-kp_endpoints_sort_dedup(GPtrArray *eps)
+kp_endpoints_sort_dedup(KpPtrList *eps)
 {
-    g_ptr_array_sort(eps, kp_endpoint_compare); /* stable since GLib 2.32 */
+    /* eps is carved from the map's blocks, not a GPtrArray: sorted in place (stable since
+     * GLib 2.32). */
+    g_qsort_with_data(eps->pdata, (gint)eps->len, sizeof(gpointer), kp_endpoint_compare, NULL);
     guint out = 0;
     for (guint i = 0; i < eps->len;) {
         guint j = i + 1;
@@ -168,7 +178,7 @@ kp_endpoints_sort_dedup(GPtrArray *eps)
         eps->pdata[out++] = keep;
         i = j;
     }
-    g_ptr_array_set_size(eps, out);
+    eps->len = out;
 }
 
 /* TRUE when the EndpointSlice port p serves the Service port port: same name and protocol and
@@ -278,13 +288,13 @@ kp_categorize_cluster(KpServicePort *sp, const K8sNode *node)
     for (guint i = 0; i < sp->endpoints->len; i++) {
         KpEndpoint *ep = sp->endpoints->pdata[i];
         if (ep->ready && (!sp->used_topology || kp_hints_have(ep->source->hint_zones, zone)))
-            g_ptr_array_add(sp->cluster, ep);
+            kp_list_add(sp->cluster, ep);
     }
     if (sp->cluster->len == 0) {
         for (guint i = 0; i < sp->endpoints->len; i++) {
             KpEndpoint *ep = sp->endpoints->pdata[i];
             if (ep->serving && ep->terminating)
-                g_ptr_array_add(sp->cluster, ep);
+                kp_list_add(sp->cluster, ep);
         }
     }
     return sp->cluster->len > 0;
@@ -310,7 +320,7 @@ kp_categorize_local(KpServicePort *sp)
         KpEndpoint *ep = sp->endpoints->pdata[i];
         gboolean usable = local_ready ? ep->ready : (ep->serving && ep->terminating);
         if (ep->local && usable)
-            g_ptr_array_add(sp->local, ep);
+            kp_list_add(sp->local, ep);
     }
     return any;
 }
@@ -331,7 +341,7 @@ kp_categorize(KpServicePort *sp, const K8sNode *node)
         KpEndpoint *ce = c < sp->cluster->len ? sp->cluster->pdata[c] : NULL;
         KpEndpoint *le = l < sp->local->len ? sp->local->pdata[l] : NULL;
         KpEndpoint *next = ce == NULL || (le != NULL && le->index < ce->index) ? le : ce;
-        g_ptr_array_add(sp->all_reachable, next);
+        kp_list_add(sp->all_reachable, next);
         c += next == ce;
         l += next == le;
     }
@@ -360,65 +370,119 @@ kp_map_alloc(KpServiceMap *m, gsize size)
     return p;
 }
 
-/* Frees what a service port owns outside its map's blocks (its lists and name); NULL-safe. */
-static void
-kp_service_port_free(KpServicePort *sp)
+/* An empty pointer list with room for room pointers, carved from m's blocks: the header, then
+ * pdata. Filled with kp_list_add(). (transfer none) */
+static KpPtrList *
+kp_map_ptr_list(KpServiceMap *m, guint room)
 {
-    if (sp == NULL)
-        return;
-    g_free(sp->name);
-    g_array_unref(sp->external_ips);
-    g_array_unref(sp->lb_vips);
-    g_array_unref(sp->source_ranges);
-    g_ptr_array_unref(sp->cluster);
-    g_ptr_array_unref(sp->local);
-    g_ptr_array_unref(sp->all_reachable);
-    g_ptr_array_unref(sp->endpoints);
+    KpPtrList *list = kp_map_alloc(m, sizeof *list + room * sizeof(gpointer));
+    list->pdata = room > 0 ? (gpointer *)(list + 1) : NULL;
+    list->len = 0;
+    return list;
 }
 
-/* The addresses of src (SimAddr array, nullable) that are of family. (transfer full) */
-static GArray *
-kp_addrs_of_family(const GArray *src, SimFamily family)
+/* An array of n elements of size bytes, carved like kp_map_ptr_list(): the header, then data,
+ * len = n, to be filled by the caller. (transfer none) */
+static KpValueList *
+kp_map_array(KpServiceMap *m, guint n, gsize size)
 {
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(SimAddr));
-    for (guint i = 0; src != NULL && i < src->len; i++) {
+    KpValueList *a = kp_map_alloc(m, sizeof *a + n * size);
+    a->data = n > 0 ? (gchar *)(a + 1) : NULL;
+    a->len = n;
+    return a;
+}
+
+/* svcPortNameString: "ns/svc", or "ns/svc:port" for a named port (k8s_service_port_name()),
+ * written into m's blocks without printf. (transfer none) */
+static char *
+kp_map_port_name(KpServiceMap *m, const K8sService *svc, const K8sServicePort *port)
+{
+    const char *ns = svc->meta.namespace_, *name = svc->meta.name;
+    const char *pname = port->name != NULL ? port->name : "";
+    if (ns == NULL || name == NULL) { /* never from the loader; printf's "(null)" as before */
+        g_autofree char *text = k8s_service_port_name(svc, port);
+        return strcpy(kp_map_alloc(m, strlen(text) + 1), text);
+    }
+    gsize n_ns = strlen(ns), n_name = strlen(name), n_port = strlen(pname);
+    char *out = kp_map_alloc(m, n_ns + 1 + n_name + (n_port > 0 ? 1 + n_port : 0) + 1);
+    char *p = out;
+    memcpy(p, ns, n_ns);
+    p += n_ns;
+    *p++ = '/';
+    memcpy(p, name, n_name);
+    p += n_name;
+    if (n_port > 0) {
+        *p++ = ':';
+        memcpy(p, pname, n_port);
+        p += n_port;
+    }
+    *p = '\0';
+    return out;
+}
+
+/* The addresses of src (SimAddr array, nullable) that are of family, in m's blocks.
+ * (transfer none) */
+static KpValueList *
+kp_addrs_of_family(KpServiceMap *m, const GArray *src, SimFamily family)
+{
+    guint n = 0;
+    for (guint i = 0; src != NULL && i < src->len; i++)
+        n += g_array_index(src, SimAddr, i).family == family;
+    KpValueList *out = kp_map_array(m, n, sizeof(SimAddr));
+    for (guint i = 0, k = 0; k < n; i++) {
         const SimAddr *a = &g_array_index(src, SimAddr, i);
         if (a->family == family)
-            g_array_append_vals(out, a, 1);
+            g_array_index(out, SimAddr, k++) = *a;
     }
     return out;
 }
 
-/* The prefixes of src (SimCidr array, nullable) that are of family. (transfer full) */
-static GArray *
-kp_cidrs_of_family(const GArray *src, SimFamily family)
+/* The prefixes of src (SimCidr array, nullable) that are of family, in m's blocks.
+ * (transfer none) */
+static KpValueList *
+kp_cidrs_of_family(KpServiceMap *m, const GArray *src, SimFamily family)
 {
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(SimCidr));
-    for (guint i = 0; src != NULL && i < src->len; i++) {
+    guint n = 0;
+    for (guint i = 0; src != NULL && i < src->len; i++)
+        n += g_array_index(src, SimCidr, i).addr.family == family;
+    KpValueList *out = kp_map_array(m, n, sizeof(SimCidr));
+    for (guint i = 0, k = 0; k < n; i++) {
         const SimCidr *c = &g_array_index(src, SimCidr, i);
         if (c->addr.family == family)
-            g_array_append_vals(out, c, 1);
+            g_array_index(out, SimCidr, k++) = *c;
     }
     return out;
 }
 
-/* The status.loadBalancer.ingress IPs of family whose ipMode is VIP (or unset). (transfer full) */
-static GArray *
-kp_lb_vips(const K8sService *svc, SimFamily family)
+/* TRUE when in is a status.loadBalancer.ingress IP of family whose ipMode is VIP (or unset). */
+static gboolean
+kp_is_lb_vip(const K8sLoadBalancerIngress *in, SimFamily family)
 {
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(SimAddr));
-    for (guint i = 0; svc->lb_ingress != NULL && i < svc->lb_ingress->len; i++) {
-        const K8sLoadBalancerIngress *in = svc->lb_ingress->pdata[i];
-        if (in->ip.family == family && !in->ip_mode_proxy)
-            g_array_append_val(out, in->ip);
+    return in->ip.family == family && !in->ip_mode_proxy;
+}
+
+/* The status.loadBalancer.ingress IPs of family whose ipMode is VIP (or unset), in m's blocks.
+ * (transfer none) */
+static KpValueList *
+kp_lb_vips(KpServiceMap *m, const K8sService *svc, SimFamily family)
+{
+    const GPtrArray *ingress = svc->lb_ingress;
+    guint n = 0;
+    for (guint i = 0; ingress != NULL && i < ingress->len; i++)
+        n += kp_is_lb_vip(ingress->pdata[i], family);
+    KpValueList *out = kp_map_array(m, n, sizeof(SimAddr));
+    for (guint i = 0, k = 0; k < n; i++) {
+        const K8sLoadBalancerIngress *in = ingress->pdata[i];
+        if (kp_is_lb_vip(in, family))
+            g_array_index(out, SimAddr, k++) = in->ip;
     }
     return out;
 }
 
 /* A service port record of m for port of svc with clusterIP cip, with the per-family front
  * ends and traffic-policy predicates of BaseServicePortInfo; no endpoints yet, but room for
- * n_endpoints of them in endpoint_block and the lists. (transfer full: to be added to
- * m->ports) */
+ * n_endpoints of them in endpoint_block and the lists. Everything it points to that is its own
+ * lives in m's blocks. (transfer none: to be added to m->ports) */
 static KpServicePort *
 kp_service_port_new(KpServiceMap *m, const K8sService *svc, const K8sServicePort *port,
                     const SimAddr *cip, guint n_endpoints)
@@ -428,12 +492,12 @@ kp_service_port_new(KpServiceMap *m, const K8sService *svc, const K8sServicePort
     *sp = (KpServicePort){0};
     sp->service = svc;
     sp->port = port;
-    sp->name = k8s_service_port_name(svc, port);
+    sp->name = kp_map_port_name(m, svc, port);
     sp->protocol = sim_proto_name(port->protocol);
     sp->cluster_ip = *cip;
-    sp->external_ips = kp_addrs_of_family(svc->external_ips, family);
-    sp->lb_vips = kp_lb_vips(svc, family);
-    sp->source_ranges = kp_cidrs_of_family(svc->source_ranges, family);
+    sp->external_ips = kp_addrs_of_family(m, svc->external_ips, family);
+    sp->lb_vips = kp_lb_vips(m, svc, family);
+    sp->source_ranges = kp_cidrs_of_family(m, svc->source_ranges, family);
     sp->sticky_seconds = svc->affinity_client_ip ? svc->affinity_timeout : 0;
 
     sp->externally_accessible =
@@ -447,10 +511,10 @@ kp_service_port_new(KpServiceMap *m, const K8sService *svc, const K8sServicePort
         sp->health_check_node_port = svc->health_check_node_port;
 
     sp->endpoint_block = n_endpoints > 0 ? kp_map_alloc(m, n_endpoints * sizeof(KpEndpoint)) : NULL;
-    sp->endpoints = g_ptr_array_sized_new(n_endpoints);
-    sp->cluster = g_ptr_array_sized_new(n_endpoints);
-    sp->local = g_ptr_array_sized_new(sp->uses_local_endpoints ? n_endpoints : 0);
-    sp->all_reachable = g_ptr_array_sized_new(n_endpoints);
+    sp->endpoints = kp_map_ptr_list(m, n_endpoints);
+    sp->cluster = kp_map_ptr_list(m, sp->uses_cluster_endpoints ? n_endpoints : 0);
+    sp->local = kp_map_ptr_list(m, sp->uses_local_endpoints ? n_endpoints : 0);
+    sp->all_reachable = kp_map_ptr_list(m, n_endpoints);
     return sp;
 }
 
@@ -524,7 +588,7 @@ kp_service_map_new(const Cluster *c, const K8sNode *node, SimFamily family)
     m->cluster = c;
     m->node = node;
     m->family = family;
-    m->ports = g_ptr_array_new_with_free_func((GDestroyNotify)kp_service_port_free);
+    m->ports = g_ptr_array_sized_new(c->services != NULL ? c->services->len : 0);
     m->blocks = g_ptr_array_new_with_free_func(g_free);
 
     g_autoptr(GPtrArray) slice_index = kp_slice_index_new(c, family);
@@ -546,7 +610,7 @@ kp_service_map_free(KpServiceMap *m)
 {
     if (m == NULL)
         return;
-    g_ptr_array_unref(m->ports); /* before the blocks the ports live in */
+    g_ptr_array_unref(m->ports); /* the ports and all they own live in the blocks */
     g_ptr_array_unref(m->blocks);
     g_free(m);
 }

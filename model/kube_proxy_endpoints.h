@@ -11,9 +11,9 @@
  * pkg/proxy/util/localdetector.go. The iptables backend and the trace explanation read these
  * records; later backends (nftables, IPVS) are meant to as well.
  *
- * Ownership: a KpServiceMap owns its KpServicePorts and their KpEndpoints (both carved from the
- * map's memory blocks); the cluster objects they point to are borrowed and must outlive the
- * map.
+ * Ownership: a KpServiceMap owns its KpServicePorts, their KpEndpoints, names and lists (all
+ * carved from the map's memory blocks); the cluster objects they point to are borrowed and must
+ * outlive the map.
  */
 #ifndef KPSIM_KUBE_PROXY_ENDPOINTS_H
 #define KPSIM_KUBE_PROXY_ENDPOINTS_H
@@ -32,18 +32,35 @@ typedef struct {
     guint index;                   /* position in KpServicePort.endpoints */
 } KpEndpoint;
 
+/* A list of pointers carved from a KpServiceMap's blocks: read len and pdata
+ * (g_ptr_array_index() works on it as on a GPtrArray). It is not a GPtrArray - no GLib
+ * function takes it - so nothing can resize, sort, reference or free it by mistake. */
+typedef struct {
+    gpointer *pdata;
+    guint len;
+} KpPtrList;
+
+/* The same for values: read len and data (g_array_index() works on it as on a GArray). */
+typedef struct {
+    gchar *data;
+    guint len;
+} KpValueList;
+
 /* One port of one Service, for one node and one IP family (kube-proxy's servicePortInfo plus
  * the result of CategorizeEndpoints for it). The four endpoint lists share the KpEndpoints of
- * `endpoints`, keep its order (sorted by str) and hold no references of their own. */
+ * `endpoints`, keep its order (sorted by str) and hold no references of their own.
+ *
+ * The lists are never NULL and are carved from the map's blocks (a 10,000-Service node would
+ * otherwise allocate seven arrays per port, most of them empty), as is name. */
 typedef struct {
     const K8sService *service;      /* (transfer none) */
     const K8sServicePort *port;     /* (transfer none) */
-    char *name;                     /* svcPortNameString: "ns/svc" or "ns/svc:port" */
+    char *name;                     /* svcPortNameString: "ns/svc" or "ns/svc:port" (map's) */
     const char *protocol;           /* "tcp", "udp" or "sctp" (static) */
     SimAddr cluster_ip;             /* the clusterIP of this family */
-    GArray *external_ips;           /* SimAddr: spec.externalIPs of this family */
-    GArray *lb_vips;                /* SimAddr: ingress IPs of this family with ipMode VIP/unset */
-    GArray *source_ranges;          /* SimCidr: loadBalancerSourceRanges of this family */
+    KpValueList *external_ips;      /* SimAddr: spec.externalIPs of this family */
+    KpValueList *lb_vips;           /* SimAddr: ingress IPs of this family with ipMode VIP/unset */
+    KpValueList *source_ranges;     /* SimCidr: loadBalancerSourceRanges of this family */
     guint16 health_check_node_port; /* 0 unless type LoadBalancer with ETP Local */
     guint sticky_seconds;           /* ClientIP affinity timeout; 0 = no affinity */
 
@@ -53,11 +70,11 @@ typedef struct {
     gboolean uses_cluster_endpoints; /* !internal_policy_local || externally_accessible */
     gboolean uses_local_endpoints;   /* internal_policy_local || external_policy_local */
 
-    GPtrArray *endpoints;       /* KpEndpoint*: every endpoint, deduplicated, sorted */
+    KpPtrList *endpoints;       /* KpEndpoint*: every endpoint, deduplicated, sorted */
     KpEndpoint *endpoint_block; /* the storage of the KpEndpoints (in the map's blocks) */
-    GPtrArray *cluster;         /* KpEndpoint*: the Cluster-policy set */
-    GPtrArray *local;           /* KpEndpoint*: the Local-policy set */
-    GPtrArray *all_reachable;   /* KpEndpoint*: cluster U local, what this node may DNAT to */
+    KpPtrList *cluster;         /* KpEndpoint*: the Cluster-policy set */
+    KpPtrList *local;           /* KpEndpoint*: the Local-policy set */
+    KpPtrList *all_reachable;   /* KpEndpoint*: cluster U local, what this node may DNAT to */
     gboolean has_endpoints;     /* a usable endpoint exists anywhere in the cluster */
     gboolean used_topology;     /* the cluster set was filtered by zone hints */
 

@@ -17,6 +17,7 @@
 #include "model/kube_proxy_endpoints.h"
 #include "model/kube_proxy_private.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 /* kube-proxy drops per-endpoint comments beyond this many endpoints
@@ -38,6 +39,7 @@ typedef struct {
     KpNodePortAddresses npa;
     gboolean large_cluster; /* comments omitted on SVC/SVL/SEP rules */
     GArray *probabilities;  /* kp_probability()'s cache */
+    GString *text;          /* ipt_text()'s buffer, reused by every rule's comment */
     char mark[16];          /* "0x004000" */
     char mark_mask[40];     /* "0x004000/0x004000" */
 } IptRender;
@@ -45,10 +47,12 @@ typedef struct {
 /* One service port being rendered: its chain names and the decisions syncProxyRules makes. */
 typedef struct {
     const KpServicePort *sp;
+    SimProto proto; /* sp->protocol's */
     char svc_chain[IPT_CHAIN_LEN], svl_chain[IPT_CHAIN_LEN];
     char ext_chain[IPT_CHAIN_LEN], fw_chain[IPT_CHAIN_LEN];
-    char (*sep_chain)[IPT_CHAIN_LEN]; /* by KpEndpoint.index; set for all_reachable */
-    char cluster_ip[SIM_ADDR_STRLEN];
+    char (*sep_chain)[IPT_CHAIN_LEN]; /* by KpEndpoint.index; set for all_reachable; NULL
+                                       * when there are none */
+    char cluster_ip[SIM_ADDR_STRLEN]; /* "" until ipt_cluster_ip() writes it */
     char port[8], node_port[8];
     gboolean uses_cluster_chain, uses_local_chain, uses_ext_chain, uses_fw_chain;
     gboolean has_internal, has_external;
@@ -58,6 +62,48 @@ typedef struct {
 } IptService;
 
 /* ---------------------------------------------------------------- argument vectors */
+
+/* The NULL-terminated strings one after another, in r's text buffer: valid until the next call
+ * (rules copy their comments, so one buffer serves every rule). Rule comments are written this
+ * way rather than with printf: a 10,000-Service node writes 40,000 of them. (transfer none) */
+static const char *G_GNUC_NULL_TERMINATED
+ipt_text(IptRender *r, ...)
+{
+    va_list ap;
+    g_string_truncate(r->text, 0);
+    va_start(ap, r);
+    for (const char *t = va_arg(ap, const char *); t != NULL; t = va_arg(ap, const char *))
+        g_string_append(r->text, t);
+    va_end(ap);
+    return r->text->str;
+}
+
+/* Writes v in decimal and a NUL into buf (room for v's digits and the NUL: 6 bytes for a port,
+ * 11 for any guint) and returns buf, as "%u" would. */
+static char *
+ipt_uint(char *buf, guint v)
+{
+    char digits[10];
+    guint n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (guint i = 0; i < n; i++)
+        buf[i] = digits[n - 1 - i];
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The clusterIP of s as text, written on first use (most service ports never need it: their
+ * rules are built from structures). (transfer none) */
+static const char *
+ipt_cluster_ip(IptService *s)
+{
+    if (s->cluster_ip[0] == '\0')
+        sim_addr_to_string(&s->sp->cluster_ip, s->cluster_ip);
+    return s->cluster_ip;
+}
 
 /* Appends "-m PROTO -p PROTO [-d DST] --dport PORT" (dst nullable), as kube-proxy writes it. */
 static void
@@ -154,7 +200,8 @@ ipt_service_names(IptService *s)
     kp_chain_name(s->svl_chain, IPT_CHAIN_LEN, "KUBE-SVL-", h);
     kp_chain_name(s->ext_chain, IPT_CHAIN_LEN, "KUBE-EXT-", h);
     kp_chain_name(s->fw_chain, IPT_CHAIN_LEN, "KUBE-FW-", h);
-    s->sep_chain = g_malloc0_n(MAX(sp->endpoints->len, 1), IPT_CHAIN_LEN);
+    if (sp->all_reachable->len > 0)
+        s->sep_chain = g_malloc0_n(sp->endpoints->len, IPT_CHAIN_LEN);
     for (guint i = 0; i < sp->all_reachable->len; i++) {
         const KpEndpoint *ep = sp->all_reachable->pdata[i];
         char eh[KUBE_PROXY_HASH_SIZE];
@@ -182,17 +229,17 @@ ipt_service_decide(IptService *s)
 
     if (!sp->has_endpoints) {
         s->internal_target = s->external_target = "REJECT";
-        s->internal_comment = g_strdup_printf("%s has no endpoints", sp->name);
+        s->internal_comment = g_strconcat(sp->name, " has no endpoints", NULL);
         s->external_comment = g_strdup(s->internal_comment);
         return;
     }
     if (!s->has_internal) {
         s->internal_target = "DROP";
-        s->internal_comment = g_strdup_printf("%s has no local endpoints", sp->name);
+        s->internal_comment = g_strconcat(sp->name, " has no local endpoints", NULL);
     }
     if (!s->has_external) {
         s->external_target = "DROP";
-        s->external_comment = g_strdup_printf("%s has no local endpoints", sp->name);
+        s->external_comment = g_strconcat(sp->name, " has no local endpoints", NULL);
     }
 }
 
@@ -203,11 +250,11 @@ ipt_service_init(IptService *s, const KpServicePort *sp)
 {
     memset(s, 0, sizeof *s);
     s->sp = sp;
+    s->proto = kp_proto(sp->protocol);
     ipt_service_names(s);
     ipt_service_decide(s);
-    sim_addr_to_string(&sp->cluster_ip, s->cluster_ip);
-    g_snprintf(s->port, sizeof s->port, "%u", sp->port->port);
-    g_snprintf(s->node_port, sizeof s->node_port, "%u", sp->port->node_port);
+    ipt_uint(s->port, sp->port->port);
+    ipt_uint(s->node_port, sp->port->node_port);
 }
 
 /* Releases what s owns. */
@@ -242,12 +289,12 @@ ipt_service_chains(IptRender *r, const IptService *s)
 /* The clusterIP capture: nat KUBE-SERVICES to the internal chain, or filter KUBE-SERVICES
  * REJECT/DROP when there are no internal endpoints. */
 static void
-ipt_capture_cluster_ip(IptRender *r, const IptService *s)
+ipt_capture_cluster_ip(IptRender *r, IptService *s)
 {
     KpArgs a = {0};
     if (s->has_internal) {
-        g_autofree char *comment = g_strdup_printf("%s cluster IP", s->sp->name);
-        SimProto proto = kp_proto(s->sp->protocol);
+        const char *comment = ipt_text(r, s->sp->name, " cluster IP", NULL);
+        SimProto proto = s->proto;
         SimCidr dst;
         sim_cidr_from_addr(&s->sp->cluster_ip, &dst);
         NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, "KUBE-SERVICES");
@@ -260,7 +307,7 @@ ipt_capture_cluster_ip(IptRender *r, const IptService *s)
         return;
     }
     kp_args_add(&a, "-m", "comment", "--comment", s->internal_comment, NULL);
-    ipt_args_add_dest(&a, s, s->cluster_ip, s->port);
+    ipt_args_add_dest(&a, s, ipt_cluster_ip(s), s->port);
     kp_args_add(&a, "-j", s->internal_target, NULL);
     kp_append(r->rs, NF_TABLE_FILTER, "KUBE-SERVICES", &a);
 }
@@ -281,13 +328,13 @@ ipt_external_filter(IptRender *r, const IptService *s, const char *dst)
 static void
 ipt_capture_external_ips(IptRender *r, const IptService *s)
 {
-    g_autofree char *comment = g_strdup_printf("%s external IP", s->sp->name);
     for (guint i = 0; i < s->sp->external_ips->len; i++) {
         char ip[SIM_ADDR_STRLEN];
         sim_addr_to_string(&g_array_index(s->sp->external_ips, SimAddr, i), ip);
         if (s->sp->has_endpoints) {
             KpArgs a = {0};
-            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment",
+                        ipt_text(r, s->sp->name, " external IP", NULL), NULL);
             ipt_args_add_dest(&a, s, ip, s->port);
             kp_args_add(&a, "-j", s->ext_chain, NULL);
             kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
@@ -303,23 +350,23 @@ ipt_capture_external_ips(IptRender *r, const IptService *s)
 static void
 ipt_capture_lb_ips(IptRender *r, const IptService *s)
 {
-    const GArray *vips = s->sp->lb_vips;
-    g_autofree char *comment = g_strdup_printf("%s loadbalancer IP", s->sp->name);
-    g_autofree char *fw_comment =
-        g_strdup_printf("%s traffic not accepted by %s", s->sp->name, s->fw_chain);
+    const KpValueList *vips = s->sp->lb_vips;
     for (guint i = 0; i < vips->len; i++) {
         char ip[SIM_ADDR_STRLEN];
         sim_addr_to_string(&g_array_index(vips, SimAddr, i), ip);
         KpArgs a = {0};
         if (s->sp->has_endpoints) {
-            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment",
+                        ipt_text(r, s->sp->name, " loadbalancer IP", NULL), NULL);
             ipt_args_add_dest(&a, s, ip, s->port);
             kp_args_add(&a, "-j", s->lb_chain, NULL);
             kp_append(r->rs, NF_TABLE_NAT, "KUBE-SERVICES", &a);
         }
         if (s->uses_fw_chain) {
             a.n = 0;
-            kp_args_add(&a, "-m", "comment", "--comment", fw_comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment",
+                        ipt_text(r, s->sp->name, " traffic not accepted by ", s->fw_chain, NULL),
+                        NULL);
             ipt_args_add_dest(&a, s, ip, s->port);
             kp_args_add(&a, "-j", "DROP", NULL);
             kp_append(r->rs, NF_TABLE_FILTER, "KUBE-PROXY-FIREWALL", &a);
@@ -339,7 +386,7 @@ ipt_capture_node_port(IptRender *r, const IptService *s)
     const KpServicePort *sp = s->sp;
     KpArgs a = {0};
     if (sp->port->node_port != 0 && sp->has_endpoints) {
-        SimProto proto = kp_proto(sp->protocol);
+        SimProto proto = s->proto;
         if (r->family == SIM_AF_INET && r->cfg->localhost_node_ports && r->npa.match_all) {
             const SimCidr loopback = {.addr = {.family = SIM_AF_INET, .b = {127}}, .prefix = 8};
             NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, "KUBE-NODEPORTS");
@@ -368,10 +415,9 @@ ipt_capture_node_port(IptRender *r, const IptService *s)
     }
     if (sp->health_check_node_port != 0) {
         char hc[8];
-        g_snprintf(hc, sizeof hc, "%u", sp->health_check_node_port);
-        g_autofree char *comment = g_strdup_printf("%s health check node port", sp->name);
+        const char *comment = ipt_text(r, sp->name, " health check node port", NULL);
         kp_args_add(&a, "-m", "comment", "--comment", comment, "-m", "tcp", "-p", "tcp", "--dport",
-                    hc, "-j", "ACCEPT", NULL);
+                    ipt_uint(hc, sp->health_check_node_port), "-j", "ACCEPT", NULL);
         kp_append(r->rs, NF_TABLE_FILTER, "KUBE-NODEPORTS", &a);
     }
 }
@@ -381,14 +427,14 @@ ipt_capture_node_port(IptRender *r, const IptService *s)
 /* The first rule of the internal policy chain: mark clusterIP traffic for masquerade, for
  * every source (masqueradeAll) or for sources the local detector calls off-cluster. */
 static void
-ipt_internal_masquerade(IptRender *r, const IptService *s)
+ipt_internal_masquerade(IptRender *r, IptService *s)
 {
     if (!s->has_internal || (!r->cfg->masquerade_all && !r->detector.implemented))
         return;
     KpArgs a = {0};
-    g_autofree char *comment = g_strdup_printf("%s cluster IP", s->sp->name);
-    kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
-    ipt_args_add_dest(&a, s, s->cluster_ip, s->port);
+    kp_args_add(&a, "-m", "comment", "--comment", ipt_text(r, s->sp->name, " cluster IP", NULL),
+                NULL);
+    ipt_args_add_dest(&a, s, ipt_cluster_ip(s), s->port);
     if (!r->cfg->masquerade_all)
         kp_args_add(&a, "!", r->detector_opt, r->detector_value, NULL);
     kp_args_add(&a, "-j", "KUBE-MARK-MASQ", NULL);
@@ -401,8 +447,8 @@ static void G_GNUC_NULL_TERMINATED
 ipt_ext_rule(IptRender *r, const IptService *s, const char *what, const char *target, ...)
 {
     KpArgs a = {0};
-    g_autofree char *comment = g_strdup_printf("%s %s external destinations", what, s->sp->name);
-    kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+    kp_args_add(&a, "-m", "comment", "--comment",
+                ipt_text(r, what, " ", s->sp->name, " external destinations", NULL), NULL);
     va_list ap;
     va_start(ap, target);
     for (const char *m = va_arg(ap, const char *); m != NULL; m = va_arg(ap, const char *))
@@ -447,14 +493,14 @@ ipt_firewall_chain(IptRender *r, const IptService *s)
     if (!s->uses_fw_chain)
         return;
     const KpServicePort *sp = s->sp;
-    g_autofree char *comment = g_strdup_printf("%s loadbalancer IP", sp->name);
     gboolean allow_from_node = FALSE;
     for (guint i = 0; i < sp->source_ranges->len; i++) {
         const SimCidr *cidr = &g_array_index(sp->source_ranges, SimCidr, i);
         char text[SIM_CIDR_STRLEN];
         KpArgs a = {0};
-        kp_args_add(&a, "-m", "comment", "--comment", comment, "-s", sim_cidr_to_string(cidr, text),
-                    "-j", s->ext_chain, NULL);
+        kp_args_add(&a, "-m", "comment", "--comment",
+                    ipt_text(r, sp->name, " loadbalancer IP", NULL), "-s",
+                    sim_cidr_to_string(cidr, text), "-j", s->ext_chain, NULL);
         kp_append(r->rs, NF_TABLE_NAT, s->fw_chain, &a);
         allow_from_node =
             allow_from_node || (r->has_node_ip && sim_cidr_contains(cidr, &r->node_ip));
@@ -462,13 +508,14 @@ ipt_firewall_chain(IptRender *r, const IptService *s)
     for (guint i = 0; allow_from_node && i < sp->lb_vips->len; i++) {
         char ip[SIM_ADDR_STRLEN];
         KpArgs a = {0};
-        kp_args_add(&a, "-m", "comment", "--comment", comment, "-s",
+        kp_args_add(&a, "-m", "comment", "--comment",
+                    ipt_text(r, sp->name, " loadbalancer IP", NULL), "-s",
                     sim_addr_to_string(&g_array_index(sp->lb_vips, SimAddr, i), ip), "-j",
                     s->ext_chain, NULL);
         kp_append(r->rs, NF_TABLE_NAT, s->fw_chain, &a);
     }
-    g_autofree char *last =
-        g_strdup_printf("other traffic to %s will be dropped by KUBE-PROXY-FIREWALL", sp->name);
+    const char *last =
+        ipt_text(r, "other traffic to ", sp->name, " will be dropped by KUBE-PROXY-FIREWALL", NULL);
     KpArgs a = {0};
     kp_args_add(&a, "-m", "comment", "--comment", last, NULL);
     kp_append(r->rs, NF_TABLE_NAT, s->fw_chain, &a);
@@ -478,18 +525,18 @@ ipt_firewall_chain(IptRender *r, const IptService *s)
  * (KpEndpoint*) into chain. The n-th of n rules is unconditional; rule i before it matches with
  * probability 1/(n-i), written "%0.10f" as kube-proxy does. */
 static void
-ipt_policy_chain(IptRender *r, const IptService *s, const char *chain, const GPtrArray *eps)
+ipt_policy_chain(IptRender *r, const IptService *s, const char *chain, const KpPtrList *eps)
 {
     const KpServicePort *sp = s->sp;
     char seconds[16];
-    g_snprintf(seconds, sizeof seconds, "%u", sp->sticky_seconds);
+    ipt_uint(seconds, sp->sticky_seconds);
     for (guint i = 0; sp->sticky_seconds != 0 && i < eps->len; i++) {
         const KpEndpoint *ep = eps->pdata[i];
         const char *sep = s->sep_chain[ep->index];
-        g_autofree char *comment = g_strdup_printf("%s -> %s", sp->name, ep->str);
         KpArgs a = {0};
         if (!r->large_cluster)
-            kp_args_add(&a, "-m", "comment", "--comment", comment, NULL);
+            kp_args_add(&a, "-m", "comment", "--comment",
+                        ipt_text(r, sp->name, " -> ", ep->str, NULL), NULL);
         kp_args_add(&a, "-m", "recent", "--name", sep, "--rcheck", "--seconds", seconds, "--reap",
                     "-j", sep, NULL);
         kp_append(r->rs, NF_TABLE_NAT, chain, &a);
@@ -497,10 +544,8 @@ ipt_policy_chain(IptRender *r, const IptService *s, const char *chain, const GPt
     for (guint i = 0; i < eps->len; i++) {
         const KpEndpoint *ep = eps->pdata[i];
         NfRuleBuilder *b = nf_rule_builder_start(r->rs, NF_TABLE_NAT, chain);
-        if (!r->large_cluster) {
-            g_autofree char *comment = g_strdup_printf("%s -> %s", sp->name, ep->str);
-            nf_rule_builder_comment(b, comment);
-        }
+        if (!r->large_cluster)
+            nf_rule_builder_comment(b, ipt_text(r, sp->name, " -> ", ep->str, NULL));
         if (i + 1 < eps->len)
             nf_rule_builder_statistic(b, kp_probability(&r->probabilities, eps->len - i));
         nf_rule_builder_jump(b, s->sep_chain[ep->index]);
@@ -532,8 +577,8 @@ ipt_endpoint_chains(IptRender *r, const IptService *s)
             nf_rule_builder_comment(b, sp->name);
         if (sp->sticky_seconds != 0)
             nf_rule_builder_recent(b, sep, TRUE, 0, FALSE);
-        nf_rule_builder_proto_match(b, kp_proto(sp->protocol));
-        nf_rule_builder_proto(b, kp_proto(sp->protocol));
+        nf_rule_builder_proto_match(b, s->proto);
+        nf_rule_builder_proto(b, s->proto);
         nf_rule_builder_dnat(b, &ep->addr, TRUE);
         kp_commit(b);
     }
@@ -670,6 +715,7 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
     g_autoptr(KpServiceMap) map = kp_service_map_new(c, node, family);
     r.large_cluster = map->total_endpoints > IPT_LARGE_CLUSTER_ENDPOINTS;
     r.rs = nf_ruleset_new(family);
+    r.text = g_string_sized_new(128);
     /* KUBE-SVC and one of SVL/EXT/FW per port, KUBE-SEP per endpoint: about the nat chains. */
     nf_ruleset_reserve_chains(r.rs, NF_TABLE_NAT, 2 * map->ports->len + map->listed_endpoints);
 
@@ -681,6 +727,7 @@ kube_proxy_render(const Cluster *c, const K8sNode *node, SimFamily family, GErro
 
     kp_node_port_addresses_clear(&r.npa);
     g_free(r.detector_value);
+    g_string_free(r.text, TRUE);
     if (r.probabilities != NULL)
         g_array_unref(r.probabilities);
     return r.rs;

@@ -448,7 +448,7 @@ ipvs_table_begin(IpvsRender *r)
  * ClientIP affinity) with eps (KpEndpoint*, nullable) as real servers of weight 1. */
 static void
 ipvs_add_service(IpvsRender *r, const KpServicePort *sp, const SimAddr *addr, guint port,
-                 const GPtrArray *eps)
+                 const KpPtrList *eps)
 {
     g_autoptr(GError) err = NULL;
     IpvsServiceSpec spec = {.proto = (guint8)sp->port->protocol, .vip = {*addr, (guint16)port}};
@@ -510,7 +510,7 @@ ipvs_table_attach(IpvsRender *r)
  * node without endpoints) - except for internalTrafficPolicy Local, which gets none. The last
  * test applies to every virtual service of an ITP Local Service, as proxier.go writes it.
  * (transfer none) (nullable) */
-static const GPtrArray *
+static const KpPtrList *
 ipvs_real_servers(const KpServicePort *sp, gboolean only_local)
 {
     if (!only_local)

@@ -499,7 +499,7 @@ nft_firewall_chain(NftRender *r, const NftService *s)
 
 /* writeServiceToEndpointRules(): affinity lookups, then one numgen vmap over eps. */
 static void
-nft_policy_chain(NftRender *r, const NftService *s, NftChain *chain, const GPtrArray *eps)
+nft_policy_chain(NftRender *r, const NftService *s, NftChain *chain, const KpPtrList *eps)
 {
     (void)r;
     if (chain == NULL || eps->len == 0)

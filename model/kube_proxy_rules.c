@@ -7,6 +7,7 @@
 #include "sim/sim_packet.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 /* See kube_proxy_private.h. */
 void
@@ -92,6 +93,12 @@ kp_probability(GArray **cache, guint n)
 void
 kp_chain_name(char *buf, gsize size, const char *prefix, const char *hash)
 {
+    gsize np = strlen(prefix), nh = strlen(hash);
+    if (np + nh < size) { /* always, for chain names: two copies */
+        memcpy(buf, prefix, np);
+        memcpy(buf + np, hash, nh + 1);
+        return;
+    }
     gsize n = g_strlcpy(buf, prefix, size);
     if (n < size)
         g_strlcpy(buf + n, hash, size - n);

@@ -200,7 +200,13 @@ struct NfChain {
     guint user_refs;     /* those of them in user chains: only these can close a loop */
     guint visit;         /* loop-check bookkeeping (netfilter.c) */
     NfChainIndex *index; /* (nullable) evaluation cache, built by nf_eval.c; NULL when stale */
+    guint walks;         /* walks nf_eval.c made without an index (up to NF_INDEX_AFTER_WALKS) */
 };
+
+/* nf_eval.c walks a chain rule by rule this many times before it indexes it (on the next walk,
+ * and at once again after a change), so a one-shot trace of a 10,000-Service node does not
+ * bucket 20,000 rules to walk them once. Results never depend on it. */
+#define NF_INDEX_AFTER_WALKS 3
 
 /* A table's chains by name: open addressing with linear probing over a power-of-two array, at
  * most half full (a 10,000-Service nat table has 180,000 chains; GHashTable rehashed them often

@@ -6,9 +6,11 @@
  * jumps with a return stack, RETURN, terminal verdicts, and the targets' effect on the packet
  * (MARK, DNAT) or on the connection (SNAT, MASQUERADE, left to the caller to apply). A random
  * match may be explored both ways, forking the walk; each fork is an NfBranch weighted by the
- * probability of the choices it took. Evaluation is indexed: a chain is bucketed once, after it
- * changes, by exact destination + protocol + destination port, so a packet only tests the rules
- * that can match it, while rules_evaluated still counts what the kernel's linear walk costs.
+ * probability of the choices it took. Evaluation is indexed: once a chain has been walked
+ * NF_INDEX_AFTER_WALKS times, it is bucketed (again after each change) by exact destination +
+ * protocol + destination port, so a packet only tests the rules that can match it, while
+ * rules_evaluated still counts what the kernel's linear walk costs. Its first walks go rule by
+ * rule: for a one-shot trace, building the index would cost more than it saves.
  * Left out: counters, fragments, TCP flags, and the address types other than LOCAL.
  */
 #include "sim/nf_eval.h"
@@ -217,15 +219,21 @@ typedef struct {
     gboolean record_steps;
 } EvalCtx;
 
-/* Sets up f to walk chain c from its start for pkt, building c's index if it is stale. */
+/* Sets up f to walk chain c from its start for pkt: rule by rule while c is short or has been
+ * walked at most NF_INDEX_AFTER_WALKS times, else through c's index, built if it is stale. */
 static void
 frame_enter(NfFrame *f, NfChain *c, const SimPacket *pkt)
 {
-    *f = (NfFrame){.chain = c, .all = c->n_rules < NF_INDEX_MIN_RULES};
-    if (f->all)
+    *f = (NfFrame){.chain = c, .all = TRUE};
+    if (c->n_rules < NF_INDEX_MIN_RULES)
         return;
+    if (c->index == NULL && c->walks < NF_INDEX_AFTER_WALKS) {
+        c->walks++; /* the mutable cache behind a const ruleset, like the index */
+        return;
+    }
     if (c->index == NULL)
-        c->index = index_build(c); /* the mutable cache behind a const ruleset */
+        c->index = index_build(c);
+    f->all = FALSE;
     IndexKey key = {.addr = pkt->dst.addr, .proto = pkt->proto, .port = pkt->dst.port};
     f->lists[0] = g_hash_table_lookup(c->index->exact, &key);
     key.addr = (SimAddr){0};

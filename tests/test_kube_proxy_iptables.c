@@ -363,6 +363,74 @@ START_TEST(test_hash_into_writes_what_the_allocating_hash_returns)
 }
 END_TEST
 
+START_TEST(test_sha256_matches_gchecksum_at_every_length_to_300)
+{
+    /* Every length 0..300 covers the padding edges (55/56 bytes: the length still fits the last
+     * block or not; 63/64, 119/120: one and two full blocks), with bytes of every value. */
+    guint8 data[301];
+    for (guint i = 0; i < sizeof data; i++)
+        data[i] = (guint8)(i * 167u + 13u);
+    for (gsize len = 0; len < sizeof data; len++) {
+        guint8 got[32], want[32];
+        gsize want_len = sizeof want;
+        kp_sha256(data, len, got);
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        g_checksum_update(sum, data, (gssize)len);
+        g_checksum_get_digest(sum, want, &want_len);
+        ck_assert_uint_eq(want_len, 32);
+        ck_assert_msg(memcmp(got, want, 32) == 0, "SHA-256 of %zu bytes differs", len);
+    }
+}
+END_TEST
+
+START_TEST(test_sha256_known_answers)
+{
+    /* FIPS 180-4 examples ("abc", the 448-bit two-block message) and the empty message. */
+    static const struct {
+        const char *in, *hex;
+    } cases[] = {
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint8 d[32];
+        char hex[65];
+        kp_sha256((const guint8 *)cases[i].in, strlen(cases[i].in), d);
+        for (guint k = 0; k < 32; k++)
+            g_snprintf(hex + 2 * k, 3, "%02x", d[k]);
+        ck_assert_str_eq(hex, cases[i].hex);
+    }
+}
+END_TEST
+
+START_TEST(test_hash_of_parts_is_the_hash_of_their_concatenation_at_any_split)
+{
+    /* The hashes feed name, protocol and endpoint in turn; each split of a long text across the
+     * three parts (block boundaries fall anywhere) gives the hash of the whole text. */
+    char text[200];
+    for (guint i = 0; i < sizeof text - 1; i++)
+        text[i] = "abcdefghijklmnopqrstuvwxyz0123456789/:.-"[i % 40];
+    text[sizeof text - 1] = '\0';
+    for (gsize len = 0; len < sizeof text; len += 7) {
+        g_autofree char *whole = g_strndup(text, len);
+        char want[KUBE_PROXY_HASH_SIZE];
+        kube_proxy_endpoint_hash_into(whole, "", "", want);
+        for (gsize a = 0; a <= len; a += 5) {
+            for (gsize b = a; b <= len; b += 11) {
+                g_autofree char *p1 = g_strndup(text, a);
+                g_autofree char *p2 = g_strndup(text + a, b - a);
+                g_autofree char *p3 = g_strndup(text + b, len - b);
+                char got[KUBE_PROXY_HASH_SIZE];
+                kube_proxy_endpoint_hash_into(p1, p2, p3, got);
+                ck_assert_str_eq(got, want);
+            }
+        }
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- endpoint view */
 
 START_TEST(test_each_service_gets_only_its_own_slices_in_slice_name_order)
@@ -490,6 +558,72 @@ START_TEST(test_endpoints_skip_headless_external_name_and_other_family)
     g_autoptr(KpServiceMap) m6 = kp_service_map_new(fx->c, n, SIM_AF_INET6);
     ck_assert_uint_eq(m6->ports->len, 1);
     ck_assert_str_eq(((KpServicePort *)m6->ports->pdata[0])->name, "ns/v6");
+}
+END_TEST
+
+START_TEST(test_service_port_front_ends_are_split_by_family_and_named_as_kube_proxy_does)
+{
+    g_autoptr(Fx) fx = fx_new("10.244.0.0/16");
+    fx_node(fx, "node-1", NULL, "192.168.10.11", "fd00:10::11", NULL);
+    K8sService *s = fx_service(fx, "shop", "front", K8S_SVC_LOAD_BALANCER, "10.96.0.30");
+    SimAddr cip6 = addr("fd00:96::30");
+    g_array_append_val(s->cluster_ips, cip6);
+    svc_port(s, "https", SIM_PROTO_TCP, 443, 8443, 30443);
+    svc_port(s, "", SIM_PROTO_UDP, 53, 53, 0);
+    const char *ext[] = {"203.0.113.7", "2001:db8::7", "203.0.113.8"};
+    for (gsize i = 0; i < G_N_ELEMENTS(ext); i++) {
+        SimAddr a = addr(ext[i]);
+        g_array_append_val(s->external_ips, a);
+    }
+    svc_lb_ingress(s, "198.51.100.1", FALSE);
+    svc_lb_ingress(s, "198.51.100.2", TRUE); /* ipMode Proxy: no VIP */
+    svc_lb_ingress(s, "2001:db8::1", FALSE);
+    SimCidr r4 = cidr("198.18.0.0/15"), r6 = cidr("2001:db8::/32");
+    g_array_append_val(s->source_ranges, r6);
+    g_array_append_val(s->source_ranges, r4);
+
+    const K8sNode *n = fx_find_node(fx, "node-1");
+    g_autoptr(KpServiceMap) m4 = kp_service_map_new(fx->c, n, SIM_AF_INET);
+    g_autoptr(KpServiceMap) m6 = kp_service_map_new(fx->c, n, SIM_AF_INET6);
+    ck_assert_uint_eq(m4->ports->len, 2);
+    ck_assert_uint_eq(m6->ports->len, 2);
+    const KpServicePort *https4 = kp_service_map_find(m4, "shop/front:https", SIM_PROTO_TCP);
+    const KpServicePort *dns6 = kp_service_map_find(m6, "shop/front", SIM_PROTO_UDP);
+    ck_assert_ptr_nonnull(https4);
+    ck_assert_ptr_nonnull(dns6);
+    char buf[SIM_CIDR_STRLEN];
+    ck_assert_uint_eq(https4->external_ips->len, 2);
+    ck_assert_str_eq(sim_addr_to_string(&g_array_index(https4->external_ips, SimAddr, 0), buf),
+                     "203.0.113.7");
+    ck_assert_str_eq(sim_addr_to_string(&g_array_index(https4->external_ips, SimAddr, 1), buf),
+                     "203.0.113.8");
+    ck_assert_uint_eq(https4->lb_vips->len, 1);
+    ck_assert_str_eq(sim_addr_to_string(&g_array_index(https4->lb_vips, SimAddr, 0), buf),
+                     "198.51.100.1");
+    ck_assert_uint_eq(https4->source_ranges->len, 1);
+    ck_assert_str_eq(sim_cidr_to_string(&g_array_index(https4->source_ranges, SimCidr, 0), buf),
+                     "198.18.0.0/15");
+    ck_assert_uint_eq(dns6->external_ips->len, 1);
+    ck_assert_str_eq(sim_addr_to_string(&g_array_index(dns6->external_ips, SimAddr, 0), buf),
+                     "2001:db8::7");
+    ck_assert_uint_eq(dns6->lb_vips->len, 1);
+    ck_assert_uint_eq(dns6->source_ranges->len, 1);
+    ck_assert_str_eq(sim_cidr_to_string(&g_array_index(dns6->source_ranges, SimCidr, 0), buf),
+                     "2001:db8::/32");
+    /* No slices: every endpoint list exists and is empty. */
+    ck_assert(https4->externally_accessible && !https4->has_endpoints);
+    const KpPtrList *lists[] = {https4->endpoints, https4->cluster, https4->local,
+                                https4->all_reachable};
+    for (gsize i = 0; i < G_N_ELEMENTS(lists); i++) {
+        ck_assert_ptr_nonnull(lists[i]);
+        ck_assert_uint_eq(lists[i]->len, 0);
+    }
+    /* The names are k8s_service_port_name()'s. */
+    for (guint i = 0; i < s->ports->len; i++) {
+        g_autofree char *want = k8s_service_port_name(s, s->ports->pdata[i]);
+        const K8sServicePort *p = s->ports->pdata[i];
+        ck_assert_ptr_nonnull(kp_service_map_find(m4, want, p->protocol));
+    }
 }
 END_TEST
 
@@ -1638,11 +1772,16 @@ kube_proxy_suite(void)
     tcase_add_test(hash, test_hash_matches_upstream_vectors);
     tcase_add_test(hash, test_hash_differs_by_protocol_and_is_16_base32_chars);
     tcase_add_test(hash, test_hash_into_writes_what_the_allocating_hash_returns);
+    tcase_add_test(hash, test_sha256_matches_gchecksum_at_every_length_to_300);
+    tcase_add_test(hash, test_sha256_known_answers);
+    tcase_add_test(hash, test_hash_of_parts_is_the_hash_of_their_concatenation_at_any_split);
     suite_add_tcase(s, hash);
 
     TCase *view = tcase_create("endpoints");
     tcase_add_test(view, test_endpoints_sorted_as_strings_and_deduplicated_preferring_local);
     tcase_add_test(view, test_endpoints_skip_headless_external_name_and_other_family);
+    tcase_add_test(view,
+                   test_service_port_front_ends_are_split_by_family_and_named_as_kube_proxy_does);
     tcase_add_test(view, test_each_service_gets_only_its_own_slices_in_slice_name_order);
     tcase_add_test(view, test_categorize_terminating_fallback);
     tcase_add_test(view, test_categorize_topology_hints_all_or_nothing);

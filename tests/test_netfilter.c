@@ -8,6 +8,7 @@
 
 #include "sim/ipset.h"
 #include "sim/netfilter.h"
+#include "sim/netfilter_private.h" /* the chains' index state, for the lazy-index tests */
 #include "sim/nf_eval.h"
 #include "sim/sim_rng.h"
 
@@ -902,15 +903,24 @@ START_TEST(eval_index_finds_the_last_of_10000_services_cheaply)
     NfEnv env = host_env(&h);
 
     SimPacket last = tcp_packet("10.244.0.9:40000", "10.96.39.15:80"); /* service 9999 */
+    char buf[SIM_SOCKADDR_STRLEN];
+    /* The first walks of KUBE-SERVICES are linear: they test every rule up to the match. */
+    for (guint i = 0; i < NF_INDEX_AFTER_WALKS; i++) {
+        g_autoptr(GPtrArray) warm =
+            run_one(rs, N, NF_HOOK_PRE_ROUTING, &last, "veth1", NULL, NF_CT_NEW, &env);
+        NfBranch *w = warm->pdata[0];
+        ck_assert_str_eq(dst_text(w, buf), "10.244.39.15:8080");
+        ck_assert_uint_eq(w->rules_evaluated, 1 + n + 1);
+        ck_assert_uint_eq(w->rules_examined, 1 + n + 1);
+    }
     g_autoptr(GPtrArray) bs =
         run_one(rs, N, NF_HOOK_PRE_ROUTING, &last, "veth1", NULL, NF_CT_NEW, &env);
     ck_assert_uint_eq(bs->len, 1);
     NfBranch *b = bs->pdata[0];
-    char buf[SIM_SOCKADDR_STRLEN];
     ck_assert_str_eq(dst_text(b, buf), "10.244.39.15:8080");
     /* The kernel walks PREROUTING (1), KUBE-SERVICES up to rule 9999 (10000), the SVC (1)... */
     ck_assert_uint_eq(b->rules_evaluated, 1 + n + 1);
-    /* ...while the index tested one rule per chain. */
+    /* ...while the index, built on this walk, tested one rule per chain. */
     ck_assert_uint_eq(b->rules_examined, 3);
     ASSERT_STEPS(b, "PREROUTING#0 KUBE-SERVICES#9999 KUBE-SVC-009999#0");
 
@@ -1014,6 +1024,161 @@ START_TEST(eval_index_agrees_with_a_linear_walk)
             }
         }
     }
+}
+END_TEST
+
+/* Sets every chain of rs to walk linearly on its next NF_INDEX_AFTER_WALKS walks (indexed:
+ * FALSE) or through its index at once (TRUE), dropping built indexes. */
+static void
+set_index_state(NfRuleset *rs, gboolean indexed)
+{
+    for (guint i = 0; i < rs->chain_list->len; i++) {
+        NfChain *c = rs->chain_list->pdata[i];
+        nf_chain_index_free(g_steal_pointer(&c->index));
+        c->walks = indexed ? NF_INDEX_AFTER_WALKS : 0;
+    }
+}
+
+/* How many chains of rs have an index. */
+static guint
+count_indexed(const NfRuleset *rs)
+{
+    guint n = 0;
+    for (guint i = 0; i < rs->chain_list->len; i++)
+        n += ((NfChain *)rs->chain_list->pdata[i])->index != NULL;
+    return n;
+}
+
+/* A kube-proxy-like nat table: 300 services in KUBE-SERVICES (some on two ports), each with a
+ * KUBE-SVC ladder of 1 + i % 10 endpoints, NodePorts for every third, and the nodeports tail. */
+static NfRuleset *
+lazy_index_ruleset(void)
+{
+    NfRuleset *rs = nf_ruleset_new(SIM_AF_INET);
+    const NfTableId N = NF_TABLE_NAT;
+    new_chain(rs, N, "KUBE-SERVICES");
+    new_chain(rs, N, "KUBE-NODEPORTS");
+    ADD(rs, N, "PREROUTING", "-j", "KUBE-SERVICES");
+    for (guint i = 0; i < 300; i++) {
+        char svc[32], ip[32], np[8], port[8];
+        g_snprintf(svc, sizeof svc, "KUBE-SVC-%u", i);
+        g_snprintf(ip, sizeof ip, "10.96.%u.%u", i / 100, i % 100);
+        g_snprintf(np, sizeof np, "%u", 30000 + i);
+        g_snprintf(port, sizeof port, "%u", i % 7 == 0 ? 443 : 80);
+        new_chain(rs, N, svc);
+        for (guint e = 0, n = 1 + i % 10; e < n; e++) {
+            char prob[32], to[32];
+            g_snprintf(prob, sizeof prob, "%0.10f", 1.0 / (n - e));
+            g_snprintf(to, sizeof to, "10.244.%u.%u:8080", i % 250, e + 1);
+            if (e + 1 < n)
+                ADD(rs, N, svc, "-m", "statistic", "--mode", "random", "--probability", prob, "-p",
+                    "tcp", "-j", "DNAT", "--to-destination", to);
+            else
+                ADD(rs, N, svc, "-p", "tcp", "-j", "DNAT", "--to-destination", to);
+        }
+        ADD(rs, N, "KUBE-SERVICES", "-d", ip, "-p", "tcp", "-m", "tcp", "--dport", port, "-j", svc);
+        if (i % 5 == 0)
+            ADD(rs, N, "KUBE-SERVICES", "-d", ip, "-p", "udp", "-m", "udp", "--dport", "53", "-j",
+                svc);
+        if (i % 3 == 0)
+            ADD(rs, N, "KUBE-NODEPORTS", "-p", "tcp", "-m", "tcp", "--dport", np, "-j", svc);
+    }
+    ADD(rs, N, "KUBE-SERVICES", "-d", "10.96.0.0/16", "-j", "RETURN");
+    ADD(rs, N, "KUBE-SERVICES", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "KUBE-NODEPORTS");
+    return rs;
+}
+
+/* What one packet's walk produced, every branch: verdict, DNAT destination, probability, the
+ * rules the kernel evaluated and the steps. (transfer full) */
+static char *
+walk_text(const GPtrArray *bs)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < bs->len; i++) {
+        const NfBranch *b = bs->pdata[i];
+        char buf[SIM_SOCKADDR_STRLEN];
+        g_autofree char *steps = steps_text(b);
+        g_string_append_printf(s, "%s %s p=%.12g n=%" G_GUINT64_FORMAT " [%s]\n",
+                               nf_verdict_name(b->verdict), dst_text(b, buf), b->probability,
+                               b->rules_evaluated, steps);
+    }
+    return g_string_free(s, FALSE);
+}
+
+START_TEST(eval_lazy_index_gives_what_the_index_gives)
+{
+    g_autoptr(NfRuleset) lin = lazy_index_ruleset();
+    g_autoptr(NfRuleset) idx = lazy_index_ruleset();
+    TestHost h = seed_host(); /* statistic matches fork both ways */
+    NfEnv env = host_env(&h);
+    guint64 examined_lin = 0, examined_idx = 0;
+    guint packets = 0;
+    for (guint i = 0; i < 320; i += 3) {
+        for (guint kind = 0; kind < 4; kind++) {
+            char dst[32];
+            if (kind == 0) /* clusterIP: hit on 80 or 443, miss beyond 300 */
+                g_snprintf(dst, sizeof dst, "10.96.%u.%u:%u", i / 100, i % 100,
+                           i % 7 == 0 ? 443 : 80);
+            else if (kind == 1) /* the port a service lacks */
+                g_snprintf(dst, sizeof dst, "10.96.%u.%u:8443", i / 100, i % 100);
+            else /* NodePort on the node's address, then off-node */
+                g_snprintf(dst, sizeof dst, "%s:%u", kind == 2 ? "192.168.10.11" : "192.168.10.99",
+                           30000 + i);
+            SimPacket p = tcp_packet("10.244.0.9:40000", dst);
+            set_index_state(lin, FALSE);
+            set_index_state(idx, TRUE);
+            g_autoptr(GPtrArray) a =
+                run_one(lin, NF_TABLE_NAT, NF_HOOK_PRE_ROUTING, &p, "veth1", NULL, NF_CT_NEW, &env);
+            g_autoptr(GPtrArray) b =
+                run_one(idx, NF_TABLE_NAT, NF_HOOK_PRE_ROUTING, &p, "veth1", NULL, NF_CT_NEW, &env);
+            g_autofree char *want = walk_text(a);
+            g_autofree char *got = walk_text(b);
+            ck_assert_str_eq(got, want);
+            ck_assert_uint_eq(count_indexed(lin), 0); /* really walked linearly */
+            ck_assert_uint_gt(count_indexed(idx), 0); /* really used the index */
+            for (guint k = 0; k < a->len; k++)
+                examined_lin += ((NfBranch *)a->pdata[k])->rules_examined;
+            for (guint k = 0; k < b->len; k++)
+                examined_idx += ((NfBranch *)b->pdata[k])->rules_examined;
+            packets++;
+        }
+    }
+    ck_assert_uint_eq(packets, 428);
+    ck_assert_uint_lt(examined_idx * 4, examined_lin);
+}
+END_TEST
+
+START_TEST(eval_chain_is_indexed_on_its_walk_after_the_linear_ones)
+{
+    g_autoptr(NfRuleset) rs = lazy_index_ruleset();
+    TestHost h = seed_host();
+    h.statistic = NF_CHOICE_NO; /* one branch: the last endpoint */
+    NfEnv env = host_env(&h);
+    NfChain *services = nf_ruleset_lookup_chain(rs, NF_TABLE_NAT, "KUBE-SERVICES");
+    SimPacket p = tcp_packet("10.244.0.9:40000", "10.96.2.99:80"); /* service 299 */
+    for (guint i = 0; i <= NF_INDEX_AFTER_WALKS + 1; i++) {
+        g_autoptr(GPtrArray) bs =
+            run_one(rs, NF_TABLE_NAT, NF_HOOK_PRE_ROUTING, &p, "veth1", NULL, NF_CT_NEW, &env);
+        NfBranch *b = bs->pdata[0];
+        char buf[SIM_SOCKADDR_STRLEN];
+        ck_assert_str_eq(dst_text(b, buf), "10.244.49.10:8080");
+        ck_assert_uint_eq(b->rules_evaluated, 1 + 300 + 60 + 10);
+        if (i < NF_INDEX_AFTER_WALKS) { /* linear: the kernel's count */
+            ck_assert_ptr_null(services->index);
+            ck_assert_uint_eq(b->rules_examined, b->rules_evaluated);
+        } else { /* PREROUTING, the one candidate in KUBE-SERVICES, the SVC ladder */
+            ck_assert_ptr_nonnull(services->index);
+            ck_assert_uint_eq(b->rules_examined, 1 + 1 + 10);
+        }
+    }
+    /* A change drops the index; the chain was walked often enough to be indexed again. */
+    ADD(rs, NF_TABLE_NAT, "KUBE-SERVICES", "-d", "10.96.9.9", "-p", "tcp", "--dport", "80", "-j",
+        "ACCEPT");
+    ck_assert_ptr_null(services->index);
+    g_autoptr(GPtrArray) bs =
+        run_one(rs, NF_TABLE_NAT, NF_HOOK_PRE_ROUTING, &p, "veth1", NULL, NF_CT_NEW, &env);
+    ck_assert_ptr_nonnull(services->index);
+    ck_assert_uint_eq(((NfBranch *)bs->pdata[0])->rules_examined, 1 + 1 + 10);
 }
 END_TEST
 
@@ -1236,6 +1401,8 @@ START_TEST(set_matches_need_their_set_and_are_never_indexed_by_address)
     ck_assert_ptr_nonnull(strstr(text, "-A KUBE-SERVICES -p tcp -m tcp --dport 80 -m set ! "
                                        "--match-set KUBE-CLUSTER-IP dst,dst -j DROP\n"));
     SimPacket in = tcp_packet("10.244.0.9:40000", "10.96.7.7:80");
+    /* As if walked often already: this walk uses (and builds) the index. */
+    nf_ruleset_lookup_chain(rs, N, "KUBE-SERVICES")->walks = NF_INDEX_AFTER_WALKS;
     g_autoptr(GPtrArray) bs = run_one(rs, N, NF_HOOK_PRE_ROUTING, &in, "veth1", NULL, NF_CT_NEW,
                                       NULL);
     NfBranch *b = bs->pdata[0];
@@ -1652,6 +1819,8 @@ main(void)
     tcase_add_test(tc, eval_recent_affinity_forks_and_records);
     tcase_add_test(tc, eval_index_finds_the_last_of_10000_services_cheaply);
     tcase_add_test(tc, eval_index_agrees_with_a_linear_walk);
+    tcase_add_test(tc, eval_lazy_index_gives_what_the_index_gives);
+    tcase_add_test(tc, eval_chain_is_indexed_on_its_walk_after_the_linear_ones);
     tcase_add_test(tc, eval_addrtype_negation_and_mark_take_the_nodeport_path);
     tcase_add_test(tc, eval_interfaces_and_conntrack_states);
     tcase_add_test(tc, eval_jump_depth_is_limited_to_64);
