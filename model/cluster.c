@@ -564,7 +564,6 @@ static void
 cluster_place_slot(ClusterBuild *b, guint s, guint i)
 {
     ClusterSlot *slot = &g_array_index(b->slots, ClusterSlot, s);
-    const K8sNode *node = b->c->nodes->pdata[i];
     slot->node = i;
     cluster_sched_placing(b, i);
     b->pods_on_node[i]++;
@@ -575,7 +574,7 @@ cluster_place_slot(ClusterBuild *b, guint s, guint i)
         cluster_warn_no_ip(b, s, i);
         slot->ready = FALSE;
     }
-    if (!node->ready)
+    if (!b->node_ready[i])
         slot->ready = FALSE;
 }
 
@@ -866,6 +865,7 @@ cluster_build_clear(ClusterBuild *b)
     g_clear_pointer(&b->group_pool, g_array_unref);
     g_clear_pointer(&b->group_on_node, g_free);
     g_clear_pointer(&b->schedulable, g_free);
+    g_clear_pointer(&b->node_ready, g_free);
     g_clear_pointer(&b->sched_bit, g_free);
     g_clear_pointer(&b->sched_scratch, g_array_unref);
     g_clear_pointer(&b->sched_skip, g_array_unref);
@@ -889,8 +889,12 @@ cluster_build_place(ClusterBuild *b, GError **error)
     b->pods_on_node = g_new0(guint, MAX(nodes, 1));
     b->group_on_node = g_new0(guint, MAX(nodes, 1));
     b->schedulable = g_new0(gboolean, MAX(nodes, 1));
-    for (guint i = 0; i < nodes; i++)
-        b->schedulable[i] = cluster_node_schedulable(b->c->nodes->pdata[i]);
+    b->node_ready = g_new0(gboolean, MAX(nodes, 1));
+    for (guint i = 0; i < nodes; i++) {
+        const K8sNode *node = b->c->nodes->pdata[i];
+        b->schedulable[i] = cluster_node_schedulable(node);
+        b->node_ready[i] = node->ready;
+    }
     cluster_sched_init(b);
     b->next_ip = g_new0(guint64, MAX(nodes, 1));
     for (guint i = 0; i < nodes; i++)

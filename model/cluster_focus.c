@@ -82,6 +82,8 @@ typedef struct {
     ClusterFocusIndex pods; /* the scenario's pods (indices in c->pods) by label */
     GHashTable *sliced;     /* "ns/service" of every Service with a slice in the scenario */
     gboolean *materialise;  /* by Deployment */
+    guint8 *node_family;    /* by node: its pod CIDR's family (an array: reading the K8sNode
+                             * for each replica summarised was a cache miss each) */
 } ClusterFocusBuild;
 
 /* ---------------------------------------------------------------- indexes */
@@ -324,9 +326,7 @@ cluster_focus_summary(const ClusterFocusBuild *f, const K8sService *svc, const G
         for (gint r = 0; r < d->replicas; r++) {
             const ClusterSlot *slot =
                 &g_array_index(b->slots, ClusterSlot, b->deployment_slot[i] + (guint)r);
-            if (slot->ip == 0 ||
-                ((const K8sNode *)b->c->nodes->pdata[slot->node])->pod_cidr.addr.family !=
-                    sum->family)
+            if (slot->ip == 0 || f->node_family[slot->node] != sum->family)
                 continue;
             gboolean ready = svc->publish_not_ready || slot->ready;
             sum->endpoints++;
@@ -462,6 +462,10 @@ cluster_focus_finish(ClusterFocusBuild *f)
                              g_strconcat(slice->meta.namespace_, "/", slice->service_name, NULL));
     }
     cluster_focus_index(f);
+    guint nodes = c->nodes->len;
+    f->node_family = g_new(guint8, MAX(nodes, 1));
+    for (guint i = 0; i < nodes; i++)
+        f->node_family[i] = ((const K8sNode *)c->nodes->pdata[i])->pod_cidr.addr.family;
     g_autoptr(GPtrArray) focus = cluster_focus_services(f);
     cluster_focus_pods_by_ip(f);
     f->b->materialise = f->materialise;
@@ -494,6 +498,7 @@ cluster_build_focused(Scenario *sc, const ClusterFocus *focus, GError **error)
     cluster_focus_index_clear(&f.pods);
     g_clear_pointer(&f.sliced, g_hash_table_unref);
     g_free(f.materialise);
+    g_free(f.node_family);
     cluster_build_clear(&b);
     if (!ok) {
         cluster_free(c);

@@ -45,6 +45,8 @@ typedef struct {
     guint *pods_on_node;         /* pods per node, by node index */
     guint *group_on_node;        /* scratch: the scheduled pod's group per node, else all 0 */
     gboolean *schedulable;       /* Ready and schedulable, by node index */
+    gboolean *node_ready;        /* Ready, by node index (an array: a K8sNode per pod placed
+                                  * was a cache miss each) */
     gboolean sched_valid;        /* the scheduler's minimum level is up to date (cluster.c) */
     guint sched_min_pods;        /* its pods per node: the fewest of an eligible node */
     guint sched_at_min;          /* its eligible nodes (0: none is eligible) */
