@@ -306,10 +306,13 @@ static void
 cluster_sched_init(ClusterBuild *b)
 {
     guint n = b->c->nodes->len;
-    b->sched_bit = g_new0(guint, n + 1);
     b->sched_top = 1;
     while (b->sched_top * 2 <= n)
         b->sched_top *= 2;
+    /* Past n, up to what cluster_sched_nth() may read, vertices that are never taken. */
+    b->sched_bit = g_new0(guint, 2 * b->sched_top);
+    for (guint k = n + 1; k < 2 * b->sched_top; k++)
+        b->sched_bit[k] = G_MAXUINT;
     b->sched_valid = FALSE;
     b->sched_scratch = g_array_new(FALSE, FALSE, sizeof(guint));
     b->sched_skip = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -342,12 +345,13 @@ cluster_sched_rank(const ClusterBuild *b, guint i)
 static guint
 cluster_sched_nth(const ClusterBuild *b, guint pick)
 {
-    guint n = b->c->nodes->len, pos = 0;
+    guint pos = 0;
+    /* Without branches: whether each step is taken is a coin toss the CPU cannot predict. */
     for (guint step = b->sched_top; step > 0; step /= 2) {
-        if (pos + step <= n && b->sched_bit[pos + step] <= pick) {
-            pos += step;
-            pick -= b->sched_bit[pos];
-        }
+        guint below = b->sched_bit[pos + step];
+        guint take = below <= pick;
+        pos += take * step;
+        pick -= take * below;
     }
     return pos; /* the 1-based position pos + 1 */
 }
