@@ -56,26 +56,120 @@ nf_hook_chain_name(NfTableId table, NfHook hook)
 
 /* ------------------------------------------------------------------ rulesets and chains */
 
-/* Allocates an empty chain named name, the chain and its name carved from rs's blocks (a
- * 10,000-Service node has 180,000 chains; a chain's name is unique in its table, so it is not
- * interned). */
-static NfChain *
-chain_new(NfRuleset *rs, NfTableId table, const char *name, gboolean builtin)
+/* ------------------------------------------------------------------ hashing and interning */
+
+#define NF_HASH_K1 G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)
+#define NF_HASH_K2 G_GUINT64_CONSTANT(0xff51afd7ed558ccd)
+#define NF_HASH_K3 G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53)
+
+/* See netfilter_private.h. Each 8-byte word is mixed in with a multiply whose high half is
+ * folded down; a last partial word is read as the string's last eight bytes (overlapping the
+ * word before), or byte by byte when the string is shorter, so nothing past s + len is read. */
+guint
+nf_str_hash(const char *s, gsize len)
 {
-    gsize len = strlen(name);
+    guint64 h = (len + 1) * NF_HASH_K1;
+    gsize i = 0;
+    for (; i + sizeof(guint64) <= len; i += sizeof(guint64)) {
+        guint64 w;
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * NF_HASH_K1;
+        h ^= h >> 32;
+    }
+    guint64 tail = 0;
+    if (i < len && len >= sizeof tail) {
+        memcpy(&tail, s + len - sizeof tail, sizeof tail); /* overlaps the last whole word */
+    } else {
+        for (gsize j = len; j > i; j--)
+            tail = tail << 8 | (guchar)s[j - 1];
+    }
+    h ^= tail; /* then MurmurHash3's finaliser, so every input bit reaches the low bits */
+    h = (h ^ (h >> 33)) * NF_HASH_K2;
+    h = (h ^ (h >> 33)) * NF_HASH_K3;
+    return (guint)(h ^ (h >> 33));
+}
+
+#define NF_STR_TABLE_MIN 64
+
+/* The slot of t holding the len bytes at s (whose nf_str_hash() is hash), or else the empty
+ * slot where they belong. */
+static guint
+str_table_slot(const NfStrTable *t, const char *s, gsize len, guint hash)
+{
+    guint i = hash & t->mask;
+    for (; t->slots[i].str != NULL; i = (i + 1) & t->mask) {
+        const NfStrSlot *e = &t->slots[i];
+        if (e->hash == hash && e->len == len && memcmp(e->str, s, len) == 0)
+            break;
+    }
+    return i;
+}
+
+/* Makes room in t for one more string: allocates its slots on first use, doubles them (placing
+ * the strings again by their stored hashes) when they would be more than half full. */
+static void
+str_table_make_room(NfStrTable *t)
+{
+    if (t->slots == NULL) {
+        t->slots = g_new0(NfStrSlot, NF_STR_TABLE_MIN);
+        t->mask = NF_STR_TABLE_MIN - 1;
+        return;
+    }
+    const guint size = t->mask + 1;
+    if (t->n + 1 <= size / 2 || size > G_MAXUINT / 4)
+        return;
+    NfStrSlot *old = t->slots;
+    t->slots = g_new0(NfStrSlot, 2 * (gsize)size);
+    t->mask = 2 * size - 1;
+    for (guint i = 0; i < size; i++) {
+        if (old[i].str == NULL)
+            continue;
+        guint j = old[i].hash & t->mask;
+        while (t->slots[j].str != NULL)
+            j = (j + 1) & t->mask;
+        t->slots[j] = old[i];
+    }
+    g_free(old);
+}
+
+/* See netfilter_private.h. */
+const char *
+nf_intern_len(NfRuleset *rs, const char *s, gsize len)
+{
+    g_return_val_if_fail(len < G_MAXUINT, NULL);
+    NfStrTable *t = &rs->interned;
+    str_table_make_room(t);
+    guint hash = nf_str_hash(s, len);
+    guint i = str_table_slot(t, s, len, hash);
+    if (t->slots[i].str == NULL) {
+        const char *copy = g_string_chunk_insert_len(rs->strings, s, (gssize)len);
+        t->slots[i] = (NfStrSlot){copy, hash, (guint)len};
+        t->n++;
+    }
+    return t->slots[i].str;
+}
+
+/* ------------------------------------------------------------------ rulesets and chains */
+
+/* Allocates an empty chain named name (len bytes, nf_str_hash() hash), the chain and its name
+ * carved from rs's blocks (a 10,000-Service node has 180,000 chains; a chain's name is unique in
+ * its table, so it is not interned). */
+static NfChain *
+chain_new(NfRuleset *rs, NfTableId table, const char *name, gsize len, guint hash,
+          gboolean builtin)
+{
     NfChain *c = nf_ruleset_alloc_rule(rs, sizeof(NfChain) + len + 1);
     char *copy = (char *)(c + 1);
     memcpy(copy, name, len + 1);
-    *c = (NfChain){
-        .name = copy, .hash = g_str_hash(copy), .builtin = builtin, .table = (guint8)table};
+    *c = (NfChain){.name = copy, .hash = hash, .builtin = builtin, .table = (guint8)table};
     g_ptr_array_add(rs->chain_list, c);
     return c;
 }
 
 #define NF_CHAIN_TABLE_MIN 64
 
-/* The slot of t that holds the chain named name (whose g_str_hash is hash), or else the empty
- * slot where it belongs. */
+/* The slot of t that holds the chain named name (whose nf_str_hash() is hash), or else the
+ * empty slot where it belongs. */
 static guint
 chain_table_slot(const NfChainTable *t, const char *name, guint hash)
 {
@@ -161,7 +255,6 @@ nf_ruleset_new(SimFamily family)
     rs->family = family;
     rs->strings = g_string_chunk_new(4096);
     rs->scratch_rule = g_new0(NfRule, 1);
-    rs->scratch_matches = g_array_new(FALSE, TRUE, sizeof(NfMatch));
     rs->rule_blocks = g_ptr_array_new_with_free_func(g_free);
     rs->reach_todo = g_ptr_array_new();
     rs->chain_list = g_ptr_array_new();
@@ -172,7 +265,8 @@ nf_ruleset_new(SimFamily family)
             const char *name = hook_chain_names[t][h];
             if (name == NULL)
                 continue;
-            NfChain *c = chain_new(rs, (NfTableId)t, name, TRUE);
+            gsize len = strlen(name);
+            NfChain *c = chain_new(rs, (NfTableId)t, name, len, nf_str_hash(name, len), TRUE);
             chain_table_add(&tab->chains, c);
             tab->builtin[h] = c;
         }
@@ -250,11 +344,12 @@ nf_ruleset_free(NfRuleset *rs)
         g_free(rs->tables[t].chains.slots);
     g_ptr_array_unref(rs->chain_list);
     g_string_chunk_free(rs->strings);
+    g_free(rs->interned.slots);
     g_ptr_array_unref(rs->rule_blocks);
     g_ptr_array_unref(rs->reach_todo);
     nf_rule_builder_free(rs->builder);
     g_free(rs->scratch_rule);
-    g_array_unref(rs->scratch_matches);
+    g_free(rs->scratch_matches);
     nf_eval_scratch_free(rs->eval_scratch);
     if (rs->nft != NULL)
         rs->nft_free(rs->nft);
@@ -277,24 +372,60 @@ nf_ruleset_lookup_chain(const NfRuleset *rs, NfTableId table, const char *name)
 {
     g_return_val_if_fail(rs != NULL && (guint)table < NF_TABLE_COUNT && name != NULL, NULL);
     const NfChainTable *t = &rs->tables[table].chains;
-    return t->slots[chain_table_slot(t, name, g_str_hash(name))].chain;
+    return t->slots[chain_table_slot(t, name, nf_str_hash(name, strlen(name)))].chain;
 }
 
-/* The built-in targets and match-free words a chain may not be named after. */
-static const char *const reserved_chain_names[] = {
-    "ACCEPT", "DROP", "QUEUE", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE", "MARK",
+/* The built-in targets and match-free words a chain may not be named after, with their
+ * lengths. */
+#define NF_RESERVED(name) {name, sizeof name - 1}
+static const struct {
+    const char *name;
+    gsize len;
+} reserved_chain_names[] = {
+    NF_RESERVED("ACCEPT"), NF_RESERVED("DROP"), NF_RESERVED("QUEUE"),
+    NF_RESERVED("RETURN"), NF_RESERVED("REJECT"), NF_RESERVED("DNAT"),
+    NF_RESERVED("SNAT"), NF_RESERVED("MASQUERADE"), NF_RESERVED("MARK"),
 };
+#undef NF_RESERVED
+#define NF_RESERVED_LEN_MAX 10 /* "MASQUERADE", the longest: longer names need no compare */
 
-/* Checks a user chain name the way iptables does; sets error and returns FALSE if invalid. */
+#define NF_BYTES_ONES G_GUINT64_CONSTANT(0x0101010101010101)
+#define NF_BYTES_HIGHS (NF_BYTES_ONES * 0x80)
+
+/* TRUE when every byte of the len bytes at s is printable and not a space (g_ascii_isgraph):
+ * eight at a time, a byte below 0x21 or above 0x7e showing in the high bits of the
+ * subtraction or addition below (each test is exact for "some byte of the word"). */
 static gboolean
-chain_name_valid(const char *name, GError **error)
+bytes_graph(const char *s, gsize len)
 {
-    gsize len = strlen(name);
-    gboolean ok = len > 0 && len <= NF_CHAIN_NAME_MAX && name[0] != '-' && name[0] != '!';
-    for (const char *p = name; ok && *p != '\0'; p++)
-        ok = g_ascii_isgraph(*p);
-    for (gsize i = 0; ok && i < G_N_ELEMENTS(reserved_chain_names); i++)
-        ok = strcmp(name, reserved_chain_names[i]) != 0;
+    gsize i = 0;
+    for (; i + sizeof(guint64) <= len; i += sizeof(guint64)) {
+        guint64 w;
+        memcpy(&w, s + i, sizeof w);
+        guint64 below = (w - NF_BYTES_ONES * 0x21) & ~w & NF_BYTES_HIGHS;
+        guint64 above = ((w + NF_BYTES_ONES) | w) & NF_BYTES_HIGHS;
+        if ((below | above) != 0)
+            return FALSE;
+    }
+    for (; i < len; i++) {
+        if (!g_ascii_isgraph(s[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Checks a user chain name of len bytes the way iptables does; sets error and returns FALSE if
+ * invalid. */
+static gboolean
+chain_name_valid(const char *name, gsize len, GError **error)
+{
+    gboolean ok = len > 0 && len <= NF_CHAIN_NAME_MAX && name[0] != '-' && name[0] != '!' &&
+                  bytes_graph(name, len);
+    for (gsize i = 0; ok && len <= NF_RESERVED_LEN_MAX && i < G_N_ELEMENTS(reserved_chain_names);
+         i++) {
+        ok = len != reserved_chain_names[i].len ||
+             memcmp(name, reserved_chain_names[i].name, len) != 0;
+    }
     if (!ok)
         g_set_error(error, NF_ERROR, NF_ERROR_PARSE, "invalid chain name \"%s\"", name);
     return ok;
@@ -307,16 +438,17 @@ nf_ruleset_new_chain(NfRuleset *rs, NfTableId table, const char *chain, GError *
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     NfChainTable *t = &rs->tables[table].chains;
     chain_table_reserve(t, t->n + 1);
-    guint hash = g_str_hash(chain);
+    gsize len = strlen(chain);
+    guint hash = nf_str_hash(chain, len);
     guint slot = chain_table_slot(t, chain, hash); /* one probe for both uses */
     if (t->slots[slot].chain != NULL) {
         g_set_error(error, NF_ERROR, NF_ERROR_EXISTS, "chain \"%s\" already exists in table %s",
                     chain, nf_table_name(table));
         return FALSE;
     }
-    if (!chain_name_valid(chain, error))
+    if (!chain_name_valid(chain, len, error))
         return FALSE;
-    t->slots[slot] = (NfChainSlot){chain_new(rs, table, chain, FALSE), hash};
+    t->slots[slot] = (NfChainSlot){chain_new(rs, table, chain, len, hash, FALSE), hash};
     t->n++;
     return TRUE;
 }

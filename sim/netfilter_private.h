@@ -12,6 +12,8 @@
 
 #include "sim/netfilter.h"
 
+#include <string.h>
+
 /* The longest chain name (XT_EXTENSION_MAXNAMELEN - 1); built-in names are shorter. */
 #define NF_CHAIN_NAME_MAX 28
 
@@ -190,7 +192,7 @@ typedef struct NfChainIndex NfChainIndex;
 
 struct NfChain {
     const char *name; /* (owned by the ruleset: in its blocks, right after the chain) */
-    guint hash;       /* g_str_hash(name), for the table's probes and growth */
+    guint hash;       /* nf_str_hash(name), for the table's probes and growth */
     gboolean builtin;
     guint8 table;     /* NfTableId */
     NfRule **rules;      /* n_rules rules in order, in the ruleset's blocks (not owned) */
@@ -226,6 +228,26 @@ typedef struct {
  * Start with *pos = 0. The order is the table's, not a meaningful one. */
 NfChain *nf_chain_table_next(const NfChainTable *t, guint *pos);
 
+/* The ruleset's interned strings (comments, nfacct and recent names, interfaces): open
+ * addressing with linear probing over a power-of-two array, at most half full. A 10,000-Service
+ * node interns 30,000 comments, many of them twice or more; GStringChunk's own table hashed each
+ * new one twice with g_str_hash(). The texts live in NfRuleset.strings. */
+typedef struct {
+    const char *str; /* NULL = empty */
+    guint hash;      /* nf_str_hash(str, len) */
+    guint len;       /* strlen(str) */
+} NfStrSlot;
+
+typedef struct {
+    NfStrSlot *slots; /* owned */
+    guint mask;       /* the number of slots - 1 */
+    guint n;          /* the strings held */
+} NfStrTable;
+
+/* The hash of the len bytes at s (no NUL needed), as the chain and string tables use it: a
+ * word at a time, so a 25-byte chain name costs a few multiplies, not 25 steps. */
+guint nf_str_hash(const char *s, gsize len);
+
 typedef struct {
     NfChainTable chains;             /* name -> NfChain */
     NfChain *builtin[NF_HOOK_COUNT]; /* by hook, NULL where the table has no chain */
@@ -234,15 +256,17 @@ typedef struct {
 
 struct NfRuleset {
     SimFamily family;
-    GStringChunk *strings; /* interned names, comments, interfaces */
+    GStringChunk *strings; /* the texts of interned strings (comments, names, interfaces) */
+    NfStrTable interned;   /* their index, for nf_intern() */
     NfTable tables[NF_TABLE_COUNT];
     guint visit_epoch;
     GPtrArray *chain_list; /* every chain of both tables in creation order (owns what they own;
                             * the chains themselves live in the blocks) */
     GPtrArray *reach_todo; /* nf_chain_reaches()'s work list, reused (of NfChain, not owned) */
     /* Scratch space reused by every append (so parsing a rule allocates only the rule). */
-    NfRule *scratch_rule;    /* room for the fixed part of one rule */
-    GArray *scratch_matches; /* of NfMatch */
+    NfRule *scratch_rule;     /* room for the fixed part of one rule */
+    NfMatch *scratch_matches; /* (owned, nullable) room for scratch_room matches */
+    guint scratch_room;       /* grown by nf_rule_parse_match.c as rules need it */
     /* (owned, nullable) the rule builder (nf_rule_parse.c), made on first use and reused. */
     NfRuleBuilder *builder;
     /* The evaluator's reusable walk (nf_eval.c), so evaluating a packet allocates nothing. */
@@ -286,11 +310,16 @@ NfChain *nf_ruleset_lookup_chain(const NfRuleset *rs, NfTableId table, const cha
 /* Frees a chain's evaluation index (nf_eval.c); safe on NULL. */
 void nf_chain_index_free(NfChainIndex *index);
 
+/* Returns the ruleset's copy of the len bytes at s (no NUL among them), shared by every equal
+ * string and NUL-terminated (freed with the ruleset): callers that measured s already pass its
+ * length (netfilter.c). */
+const char *nf_intern_len(NfRuleset *rs, const char *s, gsize len);
+
 /* Returns the ruleset's copy of s, shared by every equal string (freed with the ruleset). */
 static inline const char *
 nf_intern(NfRuleset *rs, const char *s)
 {
-    return g_string_chunk_insert_const(rs->strings, s);
+    return nf_intern_len(rs, s, strlen(s));
 }
 
 /* The hook of a built-in chain, or -1 for a user chain (netfilter.c). */

@@ -98,13 +98,12 @@ set_iface(RuleParser *p, const char *opt, const char *v, gboolean inv, gboolean 
     if ((input && out_hook) || (!input && in_hook))
         return parser_fail(p, NF_ERROR_PARSE, "can't use \"%s\" with %s", opt, p->chain->name);
     gboolean plus = v[len - 1] == '+';
-    g_autofree char *name = g_strndup(v, plus ? len - 1 : len);
     p->rule->flags |= given;
     if (inv)
         p->rule->flags |= input ? NF_RF_INV_IIF : NF_RF_INV_OIF;
     if (plus)
         p->rule->flags |= input ? NF_RF_IIF_PLUS : NF_RF_OIF_PLUS;
-    *(input ? &p->rule->iif : &p->rule->oif) = nf_intern(p->rs, name);
+    *(input ? &p->rule->iif : &p->rule->oif) = nf_intern_len(p->rs, v, plus ? len - 1 : len);
     return OPT_DONE;
 }
 
@@ -153,10 +152,10 @@ parse_option(RuleParser *p, const char *opt)
     OptResult r = parse_ip_option(p, opt);
     if (r == OPT_NOT_MINE)
         r = nf_parse_target_option(p, opt);
-    for (guint i = p->matches->len; r == OPT_NOT_MINE && i > 0; i--)
-        r = nf_parse_match_option(p, &g_array_index(p->matches, NfMatch, i - 1), opt);
+    for (guint i = p->n_matches; r == OPT_NOT_MINE && i > 0; i--)
+        r = nf_parse_match_option(p, &p->matches[i - 1], opt);
     if (r == OPT_NOT_MINE && nf_parser_autoload_proto(p))
-        r = nf_parse_match_option(p, &g_array_index(p->matches, NfMatch, p->matches->len - 1), opt);
+        r = nf_parse_match_option(p, &p->matches[p->n_matches - 1], opt);
     if (r == OPT_NOT_MINE)
         r = parser_fail(p, NF_ERROR_PARSE, "unknown option \"%s\"", opt);
     return r;
@@ -167,8 +166,8 @@ parse_option(RuleParser *p, const char *opt)
 static gboolean
 parser_check(RuleParser *p)
 {
-    for (guint i = 0; i < p->matches->len; i++) {
-        if (!nf_parser_check_match(p, &g_array_index(p->matches, NfMatch, i)))
+    for (guint i = 0; i < p->n_matches; i++) {
+        if (!nf_parser_check_match(p, &p->matches[i]))
             return FALSE;
     }
     return nf_parser_check_target(p);
@@ -199,12 +198,12 @@ parser_run(RuleParser *p)
 static void
 parser_commit(RuleParser *p)
 {
-    guint n = p->matches->len;
+    guint n = p->n_matches;
     NfRule *r = nf_ruleset_alloc_rule(p->rs, sizeof(NfRule) + n * sizeof(NfMatch));
     memcpy(r, p->rule, sizeof(NfRule));
     r->n_matches = (guint8)n;
     if (n > 0)
-        memcpy(r->matches, p->matches->data, n * sizeof(NfMatch));
+        memcpy(r->matches, p->matches, n * sizeof(NfMatch));
     nf_chain_add_rule(p->rs, p->chain, r);
     nf_chain_index_free(g_steal_pointer(&p->chain->index));
     if (r->target.kind == NF_TARGET_JUMP)
@@ -225,7 +224,6 @@ parser_begin(RuleParser *p, NfRuleset *rs, NfTableId table, NfChain *c, GError *
     p->rule->chain = c != NULL ? c->name : NULL;
     p->rule->family = (guint8)rs->family;
     p->matches = rs->scratch_matches;
-    g_array_set_size(p->matches, 0);
 }
 
 gboolean
@@ -333,7 +331,7 @@ builder_match(NfRuleBuilder *b, NfMatchKind kind)
 {
     if (!builder_ok(b))
         return NULL;
-    if (b->p.matches->len >= G_MAXUINT8) {
+    if (b->p.n_matches >= G_MAXUINT8) {
         parser_fail(&b->p, NF_ERROR_PARSE, "too many matches");
         return NULL;
     }
@@ -516,7 +514,7 @@ void
 nf_rule_builder_dnat(NfRuleBuilder *b, const SimSockAddr *to, gboolean port)
 {
     g_return_if_fail(to != NULL);
-    if (builder_target(b) && nf_parser_set_jump(&b->p, "DNAT") == OPT_DONE)
+    if (builder_target(b) && nf_parser_set_target(&b->p, NF_TARGET_DNAT) == OPT_DONE)
         nf_parser_set_nat_to(&b->p, "--to-destination", to, port, NULL);
 }
 

@@ -40,6 +40,9 @@ static const struct {
 const char *
 nf_match_name(NfMatchKind kind)
 {
+    /* The table is in enum order, so this is one look (every match of every rule asks). */
+    if ((guint)kind < G_N_ELEMENTS(match_names) && match_names[kind].kind == kind)
+        return match_names[kind].name;
     for (gsize i = 0; i < G_N_ELEMENTS(match_names); i++) {
         if (match_names[i].kind == kind)
             return match_names[i].name;
@@ -52,16 +55,24 @@ nf_match_name(NfMatchKind kind)
 NfMatch *
 nf_parser_add_match(RuleParser *p, NfMatchKind kind)
 {
-    NfMatch m = {.kind = (guint8)kind};
+    NfRuleset *rs = p->rs;
+    if (p->n_matches == rs->scratch_room) {
+        rs->scratch_room = MAX(8u, 2 * rs->scratch_room);
+        rs->scratch_matches = g_renew(NfMatch, rs->scratch_matches, rs->scratch_room);
+        p->matches = rs->scratch_matches;
+    }
+    NfMatch *m = &p->matches[p->n_matches++];
+    memset(m, 0, sizeof *m);
+    m->kind = (guint8)kind;
     switch (kind) {
     case NF_MATCH_TCP:
     case NF_MATCH_UDP:
     case NF_MATCH_SCTP:
-        m.u.ports.sport[1] = m.u.ports.dport[1] = G_MAXUINT16;
+        m->u.ports.sport[1] = m->u.ports.dport[1] = G_MAXUINT16;
         break;
     case NF_MATCH_RECENT:
-        m.u.recent.mask.family = (guint8)p->rs->family;
-        memset(m.u.recent.mask.b, 0xff, p->rs->family == SIM_AF_INET ? 4 : 16);
+        m->u.recent.mask.family = (guint8)rs->family;
+        memset(m->u.recent.mask.b, 0xff, rs->family == SIM_AF_INET ? 4 : 16);
         break;
     case NF_MATCH_COMMENT:
     case NF_MATCH_ADDRTYPE:
@@ -74,8 +85,7 @@ nf_parser_add_match(RuleParser *p, NfMatchKind kind)
     case NF_MATCH_IPVS:
         break;
     }
-    g_array_append_val(p->matches, m);
-    return &g_array_index(p->matches, NfMatch, p->matches->len - 1);
+    return m;
 }
 
 /* Parses -m NAME. */
@@ -87,7 +97,7 @@ nf_parse_match_load(RuleParser *p, const char *opt)
     const char *v = parser_value(p, opt);
     if (v == NULL)
         return OPT_FAILED;
-    if (p->matches->len >= G_MAXUINT8)
+    if (p->n_matches >= G_MAXUINT8)
         return parser_fail(p, NF_ERROR_PARSE, "too many matches");
     for (gsize i = 0; i < G_N_ELEMENTS(match_names); i++) {
         if (strcmp(v, match_names[i].name) == 0) {
@@ -121,7 +131,7 @@ nf_parser_autoload_proto(RuleParser *p)
     if (p->proto_used || !(p->rule->flags & NF_RF_PROTO) || (p->rule->flags & NF_RF_INV_PROTO))
         return FALSE;
     int kind = nf_proto_match_kind(p->rule->proto);
-    if (kind < 0 || p->matches->len >= G_MAXUINT8)
+    if (kind < 0 || p->n_matches >= G_MAXUINT8)
         return FALSE;
     p->proto_used = TRUE;
     nf_parser_add_match(p, (NfMatchKind)kind);
@@ -250,10 +260,11 @@ parse_comment_option(RuleParser *p, NfMatch *m, const char *opt)
 OptResult
 nf_parser_set_comment(RuleParser *p, NfMatch *m, const char *v)
 {
-    if (strlen(v) > NF_COMMENT_MAX)
+    gsize len = strlen(v);
+    if (len > NF_COMMENT_MAX)
         return parser_fail(p, NF_ERROR_PARSE, "comment may not exceed %d characters",
                            NF_COMMENT_MAX);
-    m->u.comment = nf_intern(p->rs, v);
+    m->u.comment = nf_intern_len(p->rs, v, len);
     m->flags |= NF_MF_GIVEN;
     return OPT_DONE;
 }
@@ -371,9 +382,10 @@ parse_recent_value(RuleParser *p, NfMatch *m, const char *opt)
 OptResult
 nf_parser_set_recent_name(RuleParser *p, NfMatch *m, const char *v)
 {
-    if (v[0] == '\0' || strlen(v) > NF_RECENT_NAME_MAX)
+    gsize len = strlen(v);
+    if (len == 0 || len > NF_RECENT_NAME_MAX)
         return parser_fail(p, NF_ERROR_PARSE, "invalid recent list name \"%s\"", v);
-    m->u.recent.name = nf_intern(p->rs, v);
+    m->u.recent.name = nf_intern_len(p->rs, v, len);
     m->flags |= NF_MF_NAME;
     return OPT_DONE;
 }
@@ -444,9 +456,10 @@ parse_nfacct_option(RuleParser *p, NfMatch *m, const char *opt)
 OptResult
 nf_parser_set_nfacct(RuleParser *p, NfMatch *m, const char *v)
 {
-    if (v[0] == '\0' || strlen(v) > NF_NFACCT_NAME_MAX)
+    gsize len = strlen(v);
+    if (len == 0 || len > NF_NFACCT_NAME_MAX)
         return parser_fail(p, NF_ERROR_PARSE, "invalid nfacct name \"%s\"", v);
-    m->u.nfacct = nf_intern(p->rs, v);
+    m->u.nfacct = nf_intern_len(p->rs, v, len);
     m->flags |= NF_MF_GIVEN;
     return OPT_DONE;
 }

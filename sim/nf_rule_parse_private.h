@@ -38,7 +38,9 @@ typedef struct {
     gboolean has_target; /* -j was given */
     gboolean proto_used; /* the -p protocol's match was loaded automatically */
     NfRule *rule;        /* the rule so far, without its matches (the ruleset's scratch) */
-    GArray *matches;     /* of NfMatch */
+    NfMatch *matches;    /* n_matches of them (the ruleset's scratch; nf_parser_add_match() may
+                          * move them) */
+    guint n_matches;     /* the matches loaded so far */
     GError **error;
 } RuleParser;
 
@@ -159,6 +161,9 @@ int nf_proto_match_kind(guint8 proto);
 OptResult nf_parse_jump(RuleParser *p, const char *opt);
 /* Sets the target to v (a built-in target name or a user chain); the rule had none. */
 OptResult nf_parser_set_jump(RuleParser *p, const char *v);
+/* Sets the target to the built-in target kind (not NONE or JUMP), checked as
+ * nf_parser_set_jump() checks it by name; the rule had none. */
+OptResult nf_parser_set_target(RuleParser *p, NfTargetKind kind);
 /* Sets the DNAT/SNAT target's address (and port when port is set); opt and text (nullable:
  * the address as given) are for errors. */
 OptResult nf_parser_set_nat_to(RuleParser *p, const char *opt, const SimSockAddr *to,

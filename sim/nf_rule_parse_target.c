@@ -109,6 +109,17 @@ parser_set_builtin_target(RuleParser *p, const char *name, NfTargetKind kind)
     return OPT_DONE;
 }
 
+/* Sets the rule's target to the built-in target kind (not NF_TARGET_NONE or NF_TARGET_JUMP),
+ * as nf_parser_set_jump() does with its name but without looking the name up; the rule had
+ * none (the rule builder's path). */
+OptResult
+nf_parser_set_target(RuleParser *p, NfTargetKind kind)
+{
+    g_return_val_if_fail(kind != NF_TARGET_NONE && kind != NF_TARGET_JUMP, OPT_FAILED);
+    p->has_target = TRUE;
+    return parser_set_builtin_target(p, nf_target_name(kind), kind);
+}
+
 /* Parses -j TARGET: a built-in target or an existing user chain of the same table. */
 OptResult
 nf_parse_jump(RuleParser *p, const char *opt)

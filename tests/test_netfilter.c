@@ -1788,6 +1788,172 @@ START_TEST(save_stream_writes_what_save_appends)
 }
 END_TEST
 
+/* TRUE when nf_ruleset_new_chain() accepts name in a fresh ruleset's filter table; a refusal
+ * must be NF_ERROR_PARSE. */
+static gboolean
+chain_name_accepted(const char *name)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = nf_ruleset_new_chain(rs, NF_TABLE_FILTER, name, &error);
+    ck_assert(ok || g_error_matches(error, NF_ERROR, NF_ERROR_PARSE));
+    ck_assert(ok == nf_ruleset_has_chain(rs, NF_TABLE_FILTER, name));
+    return ok;
+}
+
+START_TEST(chain_names_are_checked_byte_by_byte_as_iptables_checks_them)
+{
+    /* Every printable byte, in a whole eight-byte word and in the partial word after it. */
+    ck_assert(chain_name_accepted("KUBE-SEP-ABCDEFGHIJKLMNOP"));
+    ck_assert(chain_name_accepted("#$%&'()*+,./09:;<=>?@AZ[\\]^")); /* 27 bytes */
+    ck_assert(chain_name_accepted("_`az{|}~!-"));
+    ck_assert(chain_name_accepted("A~~~~~~~~~~~~~~~~~~~~~~~~~~!"));
+    ck_assert(chain_name_accepted("X"));
+    ck_assert(chain_name_accepted("1234567890123456789012345678")); /* the longest */
+    ck_assert(!chain_name_accepted("12345678901234567890123456789"));
+    ck_assert(!chain_name_accepted(""));
+    ck_assert(!chain_name_accepted("-CHAIN"));
+    ck_assert(!chain_name_accepted("!CHAIN"));
+    /* A bad byte at each position of a 16-byte name (two whole words) and of a 13-byte one. */
+    const char bad[] = {' ', '\t', '\n', 0x01, 0x7f, (char)0x80, (char)0xc3, (char)0xff};
+    for (gsize len = 13; len <= 16; len += 3) {
+        for (gsize pos = 0; pos < len; pos++) {
+            for (gsize k = 0; k < G_N_ELEMENTS(bad); k++) {
+                char name[17];
+                memset(name, 'K', len);
+                name[len] = '\0';
+                name[pos] = bad[k];
+                ck_assert_msg(!chain_name_accepted(name), "byte 0x%02x at %zu of %zu",
+                              (guint)(guchar)bad[k], pos, len);
+            }
+        }
+    }
+    /* The reserved target names, and only they. */
+    const char *const reserved[] = {"ACCEPT", "DROP", "QUEUE",      "RETURN", "REJECT",
+                                    "DNAT",   "SNAT", "MASQUERADE", "MARK"};
+    for (gsize i = 0; i < G_N_ELEMENTS(reserved); i++) {
+        ck_assert(!chain_name_accepted(reserved[i]));
+        g_autofree char *longer = g_strconcat(reserved[i], "X", NULL);
+        g_autofree char *shorter = g_strndup(reserved[i], strlen(reserved[i]) - 1);
+        g_autofree char *lower = g_ascii_strdown(reserved[i], -1);
+        ck_assert(chain_name_accepted(longer));
+        ck_assert(chain_name_accepted(shorter));
+        ck_assert(chain_name_accepted(lower));
+    }
+}
+END_TEST
+
+START_TEST(str_hash_reads_only_its_bytes_and_depends_on_all_of_them)
+{
+    /* Exactly len bytes on the heap, no NUL after them: the sanitizer build catches any read
+     * past the end. */
+    const char text[] = "default/my-service-0123456789:https cluster IP";
+    for (gsize len = 0; len < sizeof text; len++) {
+        g_autofree char *heap = g_memdup2(text, len);
+        char stack[sizeof text];
+        memcpy(stack, text, len);
+        ck_assert_uint_eq(nf_str_hash(heap, len), nf_str_hash(stack, len));
+        if (len == 0)
+            continue;
+        guint same = nf_str_hash(heap, len);
+        for (gsize pos = 0; pos < len; pos++) {
+            heap[pos] ^= 0x10; /* any one byte changed changes the hash here */
+            ck_assert_uint_ne(nf_str_hash(heap, len), same);
+            heap[pos] ^= 0x10;
+        }
+    }
+    /* The length counts: a shorter prefix, or trailing zero bytes, hash differently. */
+    const char zeros[16] = {0};
+    for (gsize len = 1; len < sizeof zeros; len++)
+        ck_assert_uint_ne(nf_str_hash(zeros, len), nf_str_hash(zeros, len - 1));
+}
+END_TEST
+
+START_TEST(interned_strings_are_shared_exact_and_survive_growth)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    const guint n = 5000;
+    const char **first = g_new0(const char *, n);
+    for (guint round = 0; round < 2; round++) {
+        for (guint i = 0; i < n; i++) {
+            /* Lengths 1 to 40, each string a prefix of longer ones of the same i. */
+            g_autofree char *full = g_strdup_printf("ns-%u/svc-%u:port-%u -> 10.0.0.1", i % 7,
+                                                    i, i * 31u);
+            gsize len = 1 + i % MIN(40u, (guint)strlen(full));
+            const char *s = nf_intern_len(rs, full, len);
+            ck_assert_uint_eq(strlen(s), len); /* NUL-terminated at len */
+            ck_assert(strncmp(s, full, len) == 0);
+            if (round == 0)
+                first[i] = s;
+            else
+                ck_assert_ptr_eq(s, first[i]); /* equal strings share one copy, after growth */
+        }
+    }
+    for (guint i = 0; i + 1 < n; i++) {
+        if (strcmp(first[i], first[i + 1]) != 0)
+            ck_assert_ptr_ne(first[i], first[i + 1]);
+    }
+    ck_assert_ptr_eq(nf_intern(rs, "a"), nf_intern_len(rs, "abc", 1));
+    ck_assert_ptr_ne(nf_intern(rs, "a"), nf_intern(rs, "ab"));
+    g_free(first);
+    /* Rules with equal comments and nfacct names share them, and print them. */
+    new_chain(rs, NF_TABLE_NAT, "C");
+    for (guint i = 0; i < 3; i++) {
+        g_autofree char *comment = g_strdup_printf("svc %u", i % 2);
+        NfRuleBuilder *b = nf_rule_builder_start(rs, NF_TABLE_NAT, "C");
+        nf_rule_builder_comment(b, comment);
+        nf_rule_builder_nfacct(b, "localhost_nps_accepted_pkts");
+        ck_assert(nf_rule_builder_commit(b, NULL));
+    }
+    NfChain *c = nf_ruleset_lookup_chain(rs, NF_TABLE_NAT, "C");
+    ck_assert_ptr_eq(c->rules[0]->matches[0].u.comment, c->rules[2]->matches[0].u.comment);
+    ck_assert_ptr_ne(c->rules[0]->matches[0].u.comment, c->rules[1]->matches[0].u.comment);
+    ck_assert_ptr_eq(c->rules[0]->matches[1].u.nfacct, c->rules[1]->matches[1].u.nfacct);
+    g_autofree char *text = save(rs, NF_TABLE_NAT);
+    ck_assert_ptr_nonnull(strstr(text, "-A C -m comment --comment \"svc 1\" -m nfacct "
+                                       "--nfacct-name localhost_nps_accepted_pkts\n"));
+}
+END_TEST
+
+START_TEST(builder_dnat_is_checked_as_the_parser_checks_it)
+{
+    g_autoptr(NfRuleset) rs = nf_ruleset_new(SIM_AF_INET);
+    SimSockAddr to = {0};
+    ck_assert(sim_sockaddr_parse("10.244.1.5:80", &to, FALSE));
+    /* DNAT at a hook that does not allow it: the same refusal, word for word. */
+    g_autoptr(GError) argv_err = NULL;
+    ck_assert(!nf_ruleset_append(rs, NF_TABLE_NAT, "POSTROUTING", &argv_err, "-p", "tcp", "-j",
+                                 "DNAT", "--to-destination", "10.244.1.5:80", NULL));
+    g_autoptr(GError) err = NULL;
+    NfRuleBuilder *b = nf_rule_builder_start(rs, NF_TABLE_NAT, "POSTROUTING");
+    nf_rule_builder_proto(b, SIM_PROTO_TCP);
+    nf_rule_builder_dnat(b, &to, TRUE);
+    ck_assert(!nf_rule_builder_commit(b, &err));
+    ck_assert(g_error_matches(err, NF_ERROR, NF_ERROR_PARSE));
+    ck_assert_str_eq(err->message, argv_err->message);
+    g_clear_error(&err);
+    /* A second target. */
+    b = nf_rule_builder_start(rs, NF_TABLE_NAT, "PREROUTING");
+    nf_rule_builder_jump(b, "ACCEPT");
+    nf_rule_builder_dnat(b, &to, FALSE);
+    ck_assert(!nf_rule_builder_commit(b, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "multiple \"-j\""));
+    ck_assert_int_eq(nf_ruleset_chain_length(rs, NF_TABLE_NAT, "PREROUTING"), 0);
+    /* Where DNAT belongs it is appended and prints as the parser's. */
+    b = nf_rule_builder_start(rs, NF_TABLE_NAT, "OUTPUT");
+    nf_rule_builder_proto(b, SIM_PROTO_TCP);
+    nf_rule_builder_dnat(b, &to, TRUE);
+    ck_assert(nf_rule_builder_commit(b, NULL));
+    ADD(rs, NF_TABLE_NAT, "OUTPUT", "-p", "tcp", "-j", "DNAT", "--to-destination",
+        "10.244.1.5:80");
+    g_autofree char *text = save(rs, NF_TABLE_NAT);
+    const char *line = "-A OUTPUT -p tcp -j DNAT --to-destination 10.244.1.5:80\n";
+    const char *first = strstr(text, line);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(strstr(first + strlen(line), line));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1810,6 +1976,10 @@ main(void)
     tcase_add_test(tc, save_stream_writes_what_save_appends);
     tcase_add_test(tc, save_sorts_user_chains_as_strcmp_does);
     tcase_add_test(tc, builder_refuses_what_the_parser_refuses);
+    tcase_add_test(tc, chain_names_are_checked_byte_by_byte_as_iptables_checks_them);
+    tcase_add_test(tc, str_hash_reads_only_its_bytes_and_depends_on_all_of_them);
+    tcase_add_test(tc, interned_strings_are_shared_exact_and_survive_growth);
+    tcase_add_test(tc, builder_dnat_is_checked_as_the_parser_checks_it);
     suite_add_tcase(s, tc);
     tc = tcase_create("eval");
     tcase_set_timeout(tc, 60);
