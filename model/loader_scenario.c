@@ -96,6 +96,19 @@ ld_cluster_node(Loader *ld, const YtNode *item, const char *path, guint *insert_
     return ld_add_cluster_node(ld, n, name_node != NULL ? name_node : item, insert_at, error);
 }
 
+/* Sets name to prefix followed by i (>= 1) in decimal, without printf. */
+static void
+ld_node_name(GString *name, const char *prefix, gint64 i)
+{
+    char digits[24];
+    guint len = 0;
+    for (; i > 0; i /= 10)
+        digits[len++] = (char)('0' + i % 10);
+    g_string_assign(name, prefix);
+    while (len > 0)
+        g_string_append_c(name, digits[--len]);
+}
+
 /* Expands the count form {count, addressBase, zones, namePrefix}: nodes PREFIX1..PREFIXn with
  * addresses addressBase+1..addressBase+n and zones assigned round-robin. */
 static gboolean
@@ -122,24 +135,32 @@ ld_cluster_node_count(Loader *ld, const YtNode *map, const char *path, GError **
                        count);
     if (base.family == SIM_AF_NONE)
         return ld_fail(error, map, "%s: Required value: the count form needs addressBase", bp);
+    /* The names are registered as one range (100,000 keys would cost more than the nodes):
+     * the first already taken fails where registering them one by one would have. */
+    const char *pfx = prefix != NULL ? prefix : "node";
+    gint64 taken = count + 1, k = 1;
+    const K8sPos *first = ld_name_range_taken(ld, "nodes", NULL, pfx, count, 1, &taken, &k);
     guint insert_at = 0;
+    g_autoptr(GString) name = g_string_sized_new(32);
     for (gint64 i = 1; i <= count; i++) {
-        K8sNode *n = k8s_node_new();
-        n->name = g_strdup_printf("%s%" G_GINT64_FORMAT, prefix != NULL ? prefix : "node", i);
-        n->pos = ld_pos(map);
         SimAddr a = base;
-        if (!ld_addr_add(&a, (guint64)i)) {
-            k8s_node_free(n);
+        if (!ld_addr_add(&a, (guint64)i))
             return ld_fail(error, yt_map_get(map, "addressBase"),
                            "%s: %" G_GINT64_FORMAT " nodes do not fit after this address", bp,
                            count);
-        }
+        ld_node_name(name, pfx, i);
+        if (first != NULL && i == taken)
+            return ld_name_exists(error, map, "nodes", NULL, name->str, first);
+        K8sNode *n = k8s_node_new();
+        n->name = g_strndup(name->str, name->len);
+        n->pos = ld_pos(map);
+        n->ready = TRUE;
         g_array_append_val(n->addresses, a);
         if (zones != NULL && zones->len > 0)
             ld_node_set_zone(n, zones->pdata[(guint)(i - 1) % zones->len]);
-        if (!ld_add_cluster_node(ld, n, map, &insert_at, error))
-            return FALSE;
+        g_ptr_array_insert(ld->sc->nodes, (gint)insert_at++, n);
     }
+    ld_register_name_range(ld, "nodes", NULL, pfx, count, 1, map);
     return TRUE;
 }
 

@@ -1041,6 +1041,39 @@ START_TEST(generate_names_leave_near_misses_free)
 }
 END_TEST
 
+/* A Node document named name (a distinct address each, from n). (transfer full) */
+static char *
+node_doc(const char *name, guint n)
+{
+    return g_strdup_printf("---\napiVersion: v1\nkind: Node\nmetadata: {name: %s}\n"
+                           "status: {addresses: [{type: InternalIP, address: 192.168.9.%u}]}\n",
+                           name, n);
+}
+
+START_TEST(node_count_names_collide_like_one_by_one_names)
+{
+    const char *scenario = "---\napiVersion: kpsim.io/v1alpha1\nkind: Scenario\n"
+                           "metadata: {name: t}\nspec:\n  cluster:\n"
+                           "    nodes: {count: 20, addressBase: 192.168.0.0}\n"
+                           "    clusterCIDR: 10.0.0.0/16\n";
+    g_autofree char *n7 = node_doc("node7", 1), *n12 = node_doc("node12", 2);
+    g_autofree char *n0 = node_doc("node0", 3), *n21 = node_doc("node21", 4);
+    g_autofree char *n07 = node_doc("node07", 5);
+    /* Defined before: the first count-form name taken fails, at the count form. */
+    g_autofree char *before = g_strconcat(n12, n7, scenario, NULL);
+    assert_error(before, "t.yaml:17:12: error: nodes \"node7\" already exists (first defined "
+                         "at t.yaml:9:18)");
+    /* Defined after: the Node's name fails, pointing at the count form. */
+    g_autofree char *after = g_strconcat(scenario, n12, NULL);
+    assert_error(after, "t.yaml:12:18: error: nodes \"node12\" already exists (first defined "
+                        "at t.yaml:7:12)");
+    /* Near misses stay free, before and after. */
+    g_autofree char *free_names = g_strconcat(n0, n07, scenario, n21, NULL);
+    g_autoptr(Scenario) sc = load_ok(free_names);
+    ck_assert_uint_eq(sc->nodes->len, 23);
+}
+END_TEST
+
 START_TEST(generate_shares_label_tables_and_patches_change_only_their_object)
 {
     static const char text[] =
@@ -1189,6 +1222,7 @@ loader_suite(void)
     tcase_add_test(tc, generate_names_count_in_decimal_in_their_namespace);
     tcase_add_test(tc, generate_names_collide_with_objects_defined_before_or_after);
     tcase_add_test(tc, generate_names_leave_near_misses_free);
+    tcase_add_test(tc, node_count_names_collide_like_one_by_one_names);
     tcase_add_test(tc, generate_shares_label_tables_and_patches_change_only_their_object);
     tcase_add_test(tc, generate_timeline_patches_change_only_their_object);
     suite_add_tcase(s, tc);
