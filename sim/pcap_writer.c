@@ -20,52 +20,27 @@
  * it, which has had that long to reach the disk, is dropped from the cache (posix_fadvise
  * DONTNEED). Nothing waits for the disk, so a slow disk costs no more than before. This only
  * advises the kernel: failures are ignored, and the file's bytes are the same.
- *
- * Those system calls are still a third of a capturing run's time (the kernel copying each
- * buffer into the page cache, writeback, dropping). A capture given a SimPcapWriter hands each
- * full buffer to the writer's thread and goes on assembling records in a fresh one, so on a
- * machine with a second core the writing overlaps the simulation. The thread writes each
- * capture's buffers in the order they were handed over, so the file's bytes are the same; a
- * failed write is reported by the capture's next flush or by its close. At most
- * PCAP_WRITER_BLOCKS buffers wait for the thread: a slower disk makes the simulation wait.
  */
 #include "sim/pcap_writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-G_DEFINE_QUARK(sim - pcap - error - quark, sim_pcap_error)
+G_DEFINE_QUARK(sim-pcap-error-quark, sim_pcap_error)
 
 #define PCAP_BUF_SIZE (1024 * 1024)
-#define PCAP_WRITER_BLOCKS 8           /* buffers handed to a writer and not yet written, at most */
 #define PCAP_WINDOW (32 * 1024 * 1024) /* write-behind granularity */
-#define PCAP_LAG 4                     /* windows between writeback and dropping */
+#define PCAP_LAG 4                      /* windows between writeback and dropping */
 #define PCAP_GLOBAL_HLEN 24
 #define PCAP_RECORD_HLEN 16
 #define PCAP_VERSION_MAJOR 2
 #define PCAP_VERSION_MINOR 4
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
-
-/* A thread writing full buffers of captures, and its spare buffers. Its locks are POSIX ones
- * rather than GMutex (a futex of its own on Linux) so that helgrind and ThreadSanitizer can
- * check them. */
-struct SimPcapWriter {
-    GThread *thread;
-    pthread_mutex_t lock; /* guards the fields below and every capture's pending, async_errno */
-    pthread_cond_t work;  /* a job was queued, or stop set */
-    pthread_cond_t done;  /* a job was written */
-    GQueue jobs;          /* PcapJob*, oldest first */
-    gboolean stop;        /* the thread ends once jobs is empty */
-    guint in_flight;      /* jobs queued or being written */
-    GPtrArray *spare;     /* PCAP_BUF_SIZE buffers to hand out, at most PCAP_WRITER_BLOCKS */
-};
 
 struct SimPcap {
     FILE *fp;        /* the temporary file, unbuffered; NULL once closed */
@@ -79,20 +54,8 @@ struct SimPcap {
     int fd;          /* fp's descriptor, or -1 when it is not a regular file (no write-behind) */
     guint64 written; /* bytes handed to the file */
     guint64 behind;  /* the end of the last window handed to writeback */
-    guint8 *buf;     /* PCAP_BUF_SIZE bytes of records being assembled; NULL once handed over
-                      * at close */
-    SimPcapWriter *writer; /* (nullable) writes full buffers on its thread; written and
-                            * behind are then the thread's */
-    guint pending;         /* buffers handed to the writer, not yet written (writer->lock) */
-    int async_errno;       /* the writer's first failure on this capture, or 0 (writer->lock) */
+    guint8 buf[PCAP_BUF_SIZE];
 };
-
-/* One buffer for a writer's thread. */
-typedef struct {
-    SimPcap *pc;
-    guint8 *buf;
-    gsize n;
-} PcapJob;
 
 /* A header being assembled: fixed capacity, every store bounds-checked. */
 typedef struct {
@@ -137,103 +100,46 @@ pcap_write_behind(SimPcap *pc)
         off_t start = (off_t)pc->behind;
         sync_file_range(pc->fd, start, PCAP_WINDOW, SYNC_FILE_RANGE_WRITE);
         if (start >= PCAP_LAG * PCAP_WINDOW)
-            posix_fadvise(pc->fd, start - PCAP_LAG * PCAP_WINDOW, PCAP_WINDOW, POSIX_FADV_DONTNEED);
+            posix_fadvise(pc->fd, start - PCAP_LAG * PCAP_WINDOW, PCAP_WINDOW,
+                          POSIX_FADV_DONTNEED);
         pc->behind += PCAP_WINDOW;
     }
 }
 
-/* Writes n bytes to the file (retrying short writes) and hands completed windows to
- * writeback. Returns 0, or the errno of the failure. Runs on the writer's thread when the
- * capture has one. */
-static int
-pcap_write_out(SimPcap *pc, const guint8 *data, gsize n)
-{
-    int fd = fileno(pc->fp);
-    while (n > 0) {
-        ssize_t w = write(fd, data, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : EIO;
-        data += w;
-        n -= (gsize)w;
-        pc->written += (guint64)w;
-    }
-    pcap_write_behind(pc);
-    return 0;
-}
-
-/* Hands the buffered bytes (the last ones when last: no new buffer is taken) to pc's writer
- * and takes a spare buffer, waiting while PCAP_WRITER_BLOCKS are queued. Reports a failure of
- * an earlier buffer instead, handing nothing over. */
+/* Writes n bytes straight to the file. */
 static gboolean
-pcap_submit(SimPcap *pc, gsize n, gboolean last, GError **error)
+pcap_fwrite(SimPcap *pc, const guint8 *data, gsize n, GError **error)
 {
-    SimPcapWriter *w = pc->writer;
-    pthread_mutex_lock(&w->lock);
-    int err = pc->async_errno;
-    if (err == 0 && n > 0) {
-        while (w->in_flight >= PCAP_WRITER_BLOCKS)
-            pthread_cond_wait(&w->done, &w->lock);
-        PcapJob *job = g_new(PcapJob, 1);
-        *job = (PcapJob){.pc = pc, .buf = pc->buf, .n = n};
-        pc->buf = NULL;
-        pc->pending++;
-        w->in_flight++;
-        if (!last && w->spare->len > 0)
-            pc->buf = g_ptr_array_steal_index_fast(w->spare, w->spare->len - 1);
-        g_queue_push_tail(&w->jobs, job);
-        pthread_cond_signal(&w->work);
-    }
-    pthread_mutex_unlock(&w->lock);
-    if (pc->buf == NULL && !last)
-        pc->buf = g_malloc(PCAP_BUF_SIZE);
-    if (err != 0) {
-        pcap_set_io_error(pc, err, "write failed", error);
+    errno = 0;
+    if (n > 0 && fwrite(data, 1, n, pc->fp) != n) {
+        pcap_set_io_error(pc, errno != 0 ? errno : EIO, "write failed", error);
         return FALSE;
     }
+    pc->written += n;
+    pcap_write_behind(pc);
     return TRUE;
 }
 
-/* Hands the buffered bytes to the file, or to the writer (see pcap_submit()). */
+/* Hands the buffered bytes to the file. */
 static gboolean
-pcap_flush(SimPcap *pc, gboolean last, GError **error)
+pcap_flush(SimPcap *pc, GError **error)
 {
     gsize n = pc->used;
     pc->used = 0;
-    if (pc->writer != NULL)
-        return pcap_submit(pc, n, last, error);
-    int err = pcap_write_out(pc, pc->buf, n);
-    if (err != 0) {
-        pcap_set_io_error(pc, err, "write failed", error);
-        return FALSE;
-    }
-    return TRUE;
+    return pcap_fwrite(pc, pc->buf, n, error);
 }
 
-/* Waits until the writer has written every buffer pc handed it; returns the errno of its
- * first failure on pc, or 0. */
-static int
-pcap_drain(SimPcap *pc)
-{
-    SimPcapWriter *w = pc->writer;
-    if (w == NULL)
-        return 0;
-    pthread_mutex_lock(&w->lock);
-    while (pc->pending > 0)
-        pthread_cond_wait(&w->done, &w->lock);
-    int err = pc->async_errno;
-    pthread_mutex_unlock(&w->lock);
-    return err;
-}
-
-/* Appends n (at most a buffer's) bytes to the buffer, flushing first when they don't fit. */
+/* Appends n bytes to the buffer, flushing first when they don't fit; bytes that would not fit
+ * even an empty buffer go to the file directly. */
 static gboolean
 pcap_append(SimPcap *pc, const guint8 *data, gsize n, GError **error)
 {
-    g_assert(n <= PCAP_BUF_SIZE);
-    if (n > PCAP_BUF_SIZE - pc->used && !pcap_flush(pc, FALSE, error))
-        return FALSE;
+    if (n > sizeof pc->buf - pc->used) {
+        if (!pcap_flush(pc, error))
+            return FALSE;
+        if (n > sizeof pc->buf)
+            return pcap_fwrite(pc, data, n, error);
+    }
     memcpy(pc->buf + pc->used, data, n);
     pc->used += n;
     return TRUE;
@@ -244,88 +150,9 @@ static void
 pcap_free(SimPcap *pc)
 {
     g_assert(pc->fp == NULL);
-    g_free(pc->buf);
     g_free(pc->path);
     g_free(pc->tmp_path);
     g_free(pc);
-}
-
-/* The writer's thread: writes each job's buffer to its capture (unless the capture already
- * failed or was aborted), then recycles the buffer; ends when told to stop and nothing is
- * queued. */
-static gpointer
-pcap_writer_main(gpointer data)
-{
-    SimPcapWriter *w = data;
-    pthread_mutex_lock(&w->lock);
-    for (;;) {
-        while (g_queue_is_empty(&w->jobs) && !w->stop)
-            pthread_cond_wait(&w->work, &w->lock);
-        PcapJob *job = g_queue_pop_head(&w->jobs);
-        if (job == NULL)
-            break;
-        SimPcap *pc = job->pc;
-        gboolean skip = pc->async_errno != 0;
-        pthread_mutex_unlock(&w->lock);
-        int err = skip ? 0 : pcap_write_out(pc, job->buf, job->n);
-        pthread_mutex_lock(&w->lock);
-        if (pc->async_errno == 0)
-            pc->async_errno = err;
-        pc->pending--;
-        w->in_flight--;
-        if (w->spare->len < PCAP_WRITER_BLOCKS)
-            g_ptr_array_add(w->spare, g_steal_pointer(&job->buf));
-        pthread_cond_broadcast(&w->done);
-        g_free(job->buf);
-        g_free(job);
-    }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
-SimPcapWriter *
-sim_pcap_writer_new(GError **error)
-{
-    SimPcapWriter *w = g_new0(SimPcapWriter, 1);
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->done, NULL);
-    g_queue_init(&w->jobs);
-    w->spare = g_ptr_array_new_with_free_func(g_free);
-    w->thread = g_thread_try_new("pcap-writer", pcap_writer_main, w, error);
-    if (w->thread == NULL) {
-        sim_pcap_writer_free(w);
-        return NULL;
-    }
-    return w;
-}
-
-void
-sim_pcap_writer_free(SimPcapWriter *w)
-{
-    if (w == NULL)
-        return;
-    if (w->thread != NULL) {
-        pthread_mutex_lock(&w->lock);
-        w->stop = TRUE;
-        pthread_cond_signal(&w->work);
-        pthread_mutex_unlock(&w->lock);
-        g_thread_join(w->thread);
-    }
-    g_assert(w->in_flight == 0 && g_queue_is_empty(&w->jobs));
-    g_ptr_array_unref(w->spare);
-    pthread_cond_destroy(&w->done);
-    pthread_cond_destroy(&w->work);
-    pthread_mutex_destroy(&w->lock);
-    g_free(w);
-}
-
-void
-sim_pcap_set_writer(SimPcap *pc, SimPcapWriter *w)
-{
-    g_return_if_fail(pc != NULL && pc->fp != NULL);
-    g_return_if_fail(pc->writer == NULL && pc->written == 0);
-    pc->writer = w;
 }
 
 SimPcap *
@@ -343,7 +170,6 @@ sim_pcap_open(const char *path, guint32 snaplen, GError **error)
     setvbuf(fp, NULL, _IONBF, 0); /* we buffer ourselves */
     SimPcap *pc = g_new0(SimPcap, 1);
     pc->fp = fp;
-    pc->buf = g_malloc(PCAP_BUF_SIZE);
     struct stat st;
     pc->fd = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? fileno(fp) : -1;
     pc->path = g_strdup(path);
@@ -480,14 +306,15 @@ guint8 *
 sim_pcap_reserve(SimPcap *pc, GError **error)
 {
     g_return_val_if_fail(pc != NULL && pc->fp != NULL, NULL);
-    G_STATIC_ASSERT(PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN + SIM_PCAP_MAX_DATAGRAM <= PCAP_BUF_SIZE);
+    G_STATIC_ASSERT(PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN + SIM_PCAP_MAX_DATAGRAM <=
+                    PCAP_BUF_SIZE);
     gsize need = PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN + SIM_PCAP_MAX_DATAGRAM;
     if (pc->failed) {
         g_set_error(error, SIM_PCAP_ERROR, SIM_PCAP_ERROR_IO, "%s: an earlier write failed",
                     pc->tmp_path);
         return NULL;
     }
-    if (need > PCAP_BUF_SIZE - pc->used && !pcap_flush(pc, FALSE, error))
+    if (need > sizeof pc->buf - pc->used && !pcap_flush(pc, error))
         return NULL;
     return pc->buf + pc->used + PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN;
 }
@@ -503,12 +330,7 @@ gboolean
 sim_pcap_close(SimPcap *pc, GError **error)
 {
     g_return_val_if_fail(pc != NULL, FALSE);
-    gboolean ok = !pc->failed && pcap_flush(pc, TRUE, error);
-    int err = pcap_drain(pc);
-    if (ok && err != 0) {
-        pcap_set_io_error(pc, err, "write failed", error);
-        ok = FALSE;
-    }
+    gboolean ok = !pc->failed && pcap_flush(pc, error);
     if (!ok && pc->failed && error != NULL && *error == NULL)
         g_set_error(error, SIM_PCAP_ERROR, SIM_PCAP_ERROR_IO, "%s: an earlier write failed",
                     pc->tmp_path);
@@ -536,12 +358,6 @@ sim_pcap_abort(SimPcap *pc)
 {
     if (pc == NULL)
         return;
-    if (pc->writer != NULL) { /* its queued buffers are skipped, not written */
-        pthread_mutex_lock(&pc->writer->lock);
-        pc->async_errno = pc->async_errno != 0 ? pc->async_errno : ECANCELED;
-        pthread_mutex_unlock(&pc->writer->lock);
-        pcap_drain(pc);
-    }
     fclose(pc->fp);
     pc->fp = NULL;
     g_remove(pc->tmp_path);

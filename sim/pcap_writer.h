@@ -95,28 +95,10 @@ guint64 sim_pcap_count(const SimPcap *pc);
  * failure the temporary file is removed and SIM_PCAP_ERROR_IO returned. */
 gboolean sim_pcap_close(SimPcap *pc, GError **error);
 
-/* A thread that writes captures' full buffers while the caller assembles the next records
- * (see pcap_writer.c): for runs that capture a lot on a machine with more than one core. The
- * files' bytes are those a capture without it writes. NULL, with error set, when no thread can
- * be started: captures then write for themselves. (transfer full) */
-typedef struct SimPcapWriter SimPcapWriter;
-SimPcapWriter *sim_pcap_writer_new(GError **error);
-
-/* Stops the writer's thread; every capture given to it must be closed or aborted first.
- * NULL-safe. */
-void sim_pcap_writer_free(SimPcapWriter *w);
-
-/* Makes w write pc's full buffers (w must outlive pc's close or abort). Only before pc has
- * handed anything to its file, i.e. right after sim_pcap_open(). A failed write then surfaces
- * at pc's next flush (sim_pcap_write() or sim_pcap_reserve() returning FALSE/NULL) or at
- * sim_pcap_close(), with the same message. */
-void sim_pcap_set_writer(SimPcap *pc, SimPcapWriter *w);
-
 /* Closes and deletes "PATH.tmp" without touching PATH, and frees pc (transfer full). For runs
  * that fail after opening their captures. NULL is allowed. */
 void sim_pcap_abort(SimPcap *pc);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimPcap, sim_pcap_abort)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimPcapWriter, sim_pcap_writer_free)
 
 #endif

@@ -125,8 +125,7 @@ run_load(const RunArgs *a, const char *path, Scenario **sc_out, Cluster **cluste
 /* ------------------------------------------------------------------ captures and files */
 
 typedef struct {
-    GPtrArray *pcaps;      /* SimPcap*, open captures (aborted unless closed) */
-    SimPcapWriter *writer; /* (nullable) their writing thread, when one could be started */
+    GPtrArray *pcaps; /* SimPcap*, open captures (aborted unless closed) */
 } RunFiles;
 
 /* Deletes every open capture's temporary file. */
@@ -136,7 +135,6 @@ run_files_abort(RunFiles *f)
     for (guint i = 0; f->pcaps != NULL && i < f->pcaps->len; i++)
         sim_pcap_abort(f->pcaps->pdata[i]);
     g_clear_pointer(&f->pcaps, g_ptr_array_unref);
-    g_clear_pointer(&f->writer, sim_pcap_writer_free);
 }
 
 /* Opens DIR/pcap/NODE.pcap for every node and DIR/pcap/clients.pcap, and attaches them. */
@@ -150,7 +148,6 @@ run_open_captures(Run *run, const Cluster *c, const char *dir, RunFiles *f, GErr
         return FALSE;
     }
     f->pcaps = g_ptr_array_new();
-    f->writer = sim_pcap_writer_new(NULL); /* NULL: each capture writes for itself */
     for (guint i = 0; i <= c->nodes->len; i++) {
         const char *name = i < c->nodes->len ? ((K8sNode *)c->nodes->pdata[i])->name : "clients";
         g_autofree char *file = g_strdup_printf("%s.pcap", name);
@@ -158,8 +155,6 @@ run_open_captures(Run *run, const Cluster *c, const char *dir, RunFiles *f, GErr
         SimPcap *pc = sim_pcap_open(path, 0, error);
         if (pc == NULL)
             return FALSE;
-        if (f->writer != NULL)
-            sim_pcap_set_writer(pc, f->writer);
         g_ptr_array_add(f->pcaps, pc);
         if (i < c->nodes->len)
             run_set_node_capture(run, name, pc);
@@ -182,7 +177,6 @@ run_close_captures(RunFiles *f, GError **error)
             sim_pcap_abort(pc);
     }
     g_clear_pointer(&f->pcaps, g_ptr_array_unref);
-    g_clear_pointer(&f->writer, sim_pcap_writer_free);
     return ok;
 }
 
