@@ -12,6 +12,8 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "sim/pcap_writer.h"
@@ -33,8 +35,13 @@ static SimPacket
 pkt(const char *src, const char *dst, SimProto proto, guint8 flags, guint32 seq, guint32 ack,
     guint32 payload)
 {
-    SimPacket p = {.src = sa(src), .dst = sa(dst), .proto = proto, .tcp_flags = flags,
-                   .seq = seq, .ack = ack, .payload = payload};
+    SimPacket p = {.src = sa(src),
+                   .dst = sa(dst),
+                   .proto = proto,
+                   .tcp_flags = flags,
+                   .seq = seq,
+                   .ack = ack,
+                   .payload = payload};
     p.length = (guint32)sim_wire_length(&p);
     ck_assert_uint_ne(p.length, 0);
     return p;
@@ -138,9 +145,9 @@ START_TEST(udp_bytes_match_an_independent_encoding)
 {
     /* Computed by hand (Python struct + RFC 1071) for 10.244.1.5:40000 -> 10.96.0.10:8080. */
     static const guint8 want[] = {
-        0x45, 0x00, 0x00, 0x21, 0x01, 0x02, 0x00, 0x00, 0x40, 0x11, 0x63, 0x68,
-        0x0a, 0xf4, 0x01, 0x05, 0x0a, 0x60, 0x00, 0x0a, 0x9c, 0x40, 0x1f, 0x90,
-        0x00, 0x0d, 0xe9, 0xce, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
+        0x45, 0x00, 0x00, 0x21, 0x01, 0x02, 0x00, 0x00, 0x40, 0x11, 0x63,
+        0x68, 0x0a, 0xf4, 0x01, 0x05, 0x0a, 0x60, 0x00, 0x0a, 0x9c, 0x40,
+        0x1f, 0x90, 0x00, 0x0d, 0xe9, 0xce, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
     };
     SimPacket p = pkt("10.244.1.5:40000", "10.96.0.10:8080", SIM_PROTO_UDP, 0, 0, 0, 5);
     SimWireParams params = {.ip_id = 0x0102, .payload = (const guint8 *)"hello"};
@@ -155,15 +162,14 @@ START_TEST(tcp_syn_bytes_match_an_independent_encoding)
 {
     /* DF, TTL 64, data offset 8, MSS 1460, NOP NOP SACK-permitted, NOP wscale 7, window 64240. */
     static const guint8 want[] = {
-        0x45, 0x00, 0x00, 0x34, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x2a, 0x78,
-        0xcb, 0x00, 0x71, 0x0a, 0xc0, 0xa8, 0x01, 0x65, 0x9c, 0x40, 0x75, 0x80,
-        0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xfa, 0xf0,
-        0x60, 0x5f, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02,
-        0x01, 0x03, 0x03, 0x07,
+        0x45, 0x00, 0x00, 0x34, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x2a, 0x78, 0xcb,
+        0x00, 0x71, 0x0a, 0xc0, 0xa8, 0x01, 0x65, 0x9c, 0x40, 0x75, 0x80, 0x00, 0x00,
+        0x03, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xfa, 0xf0, 0x60, 0x5f, 0x00,
+        0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02, 0x01, 0x03, 0x03, 0x07,
     };
     /* An ack number without the ACK flag is not written, as the kernel never does. */
-    SimPacket p = pkt("203.0.113.10:40000", "192.168.1.101:30080", SIM_PROTO_TCP, SIM_TCP_SYN,
-                      1000, 777, 0);
+    SimPacket p =
+        pkt("203.0.113.10:40000", "192.168.1.101:30080", SIM_PROTO_TCP, SIM_TCP_SYN, 1000, 777, 0);
     SimWireParams params = {.ip_id = 0x1234};
     g_autoptr(GError) error = NULL;
     g_autoptr(GBytes) b = sim_wire_encode(&p, &params, &error);
@@ -185,8 +191,11 @@ START_TEST(tcp_round_trips_over_ipv4_and_ipv6)
         {"203.0.113.10:40000", "192.168.1.101:30080"},
         {"[2001:db8::10]:40000", "[fd00:10:96::1]:443"},
     };
-    static const guint8 flags[] = {SIM_TCP_SYN, SIM_TCP_SYN | SIM_TCP_ACK, SIM_TCP_ACK,
-                                   SIM_TCP_PSH | SIM_TCP_ACK, SIM_TCP_FIN | SIM_TCP_ACK,
+    static const guint8 flags[] = {SIM_TCP_SYN,
+                                   SIM_TCP_SYN | SIM_TCP_ACK,
+                                   SIM_TCP_ACK,
+                                   SIM_TCP_PSH | SIM_TCP_ACK,
+                                   SIM_TCP_FIN | SIM_TCP_ACK,
                                    SIM_TCP_RST};
     g_autofree guint8 *data = pattern(1461, 3);
     for (gsize e = 0; e < G_N_ELEMENTS(ends); e++) {
@@ -201,13 +210,12 @@ START_TEST(tcp_round_trips_over_ipv4_and_ipv6)
         }
     }
     /* The MSS follows the family: 1500 minus the IP and TCP headers. */
-    SimPacket syn6 = pkt("[2001:db8::10]:1", "[2001:db8::20]:2", SIM_PROTO_TCP, SIM_TCP_SYN, 1, 0,
-                         0);
+    SimPacket syn6 =
+        pkt("[2001:db8::10]:1", "[2001:db8::20]:2", SIM_PROTO_TCP, SIM_TCP_SYN, 1, 0, 0);
     g_autoptr(GBytes) b6 = sim_wire_encode(&syn6, NULL, NULL);
     SimWireInfo info;
     SimPacket back;
-    ck_assert(sim_wire_parse(g_bytes_get_data(b6, NULL), g_bytes_get_size(b6), &back, &info,
-                             NULL));
+    ck_assert(sim_wire_parse(g_bytes_get_data(b6, NULL), g_bytes_get_size(b6), &back, &info, NULL));
     ck_assert_uint_eq(info.tcp_mss, 1440);
     ck_assert_uint_eq(info.ttl, 64);
     ck_assert_uint_eq(g_bytes_get_size(b6), SIM_WIRE_MAX_HEADERS); /* the biggest header */
@@ -468,8 +476,8 @@ check_rec(const struct pcap_pkthdr *h, const guint8 *data, const Rec *r, gint64 
     ck_assert_mem_eq(data + 12, r->link.addr, SIM_PCAP_SLL2_ADDRLEN);
     ck_assert_mem_eq(data + SIM_PCAP_SLL2_HLEN, ip, ip_len);
     SimPacket back;
-    ck_assert(sim_wire_parse(data + SIM_PCAP_SLL2_HLEN, h->caplen - SIM_PCAP_SLL2_HLEN, &back,
-                             NULL, NULL));
+    ck_assert(sim_wire_parse(data + SIM_PCAP_SLL2_HLEN, h->caplen - SIM_PCAP_SLL2_HLEN, &back, NULL,
+                             NULL));
     assert_packet_eq(&back, &r->p);
 }
 
@@ -504,18 +512,29 @@ tshark_expert(const char *path)
 {
     g_autofree char *tshark = g_find_program_in_path("tshark");
     if (tshark == NULL) {
-        fprintf(stderr, "test_pcap: tshark not installed, skipping the tshark check of %s\n",
-                path);
+        fprintf(stderr, "test_pcap: tshark not installed, skipping the tshark check of %s\n", path);
         return NULL;
     }
-    const char *argv[] = {tshark, "-r", path, "-o", "tcp.check_checksum:TRUE",
-                          "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-                          "-o", "sctp.checksum:crc-32c", "-z", "expert", "-q", NULL};
+    const char *argv[] = {tshark,
+                          "-r",
+                          path,
+                          "-o",
+                          "tcp.check_checksum:TRUE",
+                          "-o",
+                          "ip.check_checksum:TRUE",
+                          "-o",
+                          "udp.check_checksum:TRUE",
+                          "-o",
+                          "sctp.checksum:crc-32c",
+                          "-z",
+                          "expert",
+                          "-q",
+                          NULL};
     g_autofree char *out = NULL, *err = NULL;
     int status;
     g_autoptr(GError) error = NULL;
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                               &err, &status, &error),
+    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error),
                   "%s", error ? error->message : "");
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tshark failed: %s", err);
     return g_strconcat(out, err, NULL);
@@ -552,7 +571,8 @@ START_TEST(capture_appears_only_when_closed_with_the_nanosecond_sll2_header)
     ck_assert(!g_file_test(tmp, G_FILE_TEST_EXISTS));
     g_autoptr(GBytes) b = slurp(path);
     static const guint8 want[24] = {
-        0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* magic, 2.4, zone, sigfigs */
+        0x4d, 0x3c, 0xb2, 0xa1, 2,    0,    4,    0,
+        0,    0,    0,    0,    0,    0,    0,    0,    /* magic, 2.4, zone, sigfigs */
         0x00, 0x00, 0x04, 0x00, 0x14, 0x01, 0x00, 0x00, /* snaplen 262144, linktype 276 */
     };
     ck_assert_uint_eq(g_bytes_get_size(b), sizeof want);
@@ -620,7 +640,8 @@ add_segment(GArray *recs, const Segment *s, SimTime t, guint16 ip_id)
         Rec r = {.t = t + leg * 40 * SIM_USEC,
                  .link = {.ifindex = 2, .hatype = SIM_PCAP_ARPHRD_ETHER, .addr_len = 6},
                  .p = pkt(ends[0], ends[1], SIM_PROTO_TCP, s->flags, s->seq, s->ack, n),
-                 .params = {.ip_id = ip_id, .ttl = leg == 0 ? 64 : 63,
+                 .params = {.ip_id = ip_id,
+                            .ttl = leg == 0 ? 64 : 63,
                             .payload = (const guint8 *)s->payload}};
         r.link.pkttype = leg == 0 ? SIM_PCAP_HOST : SIM_PCAP_OUTGOING;
         const guint8 *mac = leg == 1 ? node_mac : s->from_client ? router_mac : node3_mac;
@@ -640,16 +661,11 @@ nodeport_flow(void)
     const guint32 c = 1000, s = 5000, q = sizeof req - 1, r = sizeof resp - 1;
     const guint8 A = SIM_TCP_ACK, PA = SIM_TCP_PSH | SIM_TCP_ACK, FA = SIM_TCP_FIN | SIM_TCP_ACK;
     const Segment segs[] = {
-        {TRUE, SIM_TCP_SYN, c, 0, NULL},
-        {FALSE, SIM_TCP_SYN | A, s, c + 1, NULL},
-        {TRUE, A, c + 1, s + 1, NULL},
-        {TRUE, PA, c + 1, s + 1, req},
-        {FALSE, A, s + 1, c + 1 + q, NULL},
-        {FALSE, PA, s + 1, c + 1 + q, resp},
-        {TRUE, A, c + 1 + q, s + 1 + r, NULL},
-        {TRUE, FA, c + 1 + q, s + 1 + r, NULL},
-        {FALSE, FA, s + 1 + r, c + 2 + q, NULL},
-        {TRUE, A, c + 2 + q, s + 2 + r, NULL},
+        {TRUE, SIM_TCP_SYN, c, 0, NULL},         {FALSE, SIM_TCP_SYN | A, s, c + 1, NULL},
+        {TRUE, A, c + 1, s + 1, NULL},           {TRUE, PA, c + 1, s + 1, req},
+        {FALSE, A, s + 1, c + 1 + q, NULL},      {FALSE, PA, s + 1, c + 1 + q, resp},
+        {TRUE, A, c + 1 + q, s + 1 + r, NULL},   {TRUE, FA, c + 1 + q, s + 1 + r, NULL},
+        {FALSE, FA, s + 1 + r, c + 2 + q, NULL}, {TRUE, A, c + 2 + q, s + 2 + r, NULL},
     };
     GArray *recs = g_array_new(FALSE, FALSE, sizeof(Rec));
     guint16 ids[2] = {0x1f00, 0x7a00}; /* per sender: server, client */
@@ -699,8 +715,10 @@ START_TEST(udp_sctp_and_loopback_records_are_well_formed)
                  .params = {.ip_id = 9, .payload = data}};
         g_array_append_val(recs, r);
         r.t += 10 * SIM_USEC;
-        r.link = (SimPcapLink){.ifindex = 3, .hatype = SIM_PCAP_ARPHRD_ETHER,
-                               .pkttype = SIM_PCAP_OUTGOING, .addr_len = 6,
+        r.link = (SimPcapLink){.ifindex = 3,
+                               .hatype = SIM_PCAP_ARPHRD_ETHER,
+                               .pkttype = SIM_PCAP_OUTGOING,
+                               .addr_len = 6,
                                .addr = {2, 0, 0x0a, 0xf4, 1, 1}};
         r.p = pkt(ends[e][0], ends[e][1], SIM_PROTO_SCTP, 0, 77, 0xabc, 0); /* INIT */
         g_array_append_val(recs, r);
@@ -753,8 +771,8 @@ START_TEST(records_larger_than_the_buffer_or_snaplen_are_kept_in_order)
             SimPacket p = pkt("10.0.0.1:1", "10.0.0.2:2", SIM_PROTO_UDP, 0, 0, 0, sizes[i]);
             SimWireParams params = {.ip_id = (guint16)(round * 10 + i)};
             gsize n = sim_wire_write(&p, &params, ip, 65535, NULL);
-            ck_assert(sim_pcap_write(pc, (SimTime)round * SIM_SEC + (SimTime)i, &link, ip, n,
-                                     NULL));
+            ck_assert(
+                sim_pcap_write(pc, (SimTime)round * SIM_SEC + (SimTime)i, &link, ip, n, NULL));
         }
     }
     ck_assert(sim_pcap_close(pc, NULL));
@@ -809,8 +827,8 @@ write_mixed_capture(const char *path, guint32 snaplen, guint rounds, gboolean in
             guint8 *ip = in_place ? sim_pcap_reserve(pc, NULL) : own;
             ck_assert_ptr_nonnull(ip);
             gsize n = sim_wire_write(&p, &params, ip, SIM_PCAP_MAX_DATAGRAM, NULL);
-            ck_assert(sim_pcap_write(pc, (SimTime)round * SIM_SEC + (SimTime)i, &link, ip, n,
-                                     NULL));
+            ck_assert(
+                sim_pcap_write(pc, (SimTime)round * SIM_SEC + (SimTime)i, &link, ip, n, NULL));
         }
     }
     ck_assert(sim_pcap_close(pc, NULL));
@@ -833,6 +851,42 @@ START_TEST(reserved_records_are_the_same_bytes_as_copied_ones)
         ck_assert_msg(g_bytes_equal(want, got), "snaplen %u: %zu vs %zu bytes", snaplens[k],
                       g_bytes_get_size(want), g_bytes_get_size(got));
     }
+    tmpdir_free(dir);
+}
+END_TEST
+
+/* Writes 60,000-byte records to a capture limited to 3 MB by RLIMIT_FSIZE: the failure is
+ * reported as "write failed: File too large" by the write that hits it, later writes and the
+ * close fail too, and no file is left behind. */
+START_TEST(a_failed_write_is_reported_and_leaves_no_file)
+{
+    char *dir = tmpdir_new();
+    g_autofree char *path = g_build_filename(dir, "full.pcap", NULL);
+    g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+    signal(SIGXFSZ, SIG_IGN); /* the test runs in a child of its own (CK_FORK) */
+    struct rlimit limit = {.rlim_cur = 3 << 20, .rlim_max = RLIM_INFINITY};
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    SimPcap *pc = sim_pcap_open(path, 0, NULL);
+    SimPcapLink link = {.ifindex = 2, .hatype = SIM_PCAP_ARPHRD_ETHER, .addr_len = 6};
+    g_autofree guint8 *ip = g_malloc(SIM_PCAP_MAX_DATAGRAM);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = TRUE;
+    for (guint k = 0; ok && k < 200; k++) {
+        SimPacket p = pkt("10.0.0.1:1", "10.0.0.2:2", SIM_PROTO_UDP, 0, 0, 0, 60000);
+        gsize n = sim_wire_write(&p, NULL, ip, SIM_PCAP_MAX_DATAGRAM, NULL);
+        ok = sim_pcap_write(pc, (SimTime)k, &link, ip, n, &error);
+    }
+    ck_assert(!ok);
+    ck_assert(g_error_matches(error, SIM_PCAP_ERROR, SIM_PCAP_ERROR_IO));
+    ck_assert_msg(strstr(error->message, "full.pcap.tmp: write failed: File too large") != NULL,
+                  "%s", error->message);
+    g_autoptr(GError) again = NULL;
+    ck_assert(!sim_pcap_write(pc, 0, &link, ip, 100, &again)); /* stays failed */
+    ck_assert(!sim_pcap_close(pc, NULL));
+    ck_assert(!g_file_test(tmp, G_FILE_TEST_EXISTS));
+    ck_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+    limit.rlim_cur = RLIM_INFINITY;
+    setrlimit(RLIMIT_FSIZE, &limit);
     tmpdir_free(dir);
 }
 END_TEST
@@ -919,6 +973,7 @@ main(void)
     tcase_add_test(tc, tshark_check_catches_a_corrupted_checksum);
     tcase_add_test(tc, records_larger_than_the_buffer_or_snaplen_are_kept_in_order);
     tcase_add_test(tc, reserved_records_are_the_same_bytes_as_copied_ones);
+    tcase_add_test(tc, a_failed_write_is_reported_and_leaves_no_file);
     tcase_add_test(tc, timestamps_come_from_the_epoch_and_are_bounded);
     tcase_add_test(tc, equal_runs_write_byte_identical_files);
     suite_add_tcase(s, tc);
