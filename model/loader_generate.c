@@ -309,8 +309,8 @@ ld_gen_append_number(GString *out, gint64 n)
         g_string_append_c(out, digits[--len]);
 }
 
-/* Sets name to prefix, then i, then "-k" when k > 1: the generated names. */
-static void
+/* See loader_private.h. */
+void
 ld_gen_name(GString *name, const char *prefix, gint64 i, gint64 k)
 {
     g_string_assign(name, prefix);

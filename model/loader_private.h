@@ -152,6 +152,9 @@ void ld_register_name_range(Loader *ld, const char *resource, const char *ns, co
 const K8sPos *ld_name_range_taken(Loader *ld, const char *resource, const char *ns,
                                   const char *prefix, gint64 count, gint64 max_k, gint64 *first_i,
                                   gint64 *first_k);
+/* Sets name to prefix, then i, then "-k" when k > 1, without printf: the names of a range
+ * (spec.generate's objects, the node count form's nodes) (loader_generate.c). */
+void ld_gen_name(GString *name, const char *prefix, gint64 i, gint64 k);
 /* The error ld_register_name() reports for a name already defined at first; returns FALSE. */
 gboolean ld_name_exists(GError **error, const YtNode *at, const char *resource, const char *ns,
                         const char *name, const K8sPos *first);

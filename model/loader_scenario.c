@@ -96,19 +96,6 @@ ld_cluster_node(Loader *ld, const YtNode *item, const char *path, guint *insert_
     return ld_add_cluster_node(ld, n, name_node != NULL ? name_node : item, insert_at, error);
 }
 
-/* Sets name to prefix followed by i (>= 1) in decimal, without printf. */
-static void
-ld_node_name(GString *name, const char *prefix, gint64 i)
-{
-    char digits[24];
-    guint len = 0;
-    for (; i > 0; i /= 10)
-        digits[len++] = (char)('0' + i % 10);
-    g_string_assign(name, prefix);
-    while (len > 0)
-        g_string_append_c(name, digits[--len]);
-}
-
 /* Expands the count form {count, addressBase, zones, namePrefix}: nodes PREFIX1..PREFIXn with
  * addresses addressBase+1..addressBase+n and zones assigned round-robin. */
 static gboolean
@@ -148,7 +135,7 @@ ld_cluster_node_count(Loader *ld, const YtNode *map, const char *path, GError **
             return ld_fail(error, yt_map_get(map, "addressBase"),
                            "%s: %" G_GINT64_FORMAT " nodes do not fit after this address", bp,
                            count);
-        ld_node_name(name, pfx, i);
+        ld_gen_name(name, pfx, i, 1);
         if (first != NULL && i == taken)
             return ld_name_exists(error, map, "nodes", NULL, name->str, first);
         K8sNode *n = k8s_node_new();
