@@ -23,6 +23,8 @@
  */
 #include "sim/pcap_writer.h"
 
+#include "sim/sim_bytes.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -37,6 +39,7 @@ G_DEFINE_QUARK(sim-pcap-error-quark, sim_pcap_error)
 #define PCAP_LAG 4                      /* windows between writeback and dropping */
 #define PCAP_GLOBAL_HLEN 24
 #define PCAP_RECORD_HLEN 16
+#define PCAP_RECORD_HEAD (PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN) /* record + SLL2 header */
 #define PCAP_VERSION_MAJOR 2
 #define PCAP_VERSION_MINOR 4
 #define ETHERTYPE_IPV4 0x0800
@@ -57,9 +60,9 @@ struct SimPcap {
     guint8 buf[PCAP_BUF_SIZE];
 };
 
-/* A header being assembled: fixed capacity, every store bounds-checked. */
+/* The file header being assembled: fixed capacity, every store bounds-checked. */
 typedef struct {
-    guint8 b[PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN];
+    guint8 b[PCAP_GLOBAL_HLEN];
     gsize n;
 } PcapHead;
 
@@ -219,51 +222,26 @@ pcap_timestamp(const SimPcap *pc, SimTime t, guint32 *sec, guint32 *nsec, GError
     return TRUE;
 }
 
-/* Stores v at p least significant byte first (record header) / most significant first (SLL2). */
-static inline void
-put_le32(guint8 *p, guint32 v)
-{
-    p[0] = (guint8)v;
-    p[1] = (guint8)(v >> 8);
-    p[2] = (guint8)(v >> 16);
-    p[3] = (guint8)(v >> 24);
-}
-
-static inline void
-put_be16(guint8 *p, guint16 v)
-{
-    p[0] = (guint8)(v >> 8);
-    p[1] = (guint8)v;
-}
-
-static inline void
-put_be32(guint8 *p, guint32 v)
-{
-    put_be16(p, (guint16)(v >> 16));
-    put_be16(p + 2, (guint16)v);
-}
-
-/* Assembles the record header and SLL2 header of one record into h: fixed offsets, written
- * once per captured packet (link->addr_len <= SIM_PCAP_SLL2_ADDRLEN, checked by the caller). */
+/* Stores the record header and SLL2 header of one record, PCAP_RECORD_HEAD bytes, at b: fixed
+ * offsets, written once per captured packet (link->addr_len <= SIM_PCAP_SLL2_ADDRLEN, checked
+ * by the caller). */
 static void
-pcap_record_head(PcapHead *h, guint32 sec, guint32 nsec, guint32 incl, guint32 orig,
+pcap_record_head(guint8 *b, guint32 sec, guint32 nsec, guint32 incl, guint32 orig,
                  const SimPcapLink *link, guint16 protocol)
 {
-    G_STATIC_ASSERT(sizeof h->b == PCAP_RECORD_HLEN + 20 && SIM_PCAP_SLL2_HLEN == 20);
-    guint8 *b = h->b;
-    put_le32(b, sec);
-    put_le32(b + 4, nsec);
-    put_le32(b + 8, incl);
-    put_le32(b + 12, orig);
-    put_be16(b + 16, protocol);
-    put_be16(b + 18, 0); /* reserved, must be zero */
-    put_be32(b + 20, link->ifindex);
-    put_be16(b + 24, link->hatype);
+    G_STATIC_ASSERT(PCAP_RECORD_HEAD == PCAP_RECORD_HLEN + 20 && SIM_PCAP_SLL2_HLEN == 20);
+    sim_put_le32(b, sec);
+    sim_put_le32(b + 4, nsec);
+    sim_put_le32(b + 8, incl);
+    sim_put_le32(b + 12, orig);
+    sim_put_be16(b + 16, protocol);
+    sim_put_be16(b + 18, 0); /* reserved, must be zero */
+    sim_put_be32(b + 20, link->ifindex);
+    sim_put_be16(b + 24, link->hatype);
     b[26] = link->pkttype;
     b[27] = link->addr_len;
+    memset(b + 28, 0, SIM_PCAP_SLL2_ADDRLEN);
     memcpy(b + 28, link->addr, link->addr_len);
-    memset(b + 28 + link->addr_len, 0, SIM_PCAP_SLL2_ADDRLEN - link->addr_len);
-    h->n = sizeof h->b;
 }
 
 gboolean
@@ -285,17 +263,24 @@ sim_pcap_write(SimPcap *pc, SimTime t, const SimPcapLink *link, const guint8 *ip
         return FALSE;
     guint32 orig = (guint32)(SIM_PCAP_SLL2_HLEN + len);
     guint32 incl = MIN(orig, pc->snaplen);
-    PcapHead h = {0};
-    pcap_record_head(&h, sec, nsec, incl, orig, link,
-                     version == 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6);
-    gsize head_kept = MIN(h.n, PCAP_RECORD_HLEN + (gsize)incl);
+    guint16 protocol = version == 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+    gsize head_kept = MIN(PCAP_RECORD_HEAD, PCAP_RECORD_HLEN + (gsize)incl);
     gsize ip_kept = incl > SIM_PCAP_SLL2_HLEN ? incl - SIM_PCAP_SLL2_HLEN : 0;
-    if (ip == pc->buf + pc->used + sizeof h.b) {
-        /* In place (sim_pcap_reserve()): the datagram already follows where the headers go;
-         * when the snap length cuts into the headers, none of it is kept. */
-        memcpy(pc->buf + pc->used, h.b, head_kept);
+    guint8 *at = pc->buf + pc->used;
+    if (ip == at + PCAP_RECORD_HEAD && head_kept == PCAP_RECORD_HEAD) {
+        /* In place (sim_pcap_reserve()): the datagram already follows where the headers go. */
+        pcap_record_head(at, sec, nsec, incl, orig, link, protocol);
         pc->used += head_kept + ip_kept;
-    } else if (!pcap_append(pc, h.b, head_kept, error) || !pcap_append(pc, ip, ip_kept, error)) {
+        pc->count++;
+        return TRUE;
+    }
+    guint8 head[PCAP_RECORD_HEAD];
+    pcap_record_head(head, sec, nsec, incl, orig, link, protocol);
+    if (ip == at + PCAP_RECORD_HEAD) {
+        /* In place, but the snap length cuts into the headers: none of the datagram is kept. */
+        memcpy(at, head, head_kept);
+        pc->used += head_kept + ip_kept;
+    } else if (!pcap_append(pc, head, head_kept, error) || !pcap_append(pc, ip, ip_kept, error)) {
         return FALSE;
     }
     pc->count++;
@@ -306,9 +291,8 @@ guint8 *
 sim_pcap_reserve(SimPcap *pc, GError **error)
 {
     g_return_val_if_fail(pc != NULL && pc->fp != NULL, NULL);
-    G_STATIC_ASSERT(PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN + SIM_PCAP_MAX_DATAGRAM <=
-                    PCAP_BUF_SIZE);
-    gsize need = PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN + SIM_PCAP_MAX_DATAGRAM;
+    G_STATIC_ASSERT(PCAP_RECORD_HEAD + SIM_PCAP_MAX_DATAGRAM <= PCAP_BUF_SIZE);
+    gsize need = PCAP_RECORD_HEAD + SIM_PCAP_MAX_DATAGRAM;
     if (pc->failed) {
         g_set_error(error, SIM_PCAP_ERROR, SIM_PCAP_ERROR_IO, "%s: an earlier write failed",
                     pc->tmp_path);
@@ -316,7 +300,7 @@ sim_pcap_reserve(SimPcap *pc, GError **error)
     }
     if (need > sizeof pc->buf - pc->used && !pcap_flush(pc, error))
         return NULL;
-    return pc->buf + pc->used + PCAP_RECORD_HLEN + SIM_PCAP_SLL2_HLEN;
+    return pc->buf + pc->used + PCAP_RECORD_HEAD;
 }
 
 guint64

@@ -2,13 +2,18 @@
 /* The bytes of a simulated packet: serialising SimPacket to IPv4/IPv6 datagrams and parsing back.
  *
  * Models the headers the Linux stack writes for TCP, UDP and SCTP sockets (see sim_wire.h for
- * the exact field mapping and what is simplified). Writing and reading go through two small
- * cursors whose big-endian accessors check bounds on every access; an overrun is recorded in the
- * cursor and turned into a GError once, at the end, so the serialisers stay straight-line code.
+ * the exact field mapping and what is simplified). The IP, TCP and UDP headers, which every
+ * captured packet is written with at every interface, are stored at fixed offsets into a buffer
+ * sized first by wire_layout(). The rarer SCTP and ICMP headers, and all parsing, go through two
+ * small cursors whose big-endian accessors check bounds on every access; an overrun is recorded
+ * in the cursor and turned into a GError (or an assertion) once, at the end, so the serialisers
+ * stay straight-line code.
  * The checksums are the RFC 1071 Internet checksum (IPv4 header, TCP, UDP) over a 64-bit
  * accumulator and table-driven CRC-32C (SCTP).
  */
 #include "sim/sim_wire.h"
+
+#include "sim/sim_bytes.h"
 
 #include <string.h>
 
@@ -87,19 +92,6 @@ out_be32(WireOut *w, guint32 v)
         p[2] = (guint8)(v >> 8);
         p[3] = (guint8)v;
     }
-}
-
-/* Appends n bytes from data, or n zero bytes when data is NULL. */
-static void
-out_bytes(WireOut *w, const guint8 *data, gsize n)
-{
-    guint8 *p = out_take(w, n);
-    if (p == NULL || n == 0)
-        return;
-    if (data != NULL)
-        memcpy(p, data, n);
-    else
-        memset(p, 0, n);
 }
 
 /* Stores a 16-bit value big-endian at buf[off], which must lie inside buf[0..cap). */
@@ -189,10 +181,17 @@ in_sub(WireIn *r, gsize n)
 
 /* Adds data's big-endian 16-bit words to sum. Only the last chunk of a sum may have odd
  * length; its last byte is padded with zero. */
-static guint64
+static inline guint64
 csum_add(guint64 sum, const guint8 *data, gsize len)
 {
     gsize i = 0;
+    /* A big-endian 32-bit word is two 16-bit ones, hi * 2^16 + lo, and 2^16 is 1 in one's
+     * complement arithmetic (mod 2^16 - 1): summing whole words folds to the same result. */
+    for (; i + 4 <= len; i += 4) {
+        guint32 w;
+        memcpy(&w, data + i, 4);
+        sum += GUINT32_FROM_BE(w);
+    }
     for (; i + 1 < len; i += 2)
         sum += (guint32)((data[i] << 8) | data[i + 1]);
     if (i < len)
@@ -384,73 +383,74 @@ sim_wire_length(const SimPacket *p)
     return wire_layout(p, &l, NULL) ? l.total : 0;
 }
 
-/* Writes the IPv4 or IPv6 header, the IPv4 header checksum included. */
+/* The IP, TCP and UDP headers are stored at fixed offsets (sim_bytes.h) into a buffer
+ * wire_layout() has sized: every packet is serialised again at every interface a capture sees
+ * it on, and a bounds check per field was a third of that. */
+
+/* Writes the IPv4 or IPv6 header (l->ip_hlen bytes at b), the IPv4 header checksum included. */
 static void
-write_ip_header(WireOut *w, const SimPacket *p, const SimWireParams *params, const WireLayout *l)
+write_ip_header(guint8 *b, const SimPacket *p, const SimWireParams *params, const WireLayout *l)
 {
     guint8 ttl = params->ttl != 0 ? params->ttl : SIM_WIRE_DEFAULT_TTL;
-    gsize start = w->pos;
     if (p->src.addr.family == SIM_AF_INET6) {
-        out_be32(w, 0x60000000u); /* version 6, traffic class 0, flow label 0 */
-        out_be16(w, (guint16)(l->total - IPV6_HLEN));
-        out_u8(w, p->proto);
-        out_u8(w, ttl);
-        out_bytes(w, p->src.addr.b, 16);
-        out_bytes(w, p->dst.addr.b, 16);
+        sim_put_be32(b, 0x60000000u); /* version 6, traffic class 0, flow label 0 */
+        sim_put_be16(b + 4, (guint16)(l->total - IPV6_HLEN));
+        b[6] = p->proto;
+        b[7] = ttl;
+        memcpy(b + 8, p->src.addr.b, 16);
+        memcpy(b + 24, p->dst.addr.b, 16);
         return;
     }
-    out_u8(w, 0x45); /* version 4, 5 words of header */
-    out_u8(w, 0);    /* DSCP 0, ECN not-ECT */
-    out_be16(w, (guint16)l->total);
-    out_be16(w, params->ip_id);
-    out_be16(w, p->proto == SIM_PROTO_TCP ? IPV4_DF : 0);
-    out_u8(w, ttl);
-    out_u8(w, p->proto);
-    out_be16(w, 0); /* checksum, filled in below */
-    out_bytes(w, p->src.addr.b, 4);
-    out_bytes(w, p->dst.addr.b, 4);
-    if (!w->overrun) {
-        guint16 csum = sim_wire_inet_checksum(w->buf + start, IPV4_HLEN);
-        wire_set_be16(w->buf, w->cap, start + 10, csum);
-    }
+    guint16 frag = p->proto == SIM_PROTO_TCP ? IPV4_DF : 0;
+    b[0] = 0x45; /* version 4, 5 words of header */
+    b[1] = 0;    /* DSCP 0, ECN not-ECT */
+    sim_put_be16(b + 2, (guint16)l->total);
+    sim_put_be16(b + 4, params->ip_id);
+    sim_put_be16(b + 6, frag);
+    b[8] = ttl;
+    b[9] = p->proto;
+    memcpy(b + 12, p->src.addr.b, 4);
+    memcpy(b + 16, p->dst.addr.b, 4);
+    /* The header checksum: the words above added as values, then the two addresses. */
+    guint64 sum =
+        0x4500u + (guint16)l->total + params->ip_id + frag + ((guint32)ttl << 8 | p->proto);
+    sim_put_be16(b + 10, (guint16)~csum_fold(csum_add(sum, b + 12, 8)));
 }
 
-/* Writes a TCP header (checksum zero) with the SYN options when SYN is set. */
+/* Writes a TCP header (l->l4_hlen bytes at b, checksum zero) with the SYN options when SYN is
+ * set. */
 static void
-write_tcp_header(WireOut *w, const SimPacket *p, const WireLayout *l)
+write_tcp_header(guint8 *b, const SimPacket *p, const WireLayout *l)
 {
     gboolean ack = (p->tcp_flags & SIM_TCP_ACK) != 0;
-    out_be16(w, p->src.port);
-    out_be16(w, p->dst.port);
-    out_be32(w, p->seq);
-    out_be32(w, ack ? p->ack : 0);
-    out_u8(w, (guint8)((l->l4_hlen / 4) << 4));
-    out_u8(w, p->tcp_flags);
-    out_be16(w, SIM_WIRE_TCP_WINDOW);
-    out_be16(w, 0); /* checksum */
-    out_be16(w, 0); /* urgent pointer */
+    sim_put_be16(b, p->src.port);
+    sim_put_be16(b + 2, p->dst.port);
+    sim_put_be32(b + 4, p->seq);
+    sim_put_be32(b + 8, ack ? p->ack : 0);
+    b[12] = (guint8)((l->l4_hlen / 4) << 4);
+    b[13] = p->tcp_flags;
+    sim_put_be16(b + 14, SIM_WIRE_TCP_WINDOW);
+    sim_put_be16(b + 16, 0); /* checksum */
+    sim_put_be16(b + 18, 0); /* urgent pointer */
     if ((p->tcp_flags & SIM_TCP_SYN) == 0)
         return;
-    guint16 mss = p->src.addr.family == SIM_AF_INET ? 1460 : 1440;
-    static const guint8 sack_ok[] = {1, 1, 4, 2}; /* NOP, NOP, SACK-permitted */
-    out_u8(w, 2); /* MSS */
-    out_u8(w, 4);
-    out_be16(w, mss);
-    out_bytes(w, sack_ok, sizeof sack_ok);
-    out_u8(w, 1); /* NOP */
-    out_u8(w, 3); /* window scale */
-    out_u8(w, 3);
-    out_u8(w, TCP_WSCALE);
+    static const guint8 options[TCP_SYN_OPTLEN] = {
+        2, 4, 0, 0,         /* MSS, its value below */
+        1, 1, 4, 2,         /* NOP, NOP, SACK-permitted */
+        1, 3, 3, TCP_WSCALE /* NOP, window scale */
+    };
+    memcpy(b + TCP_HLEN, options, sizeof options);
+    sim_put_be16(b + TCP_HLEN + 2, p->src.addr.family == SIM_AF_INET ? 1460 : 1440);
 }
 
 /* Writes a UDP header (checksum zero). */
 static void
-write_udp_header(WireOut *w, const SimPacket *p, const WireLayout *l)
+write_udp_header(guint8 *b, const SimPacket *p, const WireLayout *l)
 {
-    out_be16(w, p->src.port);
-    out_be16(w, p->dst.port);
-    out_be16(w, (guint16)(l->total - l->ip_hlen));
-    out_be16(w, 0); /* checksum */
+    sim_put_be16(b, p->src.port);
+    sim_put_be16(b + 2, p->dst.port);
+    sim_put_be16(b + 4, (guint16)(l->total - l->ip_hlen));
+    sim_put_be16(b + 6, 0); /* checksum */
 }
 
 /* Writes an SCTP common header (checksum zero) and the INIT or DATA chunk header. */
@@ -495,7 +495,9 @@ write_icmp_quote(WireOut *w, const SimPacket *p)
     guint16 length = MAX(q->length, (guint16)(ip_hlen + ICMP_QUOTE_L4));
     WireLayout l = {.ip_hlen = ip_hlen, .total = length};
     SimWireParams params = {.ip_id = q->ip_id, .ttl = q->ttl};
-    write_ip_header(w, &inner, &params, &l);
+    guint8 *ip = out_take(w, ip_hlen);
+    if (ip != NULL)
+        write_ip_header(ip, &inner, &params, &l);
     gsize start = w->pos;
     out_be16(w, q->src.port);
     out_be16(w, q->dst.port);
@@ -572,20 +574,28 @@ sim_wire_write(const SimPacket *p, const SimWireParams *params, guint8 *buf, gsi
                     "-byte buffer", l.total, cap);
         return 0;
     }
-    WireOut w = {.buf = buf, .cap = l.total};
-    write_ip_header(&w, p, params, &l);
-    if (p->proto == SIM_PROTO_TCP)
-        write_tcp_header(&w, p, &l);
-    else if (p->proto == SIM_PROTO_UDP)
-        write_udp_header(&w, p, &l);
-    else if (p->proto == SIM_PROTO_SCTP)
-        write_sctp_header(&w, p);
+    write_ip_header(buf, p, params, &l);
+    guint8 *seg = buf + l.ip_hlen;
+    if (p->proto == SIM_PROTO_TCP) {
+        write_tcp_header(seg, p, &l);
+    } else if (p->proto == SIM_PROTO_UDP) {
+        write_udp_header(seg, p, &l);
+    } else {
+        WireOut w = {.buf = seg, .cap = l.l4_hlen};
+        if (p->proto == SIM_PROTO_SCTP)
+            write_sctp_header(&w, p);
+        else
+            write_icmp_header(&w, p);
+        g_assert(!w.overrun && w.pos == l.l4_hlen);
+    }
+    guint8 *payload = seg + l.l4_hlen;
+    gsize n = wire_payload(p);
+    if (params->payload != NULL)
+        memcpy(payload, params->payload, n);
     else
-        write_icmp_header(&w, p);
-    g_assert(w.pos == l.ip_hlen + l.l4_hlen);
-    out_bytes(&w, params->payload, wire_payload(p));
-    out_bytes(&w, NULL, l.pad);
-    g_assert(!w.overrun && w.pos == l.total);
+        memset(payload, 0, n);
+    if (l.pad != 0)
+        memset(payload + n, 0, l.pad);
     write_l4_checksum(buf, &l, p, params->payload != NULL);
     return l.total;
 }
