@@ -265,6 +265,34 @@ cli_heap_prepare(gsize bytes)
     free(grow);
 }
 
+/* Whether cli_release() frees at once: in sanitizer builds (configure defines
+ * KPSIM_FREE_AT_EXIT) and when the environment asks for it. */
+static gboolean
+cli_free_at_exit(void)
+{
+#ifdef KPSIM_FREE_AT_EXIT
+    return TRUE;
+#else
+    const char *v = g_getenv("KPSIM_FREE_AT_EXIT");
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+#endif
+}
+
+void
+cli_release(gpointer obj, GDestroyNotify free_func)
+{
+    /* Reachable until exit, so no leak checker reports them; volatile, or the compiler drops
+     * the stores, which nothing reads. */
+    static gpointer volatile kept[8];
+    static guint n_kept;
+    if (obj == NULL)
+        return;
+    if (cli_free_at_exit() || n_kept == G_N_ELEMENTS(kept))
+        free_func(obj);
+    else
+        kept[n_kept++] = obj;
+}
+
 int
 cli_write_stdout(const GString *out)
 {

@@ -72,5 +72,9 @@ cmd_describe_run(int argc, char **argv)
         fprintf(stderr, "Error from server (NotFound): services \"%s\" not found\n", name);
         return KPSIM_EXIT_USAGE;
     }
-    return cli_write_stdout(out);
+    int rc = cli_write_stdout(out);
+    cli_release(g_steal_pointer(&tl), (GDestroyNotify)timeline_free);
+    cli_release(g_steal_pointer(&cluster), (GDestroyNotify)cluster_free);
+    cli_release(g_steal_pointer(&sc), (GDestroyNotify)scenario_free);
+    return rc;
 }

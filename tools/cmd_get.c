@@ -141,5 +141,8 @@ cmd_get_run(int argc, char **argv)
     GError *error = NULL;
     if (!cli_load(scenario, manifests, &sc, &cluster, &error))
         return cli_input_error(error);
-    return cmd_get_print(cluster, &r);
+    int rc = cmd_get_print(cluster, &r);
+    cli_release(g_steal_pointer(&cluster), (GDestroyNotify)cluster_free);
+    cli_release(g_steal_pointer(&sc), (GDestroyNotify)scenario_free);
+    return rc;
 }

@@ -192,6 +192,9 @@ cmd_rules_run(int argc, char **argv)
             return cli_input_error(error);
     }
     int written = cmd_rules_print(rs, tl, node, cluster->proxy, table, ipv6);
-    nf_ruleset_free(rendered);
+    cli_release(rendered, (GDestroyNotify)nf_ruleset_free);
+    cli_release(g_steal_pointer(&tl), (GDestroyNotify)timeline_free);
+    cli_release(g_steal_pointer(&cluster), (GDestroyNotify)cluster_free);
+    cli_release(g_steal_pointer(&sc), (GDestroyNotify)scenario_free);
     return written;
 }

@@ -585,7 +585,12 @@ cmd_trace_print(const char *scenario, char **manifests, const char *node_name,
         trace_json(out, tl, probe);
     else
         trace_text(out, cluster, tl, probe);
-    return cli_write_stdout(out);
+    int rc = cli_write_stdout(out);
+    g_clear_pointer(&probe, probe_free);
+    cli_release(g_steal_pointer(&tl), (GDestroyNotify)timeline_free);
+    cli_release(g_steal_pointer(&cluster), (GDestroyNotify)cluster_free);
+    cli_release(g_steal_pointer(&sc), (GDestroyNotify)scenario_free);
+    return rc;
 }
 
 static int
