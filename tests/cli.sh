@@ -151,4 +151,19 @@ else
     fail=$((fail + 1))
 fi
 
+# One-shot commands leave what they built to exit (cli_release()); KPSIM_FREE_AT_EXIT=1 frees it
+# first. Either way the same bytes come out and the exit status is the same.
+for args in "rules $SEED --node node2" "get $SEED pods -o wide" \
+    "describe $SEED service nginx-service-nodeport" \
+    "trace $SEED --node node3 --from 203.0.113.10 --to 192.168.1.103:30080 --json" \
+    "trace $SEED --node node3 --from 203.0.113.10 --to 192.168.1.103:30080 --at 10s"; do
+    # shellcheck disable=SC2086 # args is split on purpose
+    expect 0 "kpsim $args" -- $args && cp "$out" "$tmp/kept"
+    # shellcheck disable=SC2086
+    KPSIM_FREE_AT_EXIT=1 "$KPSIM" $args >"$tmp/freed" 2>"$err"
+    check "KPSIM_FREE_AT_EXIT=1 kpsim $args: same status and output" \
+        test $? -eq 0 -a -s "$tmp/kept" && check "same output freed and kept ($args)" \
+        cmp -s "$tmp/kept" "$tmp/freed"
+done
+
 finish cli
