@@ -169,21 +169,53 @@ sim_sockaddr_parse(const char *text, SimSockAddr *out, gboolean port_optional)
     return TRUE;
 }
 
+/* Text forms are written by hand, not with printf: kube-proxy's render formats every endpoint
+ * ("10.1.2.3:80", 150,000 of them on the 5,000-node cluster), and glibc's printf machinery -
+ * which inet_ntop uses for IPv4 too - cost over 2,000 instructions per address. IPv6 keeps
+ * inet_ntop for RFC 5952's zero compression. */
+
+/* Writes v in decimal at p and returns the end (no NUL). */
+static char *
+put_decimal(char *p, guint v)
+{
+    char digits[10];
+    guint n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* Writes a's text form at p (at most SIM_ADDR_STRLEN - 1 bytes) and returns the end (no NUL). */
+static char *
+put_addr(char *p, const SimAddr *a)
+{
+    switch ((SimFamily)a->family) {
+    case SIM_AF_INET:
+        for (guint i = 0; i < 4; i++) {
+            if (i > 0)
+                *p++ = '.';
+            p = put_decimal(p, a->b[i]);
+        }
+        return p;
+    case SIM_AF_INET6:
+        inet_ntop(AF_INET6, a->b, p, SIM_ADDR_STRLEN);
+        return p + strlen(p);
+    case SIM_AF_NONE:
+        break;
+    }
+    memcpy(p, "<none>", 6);
+    return p + 6;
+}
+
 const char *
 sim_addr_to_string(const SimAddr *a, char *buf)
 {
     g_return_val_if_fail(a != NULL && buf != NULL, NULL);
-    switch ((SimFamily)a->family) {
-    case SIM_AF_INET:
-        inet_ntop(AF_INET, a->b, buf, SIM_ADDR_STRLEN);
-        return buf;
-    case SIM_AF_INET6:
-        inet_ntop(AF_INET6, a->b, buf, SIM_ADDR_STRLEN);
-        return buf;
-    case SIM_AF_NONE:
-        break;
-    }
-    g_strlcpy(buf, "<none>", SIM_ADDR_STRLEN);
+    *put_addr(buf, a) = '\0';
     return buf;
 }
 
@@ -191,8 +223,9 @@ const char *
 sim_cidr_to_string(const SimCidr *c, char *buf)
 {
     g_return_val_if_fail(c != NULL && buf != NULL, NULL);
-    char addr[SIM_ADDR_STRLEN];
-    g_snprintf(buf, SIM_CIDR_STRLEN, "%s/%u", sim_addr_to_string(&c->addr, addr), (guint)c->prefix);
+    char *p = put_addr(buf, &c->addr);
+    *p++ = '/';
+    *put_decimal(p, c->prefix) = '\0';
     return buf;
 }
 
@@ -200,12 +233,15 @@ const char *
 sim_sockaddr_to_string(const SimSockAddr *s, char *buf)
 {
     g_return_val_if_fail(s != NULL && buf != NULL, NULL);
-    char addr[SIM_ADDR_STRLEN];
-    sim_addr_to_string(&s->addr, addr);
-    if (s->addr.family == SIM_AF_INET6)
-        g_snprintf(buf, SIM_SOCKADDR_STRLEN, "[%s]:%u", addr, (guint)s->port);
-    else
-        g_snprintf(buf, SIM_SOCKADDR_STRLEN, "%s:%u", addr, (guint)s->port);
+    gboolean v6 = s->addr.family == SIM_AF_INET6;
+    char *p = buf;
+    if (v6)
+        *p++ = '[';
+    p = put_addr(p, &s->addr);
+    if (v6)
+        *p++ = ']';
+    *p++ = ':';
+    *put_decimal(p, s->port) = '\0';
     return buf;
 }
 

@@ -2,6 +2,7 @@
 /* Check suite for the plain-value modules of sim/: addresses and prefixes (sim_addr), durations
  * (sim_time), random streams (sim_rng) and protocol names (sim_packet).
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <string.h>
 
@@ -184,6 +185,42 @@ START_TEST(sockaddr_parse_and_format_both_families)
         ck_assert_msg(!sim_sockaddr_parse(bad[i], &s, FALSE), "accepted \"%s\"", bad[i]);
     ck_assert(!sim_sockaddr_parse("10.0.0.1:", &s, TRUE));
     ck_assert(!sim_sockaddr_parse("nonsense", &s, TRUE));
+}
+END_TEST
+
+START_TEST(text_forms_equal_the_printf_and_inet_ntop_ones)
+{
+    /* The text forms are written by hand; compare them with the libc forms they replace, over
+     * the corner values (0, 9, 10, 99, 100, 255; ports 0 and 65535; the all-zero and all-one
+     * IPv6 addresses) and random addresses of both families. */
+    static const guint8 corners[] = {0, 1, 9, 10, 99, 100, 199, 200, 255};
+    static const guint ports[] = {0, 1, 9, 10, 80, 8080, 9999, 10000, 30080, 65535};
+    GRand *rand = g_rand_new_with_seed(42);
+    for (guint k = 0; k < 20000; k++) {
+        SimSockAddr s = {.addr = {.family = k % 3 == 2 ? SIM_AF_INET6 : SIM_AF_INET}};
+        gboolean v6 = s.addr.family == SIM_AF_INET6;
+        for (guint i = 0; i < (v6 ? 16u : 4u); i++) {
+            guint r = g_rand_int(rand);
+            if (k < 600)
+                s.addr.b[i] = corners[(k + i * 7) % G_N_ELEMENTS(corners)];
+            else /* with runs of zeros in IPv6, for the compression */
+                s.addr.b[i] = v6 && r % 3 == 0 ? 0 : (guint8)(r >> 8);
+        }
+        s.port = k < 600 ? ports[k % G_N_ELEMENTS(ports)] : (guint16)g_rand_int(rand);
+        char addr[SIM_ADDR_STRLEN], want[SIM_SOCKADDR_STRLEN], got[SIM_SOCKADDR_STRLEN];
+        ck_assert_ptr_nonnull(inet_ntop(v6 ? AF_INET6 : AF_INET, s.addr.b, addr, sizeof addr));
+        ck_assert_str_eq(sim_addr_to_string(&s.addr, got), addr);
+        g_snprintf(want, sizeof want, v6 ? "[%s]:%u" : "%s:%u", addr, (guint)s.port);
+        ck_assert_str_eq(sim_sockaddr_to_string(&s, got), want);
+        SimCidr c = {.addr = s.addr, .prefix = (guint8)(s.port % (v6 ? 129 : 33))};
+        g_snprintf(want, sizeof want, "%s/%u", addr, (guint)c.prefix);
+        ck_assert_str_eq(sim_cidr_to_string(&c, got), want);
+    }
+    g_rand_free(rand);
+    SimSockAddr none = {.port = 80};
+    char buf[SIM_SOCKADDR_STRLEN];
+    ck_assert_str_eq(sim_addr_to_string(&none.addr, buf), "<none>");
+    ck_assert_str_eq(sim_sockaddr_to_string(&none, buf), "<none>:80");
 }
 END_TEST
 
@@ -436,6 +473,7 @@ main(void)
     tcase_add_test(tc, cidr_contains_respects_prefix_and_family);
     tcase_add_test(tc, cidr_nth_and_offset_walk_the_range);
     tcase_add_test(tc, sockaddr_parse_and_format_both_families);
+    tcase_add_test(tc, text_forms_equal_the_printf_and_inet_ntop_ones);
     tcase_add_test(tc, addr_compare_hash_and_predicates);
     suite_add_tcase(s, tc);
     tc = tcase_create("time");
