@@ -38,8 +38,9 @@ double kp_probability(GArray **cache, guint n);
  * g_snprintf() would, without its cost (a 10,000-Service node names 190,000 chains). */
 void kp_chain_name(char *buf, gsize size, const char *prefix, const char *hash);
 /* The SHA-256 digest (FIPS 180-4) of the len bytes at data, into out; allocates nothing
- * (model/kube_proxy_hash.c, which hashes chain names with it). */
-void kp_sha256(const guint8 *data, gsize len, guint8 out[32]);
+ * (model/kube_proxy_hash.c, which hashes chain names with it). With the SHA extensions' block
+ * function where the processor has them, unless portable. */
+void kp_sha256_using(gboolean portable, const guint8 *data, gsize len, guint8 out[32]);
 /* Creates the user chain. */
 void kp_new_chain(NfRuleset *rs, NfTableId table, const char *chain);
 /* kubelet's KUBE-FIREWALL chain and its rule (IPv4 nodes): drop traffic to 127.0.0.0/8 that does
