@@ -149,7 +149,7 @@ cluster_deployment_pod(const K8sDeployment *d, const char *name, const char *has
 static gboolean
 cluster_pod_name_taken(const ClusterBuild *b, const char *ns, const char *name)
 {
-    g_autofree char *key = g_strdup_printf("%s/%s", ns, name);
+    g_autofree char *key = g_strconcat(ns, "/", name, NULL);
     return g_hash_table_contains(b->pod_names, key);
 }
 
@@ -157,7 +157,7 @@ cluster_pod_name_taken(const ClusterBuild *b, const char *ns, const char *name)
 gboolean
 cluster_add_pod_name(ClusterBuild *b, K8sPod *pod)
 {
-    char *key = g_strdup_printf("%s/%s", pod->meta.namespace_, pod->meta.name);
+    char *key = g_strconcat(pod->meta.namespace_, "/", pod->meta.name, NULL);
     if (g_hash_table_contains(b->pod_names, key)) {
         g_free(key);
         return FALSE;
@@ -227,7 +227,7 @@ static char *
 cluster_deployment_base(const K8sDeployment *d)
 {
     g_autofree char *hash = cluster_pod_template_hash(d);
-    char *base = g_strdup_printf("%s-%s-", d->meta.name, hash);
+    char *base = g_strconcat(d->meta.name, "-", hash, "-", NULL);
     if (strlen(base) > CLUSTER_MAX_GENERATE_BASE)
         base[CLUSTER_MAX_GENERATE_BASE] = '\0';
     return base;
@@ -258,7 +258,7 @@ cluster_named_set(ClusterBuild *b, const gboolean *want)
         char *key = NULL;
         if (want != NULL && cluster_deployment_base_full(d)) {
             g_autofree char *base = cluster_deployment_base(d);
-            key = g_strdup_printf("%s/%s", d->meta.namespace_, base);
+            key = g_strconcat(d->meta.namespace_, "/", base, NULL);
             if (want[i])
                 g_hash_table_insert(last, g_strdup(key), GUINT_TO_POINTER(i + 1));
         }
@@ -280,8 +280,8 @@ static char **
 cluster_name_replicas(ClusterBuild *b, const K8sDeployment *d)
 {
     g_autofree char *hash = cluster_pod_template_hash(d);
-    g_autofree char *base = g_strdup_printf("%s-%s-", d->meta.name, hash);
-    g_autofree char *stream = g_strdup_printf("deployment/%s", d->meta.name);
+    g_autofree char *base = g_strconcat(d->meta.name, "-", hash, "-", NULL);
+    g_autofree char *stream = g_strconcat("deployment/", d->meta.name, NULL);
     SimRng rng;
     sim_rng_init(&rng, b->sc->seed, stream);
     char **names = g_new0(char *, (gsize)MAX(d->replicas, 0) + 1);
@@ -292,7 +292,7 @@ cluster_name_replicas(ClusterBuild *b, const K8sDeployment *d)
             name = cluster_generate_name(base, &rng);
         } while (cluster_pod_name_taken(b, d->meta.namespace_, name));
         names[r] = name;
-        g_hash_table_insert(b->pod_names, g_strdup_printf("%s/%s", d->meta.namespace_, name), NULL);
+        g_hash_table_insert(b->pod_names, g_strconcat(d->meta.namespace_, "/", name, NULL), NULL);
     }
     return names;
 }

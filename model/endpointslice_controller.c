@@ -148,7 +148,7 @@ eps_index_pods(const Cluster *c)
         gpointer k, v;
         g_hash_table_iter_init(&it, pod->meta.labels);
         while (g_hash_table_iter_next(&it, &k, &v)) {
-            char *key = g_strdup_printf("%s\x1f%s=%s", pod->meta.namespace_, (char *)k, (char *)v);
+            char *key = g_strconcat(pod->meta.namespace_, "\x1f", (char *)k, "=", (char *)v, NULL);
             GPtrArray *list = g_hash_table_lookup(idx, key);
             if (list == NULL) {
                 list = g_ptr_array_new();
@@ -170,8 +170,8 @@ eps_select_pods(EpsSync *s, const K8sService *svc)
     GPtrArray *candidates = s->c->pods;
     if (s->pods_by_label != NULL) {
         const char *key = eps_selector_first_key(svc->selector);
-        g_autofree char *ikey = g_strdup_printf("%s\x1f%s=%s", svc->meta.namespace_, key,
-                                                (char *)g_hash_table_lookup(svc->selector, key));
+        g_autofree char *ikey = g_strconcat(svc->meta.namespace_, "\x1f", key, "=",
+                                            (char *)g_hash_table_lookup(svc->selector, key), NULL);
         candidates = g_hash_table_lookup(s->pods_by_label, ikey);
         if (candidates == NULL)
             return out;
@@ -357,13 +357,13 @@ eps_desired_slices(EpsSync *s, const K8sService *svc, const GPtrArray *pods)
 static char *
 eps_generate_name(EpsSync *s, const K8sService *svc)
 {
-    g_autofree char *base = g_strdup_printf("%s-", svc->meta.name);
+    g_autofree char *base = g_strconcat(svc->meta.name, "-", NULL);
     for (;;) {
         GString *name = g_string_new_len(base, MIN(strlen(base), EPS_MAX_GENERATE_BASE));
         for (guint i = 0; i < 5; i++)
             g_string_append_c(
                 name, EPS_NAME_ALPHABET[sim_rng_below(s->rng, sizeof EPS_NAME_ALPHABET - 1)]);
-        char *key = g_strdup_printf("%s/%s", svc->meta.namespace_, name->str);
+        char *key = g_strconcat(svc->meta.namespace_, "/", name->str, NULL);
         if (g_hash_table_add(s->slice_names, key))
             return g_string_free(name, FALSE);
         g_string_free(name, TRUE);
@@ -382,7 +382,7 @@ eps_slice_name_compare(gconstpointer a, gconstpointer b)
 static char *
 eps_service_key(const char *ns, const char *name)
 {
-    return g_strdup_printf("%s/%s", ns, name);
+    return g_strconcat(ns, "/", name, NULL);
 }
 
 /* Moves the managed slices of svc (of every Service when svc is NULL) out of c->slices into
