@@ -16,6 +16,7 @@
 #include "model/kube_proxy.h"
 #include "model/kube_proxy_endpoints.h"
 #include "model/kube_proxy_private.h"
+#include "sim/sim_bytes.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -83,15 +84,7 @@ ipt_text(IptRender *r, ...)
 static char *
 ipt_uint(char *buf, guint v)
 {
-    char digits[10];
-    guint n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (guint i = 0; i < n; i++)
-        buf[i] = digits[n - 1 - i];
-    buf[n] = '\0';
+    *sim_put_decimal(buf, v) = '\0';
     return buf;
 }
 

@@ -19,6 +19,7 @@
  * Deployment i's matchLabels, template labels and Services' selectors are one shared table.
  */
 #include "model/loader_private.h"
+#include "sim/sim_bytes.h"
 
 #include <string.h>
 
@@ -300,13 +301,8 @@ ld_gen_service(const LdGenerate *g, const char *name, GHashTable *labels, gint64
 static void
 ld_gen_append_number(GString *out, gint64 n)
 {
-    char digits[24];
-    guint len = 0;
-    do
-        digits[len++] = (char)('0' + n % 10);
-    while ((n /= 10) > 0);
-    while (len > 0)
-        g_string_append_c(out, digits[--len]);
+    char digits[20];
+    g_string_append_len(out, digits, sim_put_decimal(digits, (guint64)n) - digits);
 }
 
 /* See loader_private.h. */

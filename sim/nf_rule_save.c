@@ -81,23 +81,13 @@ save_uint(GString *out, guint n)
     save_bytes(out, start, (gsize)(buf + sizeof buf - start));
 }
 
-/* Appends an address as inet_ntop() prints it; IPv4 without printf or inet_ntop (every rule
- * of a 10,000-Service table has one or two). */
+/* Appends an address as inet_ntop() prints it (sim_addr_to_string() writes IPv4 without
+ * printf: every rule of a 10,000-Service table has one or two). */
 static void
 save_addr(GString *out, const SimAddr *a)
 {
-    if (a->family != SIM_AF_INET) {
-        char text[SIM_ADDR_STRLEN];
-        save_str(out, sim_addr_to_string(a, text));
-        return;
-    }
-    char buf[16], *end = buf + sizeof buf, *p = end;
-    for (int i = 3; i >= 0; i--) {
-        p = save_digits(p, a->b[i]);
-        if (i > 0)
-            *--p = '.';
-    }
-    save_bytes(out, p, (gsize)(end - p));
+    char text[SIM_ADDR_STRLEN];
+    save_str(out, sim_addr_to_string(a, text));
 }
 
 /* Appends " VALUE" as xtables_save_string() prints it: bare when the value is non-empty and

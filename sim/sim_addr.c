@@ -8,6 +8,8 @@
  */
 #include "sim/sim_addr.h"
 
+#include "sim/sim_bytes.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -174,21 +176,6 @@ sim_sockaddr_parse(const char *text, SimSockAddr *out, gboolean port_optional)
  * which inet_ntop uses for IPv4 too - cost over 2,000 instructions per address. IPv6 keeps
  * inet_ntop for RFC 5952's zero compression. */
 
-/* Writes v in decimal at p and returns the end (no NUL). */
-static char *
-put_decimal(char *p, guint v)
-{
-    char digits[10];
-    guint n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        *p++ = digits[--n];
-    return p;
-}
-
 /* Writes a's text form at p (at most SIM_ADDR_STRLEN - 1 bytes) and returns the end (no NUL). */
 static char *
 put_addr(char *p, const SimAddr *a)
@@ -198,7 +185,7 @@ put_addr(char *p, const SimAddr *a)
         for (guint i = 0; i < 4; i++) {
             if (i > 0)
                 *p++ = '.';
-            p = put_decimal(p, a->b[i]);
+            p = sim_put_decimal(p, a->b[i]);
         }
         return p;
     case SIM_AF_INET6:
@@ -225,7 +212,7 @@ sim_cidr_to_string(const SimCidr *c, char *buf)
     g_return_val_if_fail(c != NULL && buf != NULL, NULL);
     char *p = put_addr(buf, &c->addr);
     *p++ = '/';
-    *put_decimal(p, c->prefix) = '\0';
+    *sim_put_decimal(p, c->prefix) = '\0';
     return buf;
 }
 
@@ -241,7 +228,7 @@ sim_sockaddr_to_string(const SimSockAddr *s, char *buf)
     if (v6)
         *p++ = ']';
     *p++ = ':';
-    *put_decimal(p, s->port) = '\0';
+    *sim_put_decimal(p, s->port) = '\0';
     return buf;
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Storing integers at fixed offsets of a byte buffer in a given byte order.
+/* Storing integers into a byte buffer: in a given byte order, and as decimal text.
  *
- * Each is one unaligned store (memcpy of the converted value), which the compiler emits as a
- * single move: the packet and capture writers store every header field of every captured packet
- * with these. The caller guarantees the bytes are inside its buffer.
+ * The byte-order stores are each one unaligned store (memcpy of the converted value), which the
+ * compiler emits as a single move: the packet and capture writers store every header field of
+ * every captured packet with these. The decimal writer is printf's "%u" without printf's cost,
+ * for text written in bulk (addresses, ports, generated names). The caller guarantees the bytes
+ * are inside its buffer.
  */
 #ifndef KPSIM_SIM_BYTES_H
 #define KPSIM_SIM_BYTES_H
@@ -30,6 +32,21 @@ sim_put_le32(guint8 *b, guint32 v)
 {
     v = GUINT32_TO_LE(v);
     memcpy(b, &v, sizeof v);
+}
+
+/* Writes v in decimal at b, without a NUL, and returns the end (at most 20 bytes). */
+static inline char *
+sim_put_decimal(char *b, guint64 v)
+{
+    char digits[20];
+    guint n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *b++ = digits[--n];
+    return b;
 }
 
 #endif /* KPSIM_SIM_BYTES_H */
