@@ -60,29 +60,6 @@ struct SimPcap {
     guint8 buf[PCAP_BUF_SIZE];
 };
 
-/* The file header being assembled: fixed capacity, every store bounds-checked. */
-typedef struct {
-    guint8 b[PCAP_GLOBAL_HLEN];
-    gsize n;
-} PcapHead;
-
-/* Appends a 16-bit value least-significant byte first (pcap file headers). */
-static void
-head_le16(PcapHead *h, guint16 v)
-{
-    g_assert(h->n + 2 <= sizeof h->b);
-    h->b[h->n++] = (guint8)v;
-    h->b[h->n++] = (guint8)(v >> 8);
-}
-
-/* Appends a 32-bit value least-significant byte first (pcap file headers). */
-static void
-head_le32(PcapHead *h, guint32 v)
-{
-    head_le16(h, (guint16)v);
-    head_le16(h, (guint16)(v >> 16));
-}
-
 /* Sets an I/O error naming the temporary file and errno's message, and marks pc failed. */
 static void
 pcap_set_io_error(SimPcap *pc, int errsv, const char *what, GError **error)
@@ -179,16 +156,15 @@ sim_pcap_open(const char *path, guint32 snaplen, GError **error)
     pc->tmp_path = g_steal_pointer(&tmp_path);
     pc->snaplen = snaplen != 0 ? snaplen : SIM_PCAP_DEFAULT_SNAPLEN;
     pc->epoch = SIM_PCAP_DEFAULT_EPOCH;
-    PcapHead h = {0};
-    head_le32(&h, SIM_PCAP_MAGIC_NSEC);
-    head_le16(&h, PCAP_VERSION_MAJOR);
-    head_le16(&h, PCAP_VERSION_MINOR);
-    head_le32(&h, 0); /* thiszone: timestamps are UTC */
-    head_le32(&h, 0); /* sigfigs */
-    head_le32(&h, pc->snaplen);
-    head_le32(&h, SIM_PCAP_LINKTYPE_LINUX_SLL2);
-    g_assert(h.n == PCAP_GLOBAL_HLEN);
-    gboolean ok = pcap_append(pc, h.b, h.n, error);
+    guint8 h[PCAP_GLOBAL_HLEN];
+    sim_put_le32(h, SIM_PCAP_MAGIC_NSEC);
+    sim_put_le16(h + 4, PCAP_VERSION_MAJOR);
+    sim_put_le16(h + 6, PCAP_VERSION_MINOR);
+    sim_put_le32(h + 8, 0);  /* thiszone: timestamps are UTC */
+    sim_put_le32(h + 12, 0); /* sigfigs */
+    sim_put_le32(h + 16, pc->snaplen);
+    sim_put_le32(h + 20, SIM_PCAP_LINKTYPE_LINUX_SLL2);
+    gboolean ok = pcap_append(pc, h, sizeof h, error);
     g_assert(ok); /* an empty buffer always takes 24 bytes */
     return pc;
 }
@@ -267,22 +243,23 @@ sim_pcap_write(SimPcap *pc, SimTime t, const SimPcapLink *link, const guint8 *ip
     gsize head_kept = MIN(PCAP_RECORD_HEAD, PCAP_RECORD_HLEN + (gsize)incl);
     gsize ip_kept = incl > SIM_PCAP_SLL2_HLEN ? incl - SIM_PCAP_SLL2_HLEN : 0;
     guint8 *at = pc->buf + pc->used;
-    if (ip == at + PCAP_RECORD_HEAD && head_kept == PCAP_RECORD_HEAD) {
-        /* In place (sim_pcap_reserve()): the datagram already follows where the headers go. */
+    /* In place: the datagram was serialised by the caller right after where the headers go
+     * (sim_pcap_reserve()). */
+    gboolean in_place = ip == at + PCAP_RECORD_HEAD;
+    if (in_place && head_kept == PCAP_RECORD_HEAD) {
         pcap_record_head(at, sec, nsec, incl, orig, link, protocol);
-        pc->used += head_kept + ip_kept;
-        pc->count++;
-        return TRUE;
+    } else {
+        /* Copied, or in place with the snap length cutting into the headers (then none of the
+         * datagram is kept). */
+        guint8 head[PCAP_RECORD_HEAD];
+        pcap_record_head(head, sec, nsec, incl, orig, link, protocol);
+        if (in_place)
+            memcpy(at, head, head_kept);
+        else if (!pcap_append(pc, head, head_kept, error) || !pcap_append(pc, ip, ip_kept, error))
+            return FALSE;
     }
-    guint8 head[PCAP_RECORD_HEAD];
-    pcap_record_head(head, sec, nsec, incl, orig, link, protocol);
-    if (ip == at + PCAP_RECORD_HEAD) {
-        /* In place, but the snap length cuts into the headers: none of the datagram is kept. */
-        memcpy(at, head, head_kept);
+    if (in_place)
         pc->used += head_kept + ip_kept;
-    } else if (!pcap_append(pc, head, head_kept, error) || !pcap_append(pc, ip, ip_kept, error)) {
-        return FALSE;
-    }
     pc->count++;
     return TRUE;
 }

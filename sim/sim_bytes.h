@@ -28,6 +28,13 @@ sim_put_be32(guint8 *b, guint32 v)
 }
 
 static inline void
+sim_put_le16(guint8 *b, guint16 v)
+{
+    v = GUINT16_TO_LE(v);
+    memcpy(b, &v, sizeof v);
+}
+
+static inline void
 sim_put_le32(guint8 *b, guint32 v)
 {
     v = GUINT32_TO_LE(v);

@@ -75,10 +75,8 @@ static void
 out_be16(WireOut *w, guint16 v)
 {
     guint8 *p = out_take(w, 2);
-    if (p != NULL) {
-        p[0] = (guint8)(v >> 8);
-        p[1] = (guint8)v;
-    }
+    if (p != NULL)
+        sim_put_be16(p, v);
 }
 
 /* Appends a 32-bit value, most significant byte first. */
@@ -86,12 +84,8 @@ static void
 out_be32(WireOut *w, guint32 v)
 {
     guint8 *p = out_take(w, 4);
-    if (p != NULL) {
-        p[0] = (guint8)(v >> 24);
-        p[1] = (guint8)(v >> 16);
-        p[2] = (guint8)(v >> 8);
-        p[3] = (guint8)v;
-    }
+    if (p != NULL)
+        sim_put_be32(p, v);
 }
 
 /* Stores a 16-bit value big-endian at buf[off], which must lie inside buf[0..cap). */
@@ -99,8 +93,7 @@ static void
 wire_set_be16(guint8 *buf, gsize cap, gsize off, guint16 v)
 {
     g_assert(off <= cap && cap - off >= 2);
-    buf[off] = (guint8)(v >> 8);
-    buf[off + 1] = (guint8)v;
+    sim_put_be16(buf + off, v);
 }
 
 /* Stores a 32-bit value least-significant byte first at buf[off] (SCTP's CRC-32C field). */
@@ -108,8 +101,7 @@ static void
 wire_set_le32(guint8 *buf, gsize cap, gsize off, guint32 v)
 {
     g_assert(off <= cap && cap - off >= 4);
-    for (guint i = 0; i < 4; i++)
-        buf[off + i] = (guint8)(v >> (8 * i));
+    sim_put_le32(buf + off, v);
 }
 
 /* A read cursor over buf[0..len); reading past the end yields zeros and sets short_read. */
@@ -382,10 +374,6 @@ sim_wire_length(const SimPacket *p)
     WireLayout l;
     return wire_layout(p, &l, NULL) ? l.total : 0;
 }
-
-/* The IP, TCP and UDP headers are stored at fixed offsets (sim_bytes.h) into a buffer
- * wire_layout() has sized: every packet is serialised again at every interface a capture sees
- * it on, and a bounds check per field was a third of that. */
 
 /* Writes the IPv4 or IPv6 header (l->ip_hlen bytes at b), the IPv4 header checksum included. */
 static void
