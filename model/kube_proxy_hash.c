@@ -172,21 +172,14 @@ kp_sha_ni_present(void)
 static KpSha256Compress
 kp_sha256_best(void)
 {
-    static gsize chosen; /* 1 + the index into the table below, once known */
-    static const KpSha256Compress table[] = {
-        kp_sha256_compress_portable,
 #ifdef KP_SHA_NI
-        kp_sha256_compress_ni,
+    static gsize have_ni; /* 0 not yet known, 1 no, 2 yes */
+    if (g_once_init_enter(&have_ni))
+        g_once_init_leave(&have_ni, kp_sha_ni_present() ? 2 : 1);
+    if (have_ni == 2)
+        return kp_sha256_compress_ni;
 #endif
-    };
-    if (g_once_init_enter(&chosen)) {
-        gsize i = 0;
-#ifdef KP_SHA_NI
-        i = kp_sha_ni_present() ? 1 : 0;
-#endif
-        g_once_init_leave(&chosen, i + 1);
-    }
-    return table[chosen - 1];
+    return kp_sha256_compress_portable;
 }
 
 /* Starts s with the initial hash value of FIPS 180-4 section 5.3.3; portable picks the plain C
